@@ -1,0 +1,251 @@
+import { z } from "zod";
+import { envelopeSchema, eventBridgeEnvelopeSchema } from "./envelope";
+import { jobParamsSchema, objectRefSchema, videoInfoSchema } from "./job";
+import { failureReasonSchema } from "./reasons";
+
+/**
+ * Sources: one per producing component. Stable public contracts.
+ *   reelbridge.ingest     the LTX step (image validation + base clip generation)
+ *   reelbridge.render     the render step, the render webhook and the render watchdog
+ *   reelbridge.segmenter  the FFmpeg segmenter
+ *   reelbridge.notifier   the webhook notifier
+ */
+export const sources = {
+  ingest: "reelbridge.ingest",
+  render: "reelbridge.render",
+  segmenter: "reelbridge.segmenter",
+  notifier: "reelbridge.notifier",
+} as const;
+export type Source = (typeof sources)[keyof typeof sources];
+
+const job = jobParamsSchema;
+
+// ---- ingest ---------------------------------------------------------------------------------
+
+export const videoBaseReadyData = z.object({
+  job,
+  /** The uploaded original. */
+  source: objectRefSchema.extend({ sizeBytes: z.number().int().nonnegative() }),
+  /** The validated, oriented, metadata-free image cropped to the job's aspect. */
+  image: objectRefSchema.extend({ width: z.number().int().positive(), height: z.number().int().positive() }),
+  /** The animated base clip: H.264, no audio. */
+  baseVideo: videoInfoSchema,
+  generator: z.object({
+    /** "ltx-2" or "offline-ffmpeg". */
+    name: z.string().min(1),
+    generationId: z.string().min(1),
+    model: z.string().optional(),
+    cameraMotion: z.string(),
+    /** Wall time from submit to the clip being stored. */
+    seconds: z.number().nonnegative(),
+  }),
+});
+
+export const videoBaseFailedData = z.object({
+  /** Absent only when the upload's metadata could not be read at all. */
+  job: job.optional(),
+  source: objectRefSchema,
+  reason: failureReasonSchema,
+});
+
+// ---- render ---------------------------------------------------------------------------------
+
+export const renderStartedData = z.object({
+  job,
+  renderId: z.string().min(1),
+  /** "remotion-lambda" or "remotion-local". */
+  renderer: z.string().min(1),
+  compositionId: z.string().min(1),
+  baseVideo: videoInfoSchema,
+  /** Where the final video will be written. */
+  output: objectRefSchema,
+});
+
+export const renderCompletedData = z.object({
+  job,
+  renderId: z.string().min(1),
+  renderer: z.string().min(1),
+  /** The branded final video (H.264 + AAC, 2-second keyframe interval). */
+  video: videoInfoSchema,
+  /** Wall time of the render as the renderer reports it. */
+  timeToFinishMs: z.number().nonnegative(),
+  /** The renderer's own cost estimate (Remotion's `costs`), when it has one. */
+  cost: z
+    .object({
+      estimated: z.number().nonnegative(),
+      currency: z.string().min(1),
+      disclaimer: z.string().optional(),
+    })
+    .optional(),
+  /** When the job was uploaded (copied from job.createdAt) and when the render finished. */
+  completedAt: z.iso.datetime({ offset: true }),
+});
+
+export const renderFailedData = z.object({
+  job,
+  renderId: z.string().min(1).optional(),
+  renderer: z.string().min(1),
+  reason: failureReasonSchema,
+});
+
+// ---- segmenter ------------------------------------------------------------------------------
+
+export const segmentsReadyData = z.object({
+  job,
+  video: objectRefSchema,
+  hls: z.object({
+    playlistKey: z.string().min(1),
+    segmentKeys: z.array(z.string().min(1)).min(1),
+    /** "copy" when no re-encode was needed. */
+    mode: z.enum(["copy", "reencode"]),
+  }),
+  clips: z.array(
+    z.object({
+      key: z.string().min(1),
+      startSeconds: z.number().nonnegative(),
+      endSeconds: z.number().positive(),
+      mode: z.enum(["copy", "reencode"]),
+    }),
+  ),
+  posterKey: z.string().min(1),
+  /** Every key written, for consumers that copy the whole package. */
+  keys: z.array(z.string().min(1)).min(1),
+});
+
+export const segmentsFailedData = z.object({
+  job,
+  video: objectRefSchema,
+  reason: failureReasonSchema,
+});
+
+// ---- notifier -------------------------------------------------------------------------------
+
+const endpointSchema = z.object({
+  /** "callback" (given at upload) or "stage" (configured for the stage). */
+  kind: z.enum(["callback", "stage"]),
+  /** Scheme, host and path only: query strings may hold tokens and are never echoed. */
+  url: z.string().min(1),
+});
+
+export const notificationDeliveredData = z.object({
+  job,
+  endpoint: endpointSchema,
+  /** The Standard Webhooks `webhook-id`, stable across retries. */
+  webhookId: z.string().min(1),
+  /** The webhook's `type`, e.g. "video.completed". */
+  webhookType: z.string().min(1),
+  /** eventId of the pipeline event that was notified. */
+  notifiedEventId: z.string().min(1),
+  attempts: z.number().int().positive(),
+  statusCode: z.number().int(),
+});
+
+export const notificationFailedData = z.object({
+  job,
+  endpoint: endpointSchema,
+  webhookId: z.string().min(1),
+  webhookType: z.string().min(1),
+  notifiedEventId: z.string().min(1),
+  attempts: z.number().int().nonnegative(),
+  lastStatusCode: z.number().int().optional(),
+  reason: failureReasonSchema,
+});
+
+// ---- the catalog ----------------------------------------------------------------------------
+
+const def = <DT extends string, S extends Source, D extends z.ZodType>(
+  detailType: DT,
+  source: S,
+  data: D,
+  doc: { summary: string; emittedWhen: string; producer: string; consumers: string[] },
+) => {
+  const detail = envelopeSchema(data);
+  return {
+    detailType,
+    source,
+    data,
+    detail,
+    event: eventBridgeEnvelopeSchema(detailType, source, detail),
+    ...doc,
+  } as const;
+};
+
+export const pipelineEvents = {
+  VideoBaseReady: def("VideoBaseReady", sources.ingest, videoBaseReadyData, {
+    summary: "The photo was validated and animated into a base clip.",
+    emittedWhen: "After the base clip is stored at jobs/{jobId}/base.mp4.",
+    producer: "ltx-step",
+    consumers: ["render-step", "db-writer"],
+  }),
+  VideoBaseFailed: def("VideoBaseFailed", sources.ingest, videoBaseFailedData, {
+    summary: "The upload could not become a base clip (bad image, rejected or failed generation).",
+    emittedWhen: "On a permanent error in the LTX step, or when its retries are exhausted.",
+    producer: "ltx-step",
+    consumers: ["db-writer", "notifier"],
+  }),
+  RenderStarted: def("RenderStarted", sources.render, renderStartedData, {
+    summary: "The branded render was started (Remotion Lambda or the local renderer).",
+    emittedWhen: "After the renderId is recorded for the job.",
+    producer: "render-step",
+    consumers: ["db-writer"],
+  }),
+  RenderCompleted: def("RenderCompleted", sources.render, renderCompletedData, {
+    summary: "The final video is stored at jobs/{jobId}/final.mp4.",
+    emittedWhen: "When Remotion's signed success webhook arrives (or the watchdog finds the render done).",
+    producer: "render-webhook",
+    consumers: ["db-writer", "segmenter", "notifier"],
+  }),
+  RenderFailed: def("RenderFailed", sources.render, renderFailedData, {
+    summary: "The render could not start, failed or timed out.",
+    emittedWhen: "On Remotion's error/timeout webhook, a failed start, or the watchdog finding a dead render.",
+    producer: "render-webhook",
+    consumers: ["db-writer", "notifier"],
+  }),
+  SegmentsReady: def("SegmentsReady", sources.segmenter, segmentsReadyData, {
+    summary: "HLS rendition, clips and poster are stored under jobs/{jobId}/.",
+    emittedWhen: "After every key listed is written.",
+    producer: "segmenter",
+    consumers: ["db-writer", "notifier"],
+  }),
+  SegmentsFailed: def("SegmentsFailed", sources.segmenter, segmentsFailedData, {
+    summary: "FFmpeg could not package the final video.",
+    emittedWhen: "On an FFmpeg failure; the reason carries the end of FFmpeg's error output.",
+    producer: "segmenter",
+    consumers: ["db-writer", "notifier"],
+  }),
+  NotificationDelivered: def("NotificationDelivered", sources.notifier, notificationDeliveredData, {
+    summary: "A webhook reached its endpoint (2xx).",
+    emittedWhen: "After the endpoint answered 2xx.",
+    producer: "notifier",
+    consumers: ["db-writer"],
+  }),
+  NotificationFailed: def("NotificationFailed", sources.notifier, notificationFailedData, {
+    summary: "A webhook could not be delivered (endpoint gone, unsafe, or retries exhausted).",
+    emittedWhen: "After the last retry, on 410 Gone, or when the SSRF guard refuses the endpoint.",
+    producer: "notifier",
+    consumers: ["db-writer"],
+  }),
+};
+
+export type PipelineEvents = typeof pipelineEvents;
+export type DetailType = keyof PipelineEvents;
+export const detailTypes = Object.keys(pipelineEvents) as DetailType[];
+
+/** The `detail` of a pipeline event: `{ metadata, data }`. */
+export type Detail<T extends DetailType> = z.infer<PipelineEvents[T]["detail"]>;
+/** The step's own data of a pipeline event. */
+export type Data<T extends DetailType> = z.infer<PipelineEvents[T]["data"]>;
+/** A pipeline event as EventBridge delivers it. */
+export type PipelineEvent<T extends DetailType> = z.infer<PipelineEvents[T]["event"]>;
+
+/** Event types that end a job in failure. */
+export const failureTypes = ["VideoBaseFailed", "RenderFailed", "SegmentsFailed"] as const satisfies readonly DetailType[];
+
+export const isDetailType = (s: string): s is DetailType => Object.hasOwn(pipelineEvents, s);
+
+/**
+ * Parse what a target received into a typed event of one of the given types; throws a ZodError
+ * naming the offending path otherwise.
+ */
+export const parseEvent = <T extends DetailType>(type: T, input: unknown): PipelineEvent<T> =>
+  pipelineEvents[type].event.parse(input) as PipelineEvent<T>;

@@ -1,0 +1,74 @@
+/**
+ * Types of the one topology (ARCHITECTURE.md, principle 1). `topology.ts` declares every
+ * subscription with these; `stacks/` turns each into a rule + target + DLQ + IAM, and the local
+ * runtime subscribes the same handler with the same pattern and the same delivery semantics.
+ */
+
+/** An EventBridge event pattern (content filter), as JSON. */
+export type EventPattern = Record<string, unknown>;
+
+/** Where a subscription listens: S3's events arrive on the account's default bus. */
+export type BusName = "default" | "pipeline";
+
+/** EventBridge target retry policy (RetryPolicy on the target). */
+export interface RetryPolicy {
+  /** 0..185 */
+  maximumRetryAttempts: number;
+  /** 60..86400 */
+  maximumEventAgeSeconds: number;
+}
+
+/**
+ * direct: the rule targets the Lambda, invoked asynchronously (EventBridge retries, then Lambda's
+ * own async retries, then the on-failure destination / DLQ).
+ * queue: the rule targets an SQS queue; the Lambda consumes it with a bounded concurrency
+ * (event source mapping maximumConcurrency), reports batch item failures, and a message that
+ * fails maxReceiveCount times moves to the queue's DLQ.
+ */
+export type Delivery =
+  | {
+      kind: "direct";
+      retry: RetryPolicy;
+      /** Lambda async-invoke retries after EventBridge handed the event over (0..2). */
+      asyncRetryAttempts: 0 | 1 | 2;
+    }
+  | {
+      kind: "queue";
+      retry: RetryPolicy;
+      /** Stage-config key whose value is the consumer's maximum concurrency (>= 2 in AWS). */
+      concurrencyKey: ConcurrencyKey;
+      /** Messages per batch handed to one invocation. */
+      batchSize: number;
+      /** Seconds a received message stays invisible; must exceed the handler timeout. */
+      visibilityTimeoutSeconds: number;
+      /** Receives before a message moves to the DLQ. */
+      maxReceiveCount: number;
+    };
+
+export type ConcurrencyKey = "ltx" | "render" | "segmenter";
+
+/** What a handler may touch. stacks/ turns these into least-privilege IAM statements. */
+export type Permission =
+  | { kind: "s3:read"; prefix: string }
+  | { kind: "s3:write"; prefix: string }
+  | { kind: "events:put" }
+  | { kind: "jobs:read" }
+  | { kind: "jobs:write" }
+  | { kind: "secret"; name: SecretName }
+  | { kind: "remotion:render" };
+
+export type SecretName = "LTX_API_KEY" | "REMOTION_WEBHOOK_SECRET" | "NOTIFY_WEBHOOK_SECRET";
+
+export interface Subscription {
+  /** Stable, kebab-case; names the rule, queue, DLQ and function. */
+  name: string;
+  description: string;
+  bus: BusName;
+  pattern: EventPattern;
+  /** Handler path relative to the repo root, SST style: "packages/functions/src/ltx.handler". */
+  handler: string;
+  delivery: Delivery;
+  timeoutSeconds: number;
+  memoryMB: number;
+  permissions: Permission[];
+}
