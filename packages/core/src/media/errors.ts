@@ -1,0 +1,126 @@
+/**
+ * Typed media errors. `code` is stable: it reaches the `*Failed` event and the user.
+ * `retryable` is decided here, once: a bad image never gets better by retrying; a killed or
+ * starved FFmpeg might.
+ */
+export type MediaErrorCode =
+  | "InvalidImage"
+  | "UnsupportedFormat"
+  | "ImageTooLarge"
+  | "EmptyFile"
+  | "InvalidMediaRequest"
+  | "FfmpegFailed";
+
+export interface MediaErrorOptions {
+  cause?: unknown;
+  retryable?: boolean;
+}
+
+export class MediaError extends Error {
+  readonly code: MediaErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: MediaErrorCode, message: string, options: MediaErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "MediaError";
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** Not decodable as an image: text, garbage, a truncated file. */
+export class InvalidImageError extends MediaError {
+  constructor(message: string, options: MediaErrorOptions = {}) {
+    super("InvalidImage", message, options);
+    this.name = "InvalidImageError";
+  }
+}
+
+/** A real image, but not one of JPEG, PNG, WebP. */
+export class UnsupportedFormatError extends MediaError {
+  readonly detectedFormat: string;
+  constructor(detectedFormat: string, options: MediaErrorOptions = {}) {
+    super("UnsupportedFormat", `Unsupported image format "${detectedFormat}": use JPEG, PNG or WebP`, options);
+    this.name = "UnsupportedFormatError";
+    this.detectedFormat = detectedFormat;
+  }
+}
+
+export class ImageTooLargeError extends MediaError {
+  readonly width: number;
+  readonly height: number;
+  readonly maxInputPixels: number;
+  constructor(width: number, height: number, maxInputPixels: number, options: MediaErrorOptions = {}) {
+    super(
+      "ImageTooLarge",
+      `Image is ${width}×${height} (${(width * height).toLocaleString("en")} pixels); the limit is ${maxInputPixels.toLocaleString("en")} pixels`,
+      options,
+    );
+    this.name = "ImageTooLargeError";
+    this.width = width;
+    this.height = height;
+    this.maxInputPixels = maxInputPixels;
+  }
+}
+
+export class EmptyFileError extends MediaError {
+  constructor(options: MediaErrorOptions = {}) {
+    super("EmptyFile", "The uploaded file is empty (0 bytes)", options);
+    this.name = "EmptyFileError";
+  }
+}
+
+/** A request our media code cannot honour (odd dimensions, zero duration…). Permanent. */
+export class InvalidMediaRequestError extends MediaError {
+  constructor(message: string, options: MediaErrorOptions = {}) {
+    super("InvalidMediaRequest", message, options);
+    this.name = "InvalidMediaRequestError";
+  }
+}
+
+export interface FfmpegErrorOptions extends MediaErrorOptions {
+  stderrTail?: string;
+  exitCode?: number | null;
+  signal?: NodeJS.Signals | null;
+  /** The arguments FFmpeg ran with, for logs (no secrets go into FFmpeg's arguments). */
+  args?: readonly string[];
+}
+
+export class FfmpegError extends MediaError {
+  /** The last ~20 lines (at most 2 KB) of FFmpeg's stderr. */
+  readonly stderrTail: string;
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly args: readonly string[];
+
+  constructor(message: string, options: FfmpegErrorOptions = {}) {
+    const tail = options.stderrTail ?? "";
+    super("FfmpegFailed", tail ? `${message}: ${lastLine(tail)}` : message, options);
+    this.name = "FfmpegError";
+    this.stderrTail = tail;
+    this.exitCode = options.exitCode ?? null;
+    this.signal = options.signal ?? null;
+    this.args = options.args ?? [];
+  }
+}
+
+export function isMediaError(error: unknown): error is MediaError {
+  return error instanceof MediaError;
+}
+
+/** The end of a process's stderr: at most `maxLines` lines and `maxBytes` UTF-8 bytes. */
+export function tailOf(text: string, maxLines = 20, maxBytes = 2048): string {
+  const lines = text.replace(/\s+$/, "").split(/\r?\n/);
+  let tail = lines.slice(-maxLines).join("\n");
+  const bytes = Buffer.from(tail, "utf8");
+  if (bytes.length > maxBytes) {
+    // Cut on a character boundary: decoding a slice may start mid-character; drop the U+FFFD.
+    tail = bytes.subarray(bytes.length - maxBytes).toString("utf8").replace(/^\uFFFD+/, "");
+  }
+  return tail;
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split(/\r?\n/);
+  return lines[lines.length - 1]?.trim() ?? "";
+}
