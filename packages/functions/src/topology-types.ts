@@ -45,7 +45,7 @@ export type Delivery =
       maxReceiveCount: number;
     };
 
-export type ConcurrencyKey = "ltx" | "render" | "segmenter";
+export type ConcurrencyKey = "ltx" | "render" | "notifier";
 
 /** What a handler may touch. stacks/ turns these into least-privilege IAM statements. */
 export type Permission =
@@ -68,6 +68,31 @@ export interface Subscription {
   /** Handler path relative to the repo root, SST style: "packages/functions/src/ltx.handler". */
   handler: string;
   delivery: Delivery;
+  timeoutSeconds: number;
+  memoryMB: number;
+  permissions: Permission[];
+}
+
+/** A function reached over HTTP (a Lambda Function URL in AWS, a local route offline). */
+export interface Endpoint {
+  name: string;
+  description: string;
+  handler: string;
+  /** Routes the handler serves, for the local runtime and the docs. */
+  routes: string[];
+  /** Whether the stage's JWT auth applies (checked by the handler, not by the URL). */
+  auth: "jwt-if-configured" | "signature";
+  timeoutSeconds: number;
+  memoryMB: number;
+  permissions: Permission[];
+}
+
+/** A function run on a schedule (EventBridge Scheduler in AWS, a timer offline). */
+export interface Schedule {
+  name: string;
+  description: string;
+  handler: string;
+  everyMinutes: number;
   timeoutSeconds: number;
   memoryMB: number;
   permissions: Permission[];

@@ -1,0 +1,62 @@
+import type { FailureReason, ReasonCode } from "@reelbridge/events";
+
+/**
+ * The one place that decides retryable vs permanent (STYLE.md, "Errors").
+ *
+ * - A PermanentError ends the job: the step catches it and emits its *Failed event with the
+ *   error's stable `code` and message. Retrying the same input cannot succeed.
+ * - A TransientError (throttle, 5xx, timeout, network) is thrown out of the handler so the
+ *   platform retries it (SQS redelivery / async-invoke retries); what exhausts its retries lands
+ *   in the subscription's DLQ.
+ * - Anything else is unknown and treated as transient: retried, then dead-lettered, never
+ *   silently swallowed.
+ */
+export class PipelineError extends Error {
+  readonly code: ReasonCode;
+  readonly retryable: boolean;
+  constructor(code: ReasonCode, message: string, opts: { retryable: boolean; cause?: unknown }) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = opts.retryable;
+  }
+}
+
+export class PermanentError extends PipelineError {
+  constructor(code: ReasonCode, message: string, opts: { cause?: unknown } = {}) {
+    super(code, message, { retryable: false, ...opts });
+  }
+}
+
+export class TransientError extends PipelineError {
+  /** Seconds the caller asked us to wait (e.g. Retry-After), when known. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, opts: { cause?: unknown; retryAfterSeconds?: number; code?: ReasonCode } = {}) {
+    super(opts.code ?? "Internal", message, { retryable: true, cause: opts.cause });
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+}
+
+/** An event that does not satisfy its contract: permanent, never retried. */
+export class InvalidEventError extends PermanentError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super("InvalidEvent", message, opts);
+  }
+}
+
+/** Anything with a stable code and retryable flag counts (e.g. the media module's errors). */
+interface CodedError {
+  code: string;
+  retryable: boolean;
+  message: string;
+}
+const isCoded = (e: unknown): e is CodedError =>
+  e instanceof Error && typeof (e as Partial<CodedError>).code === "string" && typeof (e as Partial<CodedError>).retryable === "boolean";
+
+/** Permanent → the FailureReason to put on the *Failed event; otherwise undefined (rethrow). */
+export function permanentReason(err: unknown): FailureReason | undefined {
+  if (isCoded(err) && !err.retryable) {
+    return { code: err.code as ReasonCode, message: err.message.slice(0, 2000) || err.code, retryable: false };
+  }
+  return undefined;
+}

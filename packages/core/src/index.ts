@@ -1,0 +1,4 @@
+export * from "./errors";
+export * from "./ports";
+export * from "./publish";
+export * from "./logger";

@@ -1,0 +1,199 @@
+/**
+ * Ports: the small interfaces use-cases depend on (ARCHITECTURE.md, principle 4). AWS adapters
+ * (adapters/aws) and local adapters (adapters/local, packages/local) implement them; use-case
+ * tests pass in-memory fakes. Nothing here imports AWS.
+ */
+import type { DetailType, Data, FailureReason, JobParams, PipelineEvent } from "@reelbridge/events";
+
+// ---- blobs ----------------------------------------------------------------------------------
+
+export interface BlobHead {
+  sizeBytes: number;
+  contentType?: string;
+  /** User metadata (x-amz-meta-*), keys lower-case without the prefix. */
+  metadata: Record<string, string>;
+}
+
+export interface BlobStore {
+  /** Bucket name (or the local store's name), as events report it. */
+  readonly bucket: string;
+  head(key: string): Promise<BlobHead | undefined>;
+  /** Throws BlobNotFoundError when absent. */
+  get(key: string): Promise<BlobHead & { bytes: Uint8Array }>;
+  put(key: string, body: Uint8Array, opts: { contentType: string; cacheControl?: string; metadata?: Record<string, string> }): Promise<void>;
+  /** Streams a local file up (large outputs: videos, segments). */
+  putFile(key: string, path: string, opts: { contentType: string; cacheControl?: string }): Promise<void>;
+  /** Streams a blob down into a local file. */
+  getToFile(key: string, path: string): Promise<BlobHead>;
+  /** A URL anyone holding it can GET until it expires. */
+  presignGet(key: string, opts: { expiresInSeconds: number; downloadFileName?: string }): Promise<string>;
+}
+
+export class BlobNotFoundError extends Error {
+  readonly code = "BlobNotFound";
+  constructor(readonly key: string) {
+    super(`no object at ${key}`);
+    this.name = "BlobNotFoundError";
+  }
+}
+
+// ---- events ---------------------------------------------------------------------------------
+
+/** What a step asks to publish; the publisher adds the envelope's metadata and source. */
+export interface OutgoingEvent<T extends DetailType = DetailType> {
+  type: T;
+  data: Data<T>;
+  /** Dedup key of this logical event: the same input must give the same id (idempotency). */
+  eventId: string;
+  jobId: string;
+  causationId: string;
+}
+
+export interface EventPublisher {
+  /** Publishes after validating each detail against its contract; retries failed entries. */
+  publish(events: OutgoingEvent[]): Promise<void>;
+}
+
+// ---- step state (idempotency) ---------------------------------------------------------------
+
+/**
+ * Small per-job records that make steps idempotent: the LTX generation id, the Remotion
+ * renderId, webhook dedup keys. `putIfAbsent` is a conditional write.
+ */
+export interface StepStateStore {
+  get(jobId: string, name: string): Promise<Record<string, unknown> | undefined>;
+  /** Writes when absent; returns whether it wrote and the value now stored. */
+  putIfAbsent(jobId: string, name: string, value: Record<string, unknown>): Promise<{ created: boolean; value: Record<string, unknown> }>;
+  /** Unconditional merge (e.g. recording progress on an existing record). */
+  update(jobId: string, name: string, value: Record<string, unknown>): Promise<void>;
+}
+
+// ---- job record -----------------------------------------------------------------------------
+
+export type JobStatus =
+  | "uploaded"
+  | "generating"
+  | "generated"
+  | "rendering"
+  | "rendered"
+  | "completed"
+  | "failed";
+
+export interface TimelineEntry {
+  eventId: string;
+  type: DetailType;
+  time: string;
+  /** Short human summary, e.g. "base clip 6.0 s 1080×1920". */
+  summary: string;
+}
+
+/** The `generated_videos` row, as the existing table defines it. */
+export interface GeneratedVideo {
+  id: string;
+  user_id: string;
+  title: string;
+  subtitle: string;
+  video_url: string;
+  thumbnail_url: string | null;
+  filename: string;
+  file_size_mb: number;
+  duration_seconds: number;
+  resolution: string;
+  camera_prompt: string;
+  music_file: string;
+  status: string;
+  generation_time_seconds: number;
+  created_at: string;
+}
+
+export interface JobRecord {
+  jobId: string;
+  owner: string;
+  status: JobStatus;
+  params: JobParams;
+  createdAt: string;
+  updatedAt: string;
+  failure?: FailureReason & { type: DetailType };
+  timeline: TimelineEntry[];
+  outputs: {
+    baseVideoKey?: string;
+    finalVideoKey?: string;
+    hlsPlaylistKey?: string;
+    clipKeys?: string[];
+    posterKey?: string;
+    renderId?: string;
+  };
+  video?: GeneratedVideo;
+  notifications?: Array<{ webhookId: string; endpoint: string; outcome: "delivered" | "failed"; attempts: number; time: string }>;
+}
+
+export interface JobStore {
+  /** Applies one pipeline event idempotently and order-independently (conditional writes). */
+  apply(event: PipelineEvent<DetailType>): Promise<{ applied: boolean; record: JobRecord }>;
+  get(jobId: string): Promise<JobRecord | undefined>;
+  /** The owner's jobs, newest first. */
+  listByOwner(owner: string, opts: { limit: number; cursor?: string }): Promise<{ items: JobRecord[]; cursor?: string }>;
+}
+
+// ---- outside services -----------------------------------------------------------------------
+
+export type CameraMotion = "dolly_in" | "dolly_out" | "dolly_left" | "dolly_right" | "jib_up" | "jib_down" | "static" | "focus_shift";
+
+export interface GenerationRequest {
+  jobId: string;
+  /** The normalised image: bytes, and a URL the provider can fetch (presigned GET). */
+  image: { bytes: Uint8Array; url?: string };
+  prompt: string;
+  cameraMotion: CameraMotion;
+  durationSeconds: number;
+  width: number;
+  height: number;
+  fps: number;
+  model?: string;
+}
+
+export interface GenerationHooks {
+  /** A generation already submitted for this job (resume instead of paying twice). */
+  existingGenerationId?: string;
+  /** Called once the provider accepted the job, before any polling: record the id. */
+  onSubmitted: (generationId: string) => Promise<void>;
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface VideoGenerator {
+  readonly name: string;
+  generate(req: GenerationRequest, hooks: GenerationHooks): Promise<{ generationId: string; video: Uint8Array; contentType: "video/mp4"; model?: string }>;
+}
+
+export interface RenderRequest {
+  jobId: string;
+  compositionId: string;
+  /** Validated against remotion's input-props schema by the adapter. */
+  inputProps: Record<string, unknown>;
+  /** Key the final video is written to in the media bucket. */
+  outputKey: string;
+  /** Where the renderer reports completion (Remotion's webhook contract). */
+  webhook: { url: string; customData: Record<string, unknown> };
+  /** Keyframe interval the segmenter relies on. */
+  keyframeIntervalSeconds: number;
+}
+
+export interface Renderer {
+  readonly name: string;
+  /** Starts the render and returns at once; completion arrives through the webhook. */
+  start(req: RenderRequest): Promise<{ renderId: string }>;
+}
+
+// ---- platform -------------------------------------------------------------------------------
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Logger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}

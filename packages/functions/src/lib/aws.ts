@@ -1,0 +1,21 @@
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createPublisher } from "@reelbridge/core";
+import type { EventPublisher } from "@reelbridge/core";
+
+/** SDK clients, one per cold start. */
+let s3: S3Client | undefined;
+let eb: EventBridgeClient | undefined;
+let ddb: DynamoDBDocumentClient | undefined;
+
+export const s3Client = () => (s3 ??= new S3Client({}));
+export const eventBridgeClient = () => (eb ??= new EventBridgeClient({}));
+export const dynamoDocClient = () =>
+  (ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
+
+/** Publishes pipeline events to the stage's bus through EventBridge's PutEvents. */
+export function eventBridgePublisher(client: EventBridgeClient, opts: { busName: string; producer: string }): EventPublisher {
+  return createPublisher((entries) => client.send(new PutEventsCommand({ Entries: entries })), opts);
+}

@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/**
+ * Per-stage configuration, in one typed place. Secrets are NOT here: they are SST secrets
+ * (LTX_API_KEY, REMOTION_WEBHOOK_SECRET, NOTIFY_WEBHOOK_SECRET), bound to the functions that
+ * need them and read at run time, never plain environment variables.
+ */
+export const stageConfigSchema = z.object({
+  /** Origins allowed to POST uploads to the bucket and to call the APIs (CORS). */
+  webOrigins: z.array(z.url()).min(1),
+  /** Accounts whose rules may subscribe to the pipeline bus (resource policy). */
+  consumerAccounts: z.array(z.string().regex(/^\d{12}$/)),
+  /** Rules other teams declare here: the target is their bus or queue. */
+  consumerSubscriptions: z.array(
+    z.object({
+      name: z.string().regex(/^[a-z0-9-]{1,40}$/),
+      pattern: z.record(z.string(), z.unknown()),
+      target: z.union([z.object({ eventBusArn: z.string().startsWith("arn:aws:events:") }), z.object({ queueArn: z.string().startsWith("arn:aws:sqs:") })]),
+    }),
+  ),
+  /** Maximum concurrent consumers of each queued step. */
+  concurrency: z.object({
+    ltx: z.number().int().min(2).max(1000),
+    render: z.number().int().min(2).max(1000),
+    notifier: z.number().int().min(2).max(1000),
+  }),
+  upload: z.object({
+    maxBytes: z.number().int().min(1).max(5 * 1024 ** 3),
+    expiresInSeconds: z.number().int().min(60).max(600),
+  }),
+  /** JWT auth for the upload and status APIs; absent = open stage (said at deploy time). */
+  auth: z.object({ issuer: z.url(), audience: z.string().min(1), jwksUrl: z.url() }).optional(),
+  ltx: z.object({
+    /** "ltx" calls Lightricks' API; "offline" uses the FFmpeg generator. */
+    provider: z.enum(["ltx", "offline"]),
+    baseUrl: z.url(),
+    model: z.enum(["ltx-2-fast", "ltx-2-pro", "ltx-2-3-fast", "ltx-2-3-pro"]),
+    fps: z.number().int().positive(),
+  }),
+  remotion: z.object({
+    region: z.string().min(1),
+    functionName: z.string().min(1),
+    serveUrl: z.string().min(1),
+    /** Seconds after which the watchdog asks getRenderProgress about a silent render. */
+    watchdogAfterSeconds: z.number().int().min(60),
+  }),
+  notifier: z.object({
+    /** Stage-wide webhook endpoints that receive every job's notifications. */
+    endpoints: z.array(z.url()),
+    /** AWS stages: https only. */
+    requireHttps: z.boolean(),
+  }),
+  /** Days before abandoned uploads/ objects expire. */
+  uploadsExpireAfterDays: z.number().int().min(1),
+  /** Days the bus archive keeps events (0 = indefinitely). */
+  archiveRetentionDays: z.number().int().min(0),
+});
+export type StageConfig = z.infer<typeof stageConfigSchema>;
+
+const base: StageConfig = {
+  webOrigins: ["http://localhost:5173"],
+  consumerAccounts: [],
+  consumerSubscriptions: [],
+  concurrency: { ltx: 2, render: 2, notifier: 5 },
+  upload: { maxBytes: 15 * 1024 * 1024, expiresInSeconds: 600 },
+  ltx: { provider: "ltx", baseUrl: "https://api.ltx.video", model: "ltx-2-fast", fps: 24 },
+  remotion: {
+    region: "us-east-1",
+    functionName: "remotion-render-4-0-527-mem2048mb-disk2048mb-240sec",
+    serveUrl: "https://remotionlambda-useast1-example.s3.us-east-1.amazonaws.com/sites/reelbridge/index.html",
+    watchdogAfterSeconds: 600,
+  },
+  notifier: { endpoints: [], requireHttps: true },
+  uploadsExpireAfterDays: 2,
+  archiveRetentionDays: 30,
+};
+
+/**
+ * Stages. `local` is the embedded runtime. Unknown stages (personal dev stages) get `dev`'s
+ * settings. Override per deployment by editing here: it is reviewed like code.
+ */
+const stages: Record<string, StageConfig> = {
+  local: {
+    ...base,
+    webOrigins: ["http://localhost:5173", "http://127.0.0.1:5173"],
+    ltx: { ...base.ltx, provider: "offline" },
+    notifier: { endpoints: [], requireHttps: false },
+  },
+  dev: base,
+  prod: {
+    ...base,
+    webOrigins: ["https://reelbridge.example.com"],
+    concurrency: { ltx: 5, render: 10, notifier: 20 },
+    archiveRetentionDays: 0,
+  },
+};
+
+export function stageConfig(stage: string, overrides: Partial<StageConfig> = {}): StageConfig {
+  return stageConfigSchema.parse({ ...(stages[stage] ?? stages.dev), ...overrides });
+}

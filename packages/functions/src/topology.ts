@@ -1,0 +1,158 @@
+import { detailTypes, failureTypes, on, onAny, s3ObjectCreated } from "@reelbridge/events";
+import type { Endpoint, RetryPolicy, Schedule, Subscription } from "./topology-types";
+
+export type * from "./topology-types";
+
+/**
+ * THE topology (ARCHITECTURE.md, principle 1): every subscription of the choreography, every
+ * HTTP endpoint and schedule, with its handler, delivery and permissions. `stacks/` builds
+ * rules, targets, queues, DLQs and IAM from this; the local runtime subscribes the same
+ * handlers with the same patterns and delivery. Nothing else declares a rule.
+ */
+
+/** Key prefixes: uploads are written by browsers; everything under jobs/ by the pipeline. */
+export const prefixes = {
+  uploads: "uploads/",
+  jobs: "jobs/",
+} as const;
+
+/** EventBridge's own default: retry for 24 h, up to 185 times. */
+const eventBridgeDefault: RetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
+/** For queue targets the rule only has to land the event in SQS. */
+const toQueue: RetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
+
+export interface TopologyContext {
+  /** The media bucket's name (a CDK token in stacks/, the local store's name offline). */
+  mediaBucket: string;
+}
+
+export function subscriptions(ctx: TopologyContext): Subscription[] {
+  return [
+    {
+      name: "ltx-step",
+      description: "Validates and normalises an uploaded photo, has the video generator animate it, emits VideoBaseReady or VideoBaseFailed.",
+      bus: "default",
+      pattern: s3ObjectCreated({ bucket: ctx.mediaBucket, keyPrefix: prefixes.uploads }),
+      handler: "packages/functions/src/ltx.handler",
+      // LTX limits concurrent generations: a burst waits in the queue instead of failing on 429s.
+      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "ltx", batchSize: 1, visibilityTimeoutSeconds: 3_600, maxReceiveCount: 5 },
+      timeoutSeconds: 600,
+      memoryMB: 2_048,
+      permissions: [
+        { kind: "s3:read", prefix: prefixes.uploads },
+        { kind: "s3:read", prefix: prefixes.jobs },
+        { kind: "s3:write", prefix: prefixes.jobs },
+        { kind: "events:put" },
+        { kind: "jobs:write" },
+        { kind: "secret", name: "LTX_API_KEY" },
+      ],
+    },
+    {
+      name: "render-step",
+      description: "Starts the branded render on Remotion Lambda (or the local renderer) with a signed webhook; emits RenderStarted.",
+      bus: "pipeline",
+      pattern: on("VideoBaseReady"),
+      handler: "packages/functions/src/render.handler",
+      // Remotion renders fan out into many Lambdas: bound how many start at once.
+      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "render", batchSize: 1, visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
+      timeoutSeconds: 60,
+      memoryMB: 512,
+      permissions: [
+        { kind: "s3:read", prefix: prefixes.jobs },
+        { kind: "events:put" },
+        { kind: "jobs:write" },
+        { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" },
+        { kind: "remotion:render" },
+      ],
+    },
+    {
+      name: "db-writer",
+      description: "Keeps the job record (status, timeline, parameters, outputs, generated_videos fields) from every pipeline event.",
+      bus: "pipeline",
+      pattern: onAny(detailTypes),
+      handler: "packages/functions/src/db-writer.handler",
+      delivery: { kind: "direct", retry: eventBridgeDefault, asyncRetryAttempts: 2 },
+      timeoutSeconds: 30,
+      memoryMB: 256,
+      permissions: [{ kind: "jobs:write" }],
+    },
+    {
+      name: "segmenter",
+      description: "Packages the final video with FFmpeg: HLS VOD rendition, clips and poster; emits SegmentsReady or SegmentsFailed.",
+      bus: "pipeline",
+      pattern: on("RenderCompleted"),
+      handler: "packages/functions/src/segmenter.handler",
+      delivery: { kind: "direct", retry: eventBridgeDefault, asyncRetryAttempts: 2 },
+      timeoutSeconds: 300,
+      memoryMB: 2_048,
+      permissions: [
+        { kind: "s3:read", prefix: prefixes.jobs },
+        { kind: "s3:write", prefix: prefixes.jobs },
+        { kind: "events:put" },
+      ],
+    },
+    {
+      name: "notifier",
+      description: "Sends Standard Webhooks to the job's callback and the stage's endpoints; emits NotificationDelivered or NotificationFailed.",
+      bus: "pipeline",
+      pattern: onAny(["RenderCompleted", "SegmentsReady", ...failureTypes]),
+      handler: "packages/functions/src/notifier.handler",
+      // Retries with backoff live in the queue (visibility timeout), so a slow receiver never
+      // holds a Lambda for hours, and the last failure lands in the DLQ.
+      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "notifier", batchSize: 1, visibilityTimeoutSeconds: 120, maxReceiveCount: 8 },
+      timeoutSeconds: 20,
+      memoryMB: 256,
+      permissions: [
+        { kind: "s3:read", prefix: prefixes.jobs },
+        { kind: "events:put" },
+        { kind: "jobs:write" },
+        { kind: "secret", name: "NOTIFY_WEBHOOK_SECRET" },
+      ],
+    },
+  ];
+}
+
+export const endpoints: Endpoint[] = [
+  {
+    name: "upload-api",
+    description: "POST /uploads: validates the job parameters, returns the jobId and a presigned POST for uploads/{jobId}/source.",
+    handler: "packages/functions/src/upload-api.handler",
+    routes: ["POST /uploads"],
+    auth: "jwt-if-configured",
+    timeoutSeconds: 10,
+    memoryMB: 256,
+    permissions: [{ kind: "s3:write", prefix: prefixes.uploads }],
+  },
+  {
+    name: "status-api",
+    description: "GET /jobs/{jobId} and GET /jobs: job status, timeline and outputs as presigned URLs.",
+    handler: "packages/functions/src/status-api.handler",
+    routes: ["GET /jobs/{jobId}", "GET /jobs"],
+    auth: "jwt-if-configured",
+    timeoutSeconds: 10,
+    memoryMB: 256,
+    permissions: [{ kind: "jobs:read" }, { kind: "s3:read", prefix: prefixes.jobs }],
+  },
+  {
+    name: "render-webhook",
+    description: "Receives Remotion's signed webhook; emits RenderCompleted or RenderFailed once per (renderId, status).",
+    handler: "packages/functions/src/render-webhook.handler",
+    routes: ["POST /remotion-webhook"],
+    auth: "signature",
+    timeoutSeconds: 15,
+    memoryMB: 256,
+    permissions: [{ kind: "events:put" }, { kind: "jobs:write" }, { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" }],
+  },
+];
+
+export const schedules: Schedule[] = [
+  {
+    name: "render-watchdog",
+    description: "Asks getRenderProgress about renders whose webhook never arrived and emits their outcome.",
+    handler: "packages/functions/src/render-watchdog.handler",
+    everyMinutes: 5,
+    timeoutSeconds: 60,
+    memoryMB: 256,
+    permissions: [{ kind: "jobs:write" }, { kind: "events:put" }, { kind: "remotion:render" }],
+  },
+];
