@@ -1,0 +1,50 @@
+import type { Delivery } from "../../../functions/src/topology-types";
+
+/** The event exactly as EventBridge delivers it to a target (eb-events-structure). */
+export interface EventBridgeEnvelope {
+  version: "0";
+  id: string;
+  "detail-type": string;
+  source: string;
+  account: string;
+  /** ISO-8601 UTC, second precision, as AWS writes it: 2026-11-20T10:00:00Z */
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+  /** Present on replayed events only (archive replay). */
+  "replay-name"?: string;
+}
+
+/** One PutEvents request entry, as in the AWS API (Time: Date, epoch seconds, or ISO string). */
+export interface PutEventsRequestEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  EventBusName?: string;
+  Resources?: string[];
+  Time?: Date | number | string;
+  TraceHeader?: string;
+}
+
+export interface PutEventsRequest { Entries: PutEventsRequestEntry[] }
+
+export type PutEventsResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+
+export interface PutEventsResponse { FailedEntryCount: number; Entries: PutEventsResultEntry[] }
+
+export type InvokeResult = { failedEventIds?: string[] } | void;
+
+export interface BusSubscription {
+  name: string;
+  /** The bus name as given in `buses` (e.g. "default", "reelbridge-local"). */
+  busName: string;
+  pattern: object;
+  delivery: Delivery;
+  /** Maximum concurrent invocations (queue kind: the resolved concurrencyKey; direct: default 32). */
+  concurrency?: number;
+  /** direct kind: always one event; queue kind: up to batchSize. Throw = the whole invocation failed. */
+  invoke: (events: EventBridgeEnvelope[]) => Promise<InvokeResult>;
+}
+
+export type { Delivery };
