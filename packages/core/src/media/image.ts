@@ -1,4 +1,4 @@
-import sharp from "sharp";
+import sharp, { type Metadata, type OutputInfo } from "sharp";
 import {
   EmptyFileError,
   ImageTooLargeError,
@@ -108,7 +108,7 @@ export async function normalizeImage(input: Uint8Array, opts: NormalizeImageOpti
   }
 
   // Header only: sharp reads dimensions without decoding pixels. Trust nothing it doesn't say.
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (cause) {
@@ -126,7 +126,7 @@ export async function normalizeImage(input: Uint8Array, opts: NormalizeImageOpti
   if (width * height > maxInputPixels) throw new ImageTooLargeError(width, height, maxInputPixels);
 
   const oriented = meta.autoOrient ?? { width, height };
-  let output: { data: Buffer; info: sharp.OutputInfo };
+  let output: { data: Buffer; info: OutputInfo };
   try {
     output = await sharp(input, {
       // Second line of defence: libvips refuses to decode past the limit even if the header lied.

@@ -1,5 +1,5 @@
 import { crc32, deflateSync } from "node:zlib";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
 import { EmptyFileError, ImageTooLargeError, InvalidImageError, UnsupportedFormatError } from "../../../src/media/errors";
 import { normalizeImage, sniffImageFormat, targetResolution } from "../../../src/media/image";
@@ -68,9 +68,9 @@ describe("targetResolution", () => {
 
 describe("normalizeImage", () => {
   it.each([
-    ["jpeg", (s: sharp.Sharp) => s.jpeg()],
-    ["png", (s: sharp.Sharp) => s.png()],
-    ["webp", (s: sharp.Sharp) => s.webp()],
+    ["jpeg", (s: Sharp) => s.jpeg()],
+    ["png", (s: Sharp) => s.png()],
+    ["webp", (s: Sharp) => s.webp()],
   ] as const)("turns a %s photo into an upright 1080×1920 sRGB JPEG without metadata", async (format, encode) => {
     const input = await encode((await noisyImage(800, 600)).withExif({ IFD0: { Copyright: "someone", Make: "PhoneCo" } })).toBuffer();
     const out = await normalizeImage(input, { aspect: "9:16" });

@@ -1,0 +1,3 @@
+export * from "./offline-generator";
+export * from "./segmenter";
+export { defaultFfmpegPath, defaultFfprobePath } from "./run";
