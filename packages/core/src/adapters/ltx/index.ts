@@ -1,0 +1,3 @@
+export * from "./contract";
+export * from "./generator";
+export * from "./mp4-info";

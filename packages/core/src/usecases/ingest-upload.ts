@@ -1,0 +1,310 @@
+import { decodeS3Key, jobParamsSchema, reasonCodeSchema } from "@reelbridge/events";
+import type { Data, FailureReason, JobParams, ReasonCode, S3ObjectCreatedEvent } from "@reelbridge/events";
+import { PermanentError } from "../errors";
+import { cameraMotionFromPrompt } from "../media/camera";
+import { MediaError } from "../media/errors";
+import { normalizeImage } from "../media/image";
+import { BlobNotFoundError } from "../ports";
+import type { BlobStore, Clock, EventPublisher, Logger, StepStateStore, VideoGenerator } from "../ports";
+
+/** What the LTX step knows about the clip it stored, from the file itself. */
+export interface VideoFacts {
+  durationSeconds: number;
+  width: number;
+  height: number;
+  fps: number;
+}
+
+export interface IngestUploadDeps {
+  blobs: BlobStore;
+  generator: VideoGenerator;
+  state: StepStateStore;
+  publisher: EventPublisher;
+  clock: Clock;
+  /** Reads the job parameters from the upload's signed metadata (x-amz-meta-job); throws when it cannot. */
+  decodeJobMetadata: (meta: Record<string, string>) => JobParams;
+  /** Reads duration, size and frame rate from the generated MP4 (readMp4Info in adapters/ltx). */
+  probeVideo: (video: Uint8Array) => VideoFacts | Promise<VideoFacts>;
+  /** Uploads above this many pixels are refused before decoding (decompression bombs). */
+  maxInputPixels: number;
+  fps: number;
+  model?: string;
+  /** Lifetime of the image URL handed to the generator: at least 900 s, to cover LTX's queue. */
+  presignExpiresSeconds: number;
+}
+
+export interface IngestContext {
+  logger: Logger;
+  /**
+   * True on the queue's last delivery. Informational here: the handler turns a transient
+   * failure on the last attempt into VideoBaseFailed(RetriesExhausted) through failUpload.
+   */
+  lastAttempt?: boolean;
+}
+
+export type IngestOutcome =
+  | { status: "ready"; data: Data<"VideoBaseReady">; resumed: boolean; replayed: boolean }
+  | { status: "failed"; reason: FailureReason }
+  | { status: "ignored"; why: string };
+
+/** The step-state record name holding the generation of a job. */
+export const GENERATION_STATE = "generation";
+
+const UPLOAD_KEY = /^uploads\/([0-9A-HJKMNP-TV-Z]{26})\/source$/;
+
+export const jobKeys = (jobId: string) => ({
+  image: `jobs/${jobId}/image.jpg`,
+  baseVideo: `jobs/${jobId}/base.mp4`,
+});
+
+export const videoBaseReadyEventId = (jobId: string) => `${jobId}.VideoBaseReady`;
+export const videoBaseFailedEventId = (jobId: string) => `${jobId}.VideoBaseFailed`;
+
+/** The jobId of an upload key, or undefined when the key is not `uploads/{ULID}/source`. */
+export function uploadKeyJobId(rawKey: string): string | undefined {
+  let key: string;
+  try {
+    key = decodeS3Key(rawKey);
+  } catch {
+    return undefined;
+  }
+  return UPLOAD_KEY.exec(key)?.[1];
+}
+
+/** The stored generation record (what onSubmitted and completion write). */
+interface GenerationRecord {
+  generationId?: string;
+  generator?: string;
+  submittedAt?: string;
+  status?: "submitted" | "completed";
+  ready?: Data<"VideoBaseReady">;
+}
+
+const isReasonCode = (c: string): c is ReasonCode => reasonCodeSchema.safeParse(c).success;
+
+/**
+ * Permanent → the reason for VideoBaseFailed; undefined → transient (rethrow). Media errors
+ * carry their own stable codes; a code outside the public list (e.g. InvalidMediaRequest, our
+ * own bug) is reported as Internal with its message.
+ */
+export function ingestFailureReason(err: unknown): FailureReason | undefined {
+  if (err instanceof PermanentError || (err instanceof MediaError && !err.retryable)) {
+    const code = isReasonCode(err.code) ? err.code : "Internal";
+    return { code, message: (err.message || code).slice(0, 2000), retryable: false };
+  }
+  return undefined;
+}
+
+/**
+ * The LTX step (issue #4): an "Object Created" for `uploads/{jobId}/source` becomes a base clip.
+ *
+ *  1. A job whose generation is recorded as completed, with base.mp4 in place, re-publishes the
+ *     same VideoBaseReady (same eventId: consumers dedup it). Re-publishing rather than skipping
+ *     covers a crash between storing the clip and publishing.
+ *  2. Reads the upload and its signed metadata; the params' jobId must be the key's.
+ *  3. normalizeImage: real JPEG/PNG/WebP, pixel budget before decoding, EXIF orientation applied,
+ *     metadata stripped, cover-cropped to the aspect's resolution → jobs/{jobId}/image.jpg.
+ *  4. Presigns the image and calls the generator. The generation id is recorded (putIfAbsent)
+ *     as soon as the provider accepts the job; a retried or duplicated delivery passes it back
+ *     as existingGenerationId, so the generation is resumed, never paid twice.
+ *  5. Probes the clip, stores jobs/{jobId}/base.mp4, records completion, then publishes
+ *     VideoBaseReady (after the write it announces).
+ *
+ * Permanent errors publish VideoBaseFailed with a stable reason code and return; anything
+ * else is thrown for the platform to retry.
+ *
+ * A key that is not `uploads/{ULID}/source` cannot be tied to a job (presigned POSTs pin that
+ * exact key), so it is logged and ignored rather than failing whichever job its prefix names.
+ */
+export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreatedEvent, ctx: IngestContext): Promise<IngestOutcome> {
+  const { logger } = ctx;
+  const jobId = uploadKeyJobId(event.detail.object.key);
+  if (!jobId) {
+    logger.error("ignoring an object that is not uploads/{jobId}/source", { key: event.detail.object.key, eventId: event.id });
+    return { status: "ignored", why: `key ${event.detail.object.key} is not uploads/{jobId}/source` };
+  }
+  if (deps.presignExpiresSeconds < 900) throw new Error(`presignExpiresSeconds must be ≥ 900 (LTX may queue the job), got ${deps.presignExpiresSeconds}`);
+  if (event.detail.bucket.name !== deps.blobs.bucket) {
+    logger.warn("event names another bucket than the step's blob store", { eventBucket: event.detail.bucket.name, bucket: deps.blobs.bucket });
+  }
+  const sourceKey = `uploads/${jobId}/source`;
+  const source = { bucket: deps.blobs.bucket, key: sourceKey };
+  const keys = jobKeys(jobId);
+  let params: JobParams | undefined;
+
+  try {
+    const prior = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
+    if (prior?.status === "completed" && prior.ready && (await deps.blobs.head(keys.baseVideo))) {
+      logger.info("base clip already stored; re-publishing VideoBaseReady", { generationId: prior.generationId });
+      await deps.publisher.publish([{ type: "VideoBaseReady", data: prior.ready, eventId: videoBaseReadyEventId(jobId), jobId, causationId: event.id }]);
+      return { status: "ready", data: prior.ready, resumed: false, replayed: true };
+    }
+
+    let upload: Awaited<ReturnType<BlobStore["get"]>>;
+    try {
+      upload = await deps.blobs.get(sourceKey);
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) throw new PermanentError("InvalidUpload", "The upload no longer exists (deleted or expired before it was processed)", { cause: err });
+      throw err;
+    }
+    params = decodeParams(deps, upload.metadata, jobId);
+
+    const normalized = await normalizeImage(upload.bytes, { aspect: params.aspect, maxInputPixels: deps.maxInputPixels });
+    await deps.blobs.put(keys.image, normalized.bytes, { contentType: normalized.contentType, metadata: { jobid: jobId } });
+    const imageUrl = await deps.blobs.presignGet(keys.image, { expiresInSeconds: deps.presignExpiresSeconds });
+    logger.info("image normalised", {
+      sourceFormat: normalized.sourceFormat,
+      sourceWidth: normalized.sourceWidth,
+      sourceHeight: normalized.sourceHeight,
+      orientation: normalized.orientation,
+      width: normalized.width,
+      height: normalized.height,
+    });
+
+    const cameraMotion = cameraMotionFromPrompt(params.cameraPrompt);
+    const existingGenerationId = typeof prior?.generationId === "string" ? prior.generationId : undefined;
+    let submittedAt = typeof prior?.submittedAt === "string" ? prior.submittedAt : undefined;
+    const result = await deps.generator.generate(
+      {
+        jobId,
+        image: { bytes: normalized.bytes, url: imageUrl },
+        prompt: params.cameraPrompt,
+        cameraMotion,
+        durationSeconds: params.durationSeconds,
+        width: normalized.width,
+        height: normalized.height,
+        fps: deps.fps,
+        ...(deps.model !== undefined ? { model: deps.model } : {}),
+      },
+      {
+        ...(existingGenerationId !== undefined ? { existingGenerationId } : {}),
+        onSubmitted: async (generationId) => {
+          const at = deps.clock.now().toISOString();
+          const record = { generationId, generator: deps.generator.name, submittedAt: at, status: "submitted" };
+          const r = await deps.state.putIfAbsent(jobId, GENERATION_STATE, record);
+          if (r.created || r.value.generationId === generationId) {
+            submittedAt = (r.value.submittedAt as string | undefined) ?? at;
+            logger.info("generation recorded", { generationId, generator: deps.generator.name });
+            return;
+          }
+          if (existingGenerationId !== undefined && r.value.generationId === existingGenerationId) {
+            // The recorded generation was gone at the provider: this one replaces it.
+            await deps.state.update(jobId, GENERATION_STATE, { ...record, replaces: existingGenerationId });
+            submittedAt = at;
+            logger.warn("recorded generation was gone; replaced it", { generationId, replaced: existingGenerationId });
+            return;
+          }
+          // Two deliveries raced past the record: both generations are paid; finish ours.
+          logger.warn("a concurrent delivery recorded another generation for this job", { generationId, recorded: r.value.generationId });
+        },
+      },
+    );
+
+    let facts: VideoFacts;
+    try {
+      facts = await deps.probeVideo(result.video);
+    } catch (cause) {
+      throw new PermanentError("GenerationFailed", `The generated clip cannot be read as an MP4: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
+    await deps.blobs.put(keys.baseVideo, result.video, { contentType: "video/mp4", metadata: { jobid: jobId, generationid: result.generationId } });
+    const storedAt = deps.clock.now();
+    const since = submittedAt ? Date.parse(submittedAt) : NaN;
+    const data: Data<"VideoBaseReady"> = {
+      job: params,
+      source: { ...source, sizeBytes: upload.sizeBytes },
+      image: { bucket: deps.blobs.bucket, key: keys.image, width: normalized.width, height: normalized.height },
+      baseVideo: {
+        bucket: deps.blobs.bucket,
+        key: keys.baseVideo,
+        sizeBytes: result.video.byteLength,
+        durationSeconds: facts.durationSeconds,
+        width: facts.width,
+        height: facts.height,
+        fps: facts.fps,
+      },
+      generator: {
+        name: deps.generator.name,
+        generationId: result.generationId,
+        ...((result.model ?? deps.model) !== undefined ? { model: result.model ?? deps.model } : {}),
+        cameraMotion,
+        seconds: Number.isFinite(since) ? Math.max(0, (storedAt.getTime() - since) / 1000) : 0,
+      },
+    };
+    if (facts.width !== normalized.width || facts.height !== normalized.height) {
+      logger.warn("the clip's size differs from the requested one", { requested: `${normalized.width}x${normalized.height}`, got: `${facts.width}x${facts.height}` });
+    }
+    await deps.state.update(jobId, GENERATION_STATE, { generationId: result.generationId, status: "completed", completedAt: storedAt.toISOString(), ready: data });
+    await deps.publisher.publish([{ type: "VideoBaseReady", data, eventId: videoBaseReadyEventId(jobId), jobId, causationId: event.id }]);
+    logger.info("VideoBaseReady published", { generationId: result.generationId, baseVideo: data.baseVideo, seconds: data.generator.seconds });
+    return { status: "ready", data, resumed: existingGenerationId !== undefined, replayed: false };
+  } catch (err) {
+    const reason = ingestFailureReason(err);
+    if (!reason) throw err;
+    logger.warn("upload failed permanently", { code: reason.code, message: reason.message });
+    await publishVideoBaseFailed(deps, { jobId, source, causationId: event.id, reason, ...(params ? { params } : {}) });
+    return { status: "failed", reason };
+  }
+}
+
+function decodeParams(deps: Pick<IngestUploadDeps, "decodeJobMetadata">, metadata: Record<string, string>, jobId: string): JobParams {
+  let decoded: unknown;
+  try {
+    decoded = deps.decodeJobMetadata(metadata);
+  } catch (cause) {
+    throw new PermanentError("InvalidUpload", `The upload's job metadata cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  const parsed = jobParamsSchema.safeParse(decoded);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    throw new PermanentError("InvalidUpload", `The upload's job metadata is invalid: ${issues}`);
+  }
+  if (parsed.data.jobId !== jobId) {
+    throw new PermanentError("InvalidUpload", `The upload's metadata names job ${parsed.data.jobId}, but it was stored for job ${jobId}`);
+  }
+  return parsed.data;
+}
+
+async function publishVideoBaseFailed(
+  deps: Pick<IngestUploadDeps, "publisher">,
+  f: { jobId: string; source: { bucket: string; key: string }; causationId: string; reason: FailureReason; params?: JobParams },
+): Promise<void> {
+  await deps.publisher.publish([
+    {
+      type: "VideoBaseFailed",
+      data: { ...(f.params ? { job: f.params } : {}), source: f.source, reason: f.reason },
+      eventId: videoBaseFailedEventId(f.jobId),
+      jobId: f.jobId,
+      causationId: f.causationId,
+    },
+  ]);
+}
+
+/**
+ * Ends a job whose upload event could not be processed (invalid event, retries exhausted):
+ * publishes VideoBaseFailed with the job parameters when the upload's metadata can still be
+ * read. Does nothing for a key that is not `uploads/{ULID}/source`. For the handler's `fail`.
+ */
+export async function failUpload(
+  deps: Pick<IngestUploadDeps, "blobs" | "publisher" | "decodeJobMetadata">,
+  raw: { id?: unknown; detail?: { object?: { key?: unknown } } } | null | undefined,
+  reason: FailureReason,
+  ctx: IngestContext,
+): Promise<boolean> {
+  const rawKey = raw?.detail?.object?.key;
+  const jobId = typeof rawKey === "string" ? uploadKeyJobId(rawKey) : undefined;
+  if (!jobId) {
+    ctx.logger.error("cannot fail a job for this event: no uploads/{jobId}/source key", { reason });
+    return false;
+  }
+  const sourceKey = `uploads/${jobId}/source`;
+  let params: JobParams | undefined;
+  try {
+    const head = await deps.blobs.head(sourceKey);
+    if (head) params = decodeParams(deps, head.metadata, jobId);
+  } catch (err) {
+    ctx.logger.warn("job parameters unavailable for VideoBaseFailed", { error: err instanceof Error ? err.message : String(err) });
+  }
+  const causationId = typeof raw?.id === "string" && raw.id.length > 0 ? raw.id.slice(0, 128) : `${jobId}.upload`;
+  await publishVideoBaseFailed(deps, { jobId, source: { bucket: deps.blobs.bucket, key: sourceKey }, causationId, reason, ...(params ? { params } : {}) });
+  return true;
+}
