@@ -289,10 +289,20 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     timers.add(timer);
   }
 
-  /** Journals (fsync) and fans out one accepted event. */
-  function accept(records: AcceptRecord[]): void {
-    if (records.length === 0) return;
-    journal.append(records, durable);
+  /**
+   * Journals and fans out accepted events. Deliveries start at once; the returned promise resolves
+   * when the journal is fsynced, and PutEvents answers only then. A crash before the fsync loses an
+   * event the caller was never told was accepted, which PutEvents allows (the caller retries).
+   */
+  function accept(records: AcceptRecord[], alreadyJournaled = false): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    let synced: Promise<void>;
+    if (alreadyJournaled) synced = Promise.resolve();
+    else if (durable) synced = journal.appendDurable(records);
+    else {
+      journal.append(records, false);
+      synced = Promise.resolve();
+    }
     for (const r of records) {
       emitter.emit("accepted", { event: r.event, bus: r.bus, subscriptions: r.subs });
       for (const s of r.subs) {
@@ -302,6 +312,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
         pumpSoon(w);
       }
     }
+    return synced;
   }
 
   function matchingSubs(bus: string, event: EventBridgeEnvelope): string[] {
@@ -372,7 +383,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
       records.push({ t: "accept", rid: v.event.id, at, bus: v.bus, subs: matchingSubs(v.bus, v.event), event: v.event });
     }
     archiveWriter.append(archived, false);
-    accept(records);
+    await accept(records);
     return { FailedEntryCount: results.filter((r) => "ErrorCode" in r).length, Entries: results };
   }
 
@@ -419,13 +430,14 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
       list: (subscription) => listDlq(opts.dataDir, subscription),
       redrive(subscription) {
         if (closed) throw new BusClosedError();
-        const taken = takeDlq(opts.dataDir, subscription).filter((e) => {
-          if (workers.has(e.subscription)) return true;
-          dlqWriter.append([e], true); // unknown here: put it back
-          return false;
-        });
-        accept(taken.map((e): AcceptRecord => ({ t: "accept", rid: e.dlqId, at: now(), bus: e.bus, subs: [e.subscription], event: e.event })));
-        return taken.length;
+        // Journal first (fsynced), then remove from the DLQ: a crash in between redelivers, never loses.
+        const chosen = listDlq(opts.dataDir, subscription).filter((e) => workers.has(e.subscription));
+        const records = chosen.map((e): AcceptRecord => ({ t: "accept", rid: e.dlqId, at: now(), bus: e.bus, subs: [e.subscription], event: e.event }));
+        journal.append(records, true);
+        const ids = new Set(chosen.map((e) => e.dlqId));
+        takeDlq(opts.dataDir, undefined, (e) => ids.has(e.dlqId));
+        void accept(records, true);
+        return records.length;
       },
     },
     archive: {
@@ -446,7 +458,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
           const event: EventBridgeEnvelope = { ...a.event, "replay-name": name };
           return { t: "accept", rid: randomUUID(), at: now(), bus: a.bus, subs: matchingSubs(a.bus, event), event };
         });
-        accept(records);
+        await accept(records);
         return { replayed: records.length };
       },
     },

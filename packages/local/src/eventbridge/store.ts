@@ -10,7 +10,7 @@
  *
  * Torn last lines (a crash mid-write) are skipped when reading.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { EventBridgeEnvelope } from "./types";
 
@@ -129,6 +129,16 @@ export class JsonLinesWriter {
     writeSync(this.fd!, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
     if (durable) fsyncSync(this.fd!);
   }
+  /**
+   * Writes now (to the page cache) and resolves once the data is fsynced. The fsync runs on the
+   * libuv thread pool, so the caller can start work (deliveries) while the disk catches up.
+   */
+  appendDurable(rows: unknown[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    this.append(rows, false);
+    const fd = this.fd!;
+    return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+  }
   close(): void {
     if (this.fd !== undefined) {
       closeSync(this.fd);
@@ -156,10 +166,10 @@ export function listDlq(dataDir: string, subscription?: string): DlqEntry[] {
 }
 
 /** Removes the selected entries from the DLQ file and returns them. */
-export function takeDlq(dataDir: string, subscription?: string): DlqEntry[] {
+export function takeDlq(dataDir: string, subscription?: string, select?: (e: DlqEntry) => boolean): DlqEntry[] {
   const file = files(dataDir).dlq;
   const all = readJsonLines<DlqEntry>(file);
-  const taken = all.filter((e) => !subscription || e.subscription === subscription);
+  const taken = all.filter((e) => (!subscription || e.subscription === subscription) && (!select || select(e)));
   if (taken.length) writeJsonLines(file, all.filter((e) => !taken.includes(e)));
   return taken;
 }
@@ -170,15 +180,16 @@ export function takeDlq(dataDir: string, subscription?: string): DlqEntry[] {
  */
 export function redriveOffline(dataDir: string, subscription?: string): number {
   ensureBusDir(dataDir);
-  const taken = takeDlq(dataDir, subscription);
-  if (taken.length === 0) return 0;
+  const chosen = listDlq(dataDir, subscription);
+  if (chosen.length === 0) return 0;
   const w = new JsonLinesWriter(files(dataDir).journal);
   try {
-    w.append(taken.map((e): AcceptRecord => ({ t: "accept", rid: e.dlqId, at: Date.now(), bus: e.bus, subs: [e.subscription], event: e.event })), true);
+    w.append(chosen.map((e): AcceptRecord => ({ t: "accept", rid: e.dlqId, at: Date.now(), bus: e.bus, subs: [e.subscription], event: e.event })), true);
   } finally {
     w.close();
   }
-  return taken.length;
+  const ids = new Set(chosen.map((e) => e.dlqId));
+  return takeDlq(dataDir, undefined, (e) => ids.has(e.dlqId)).length;
 }
 
 export function writeRuntimeFile(dataDir: string, info: { url: string; pid: number; startedAt: string }): void {
