@@ -87,6 +87,25 @@ const stages: Record<string, StageConfig> = {
     notifier: { endpoints: [], requireHttps: false },
   },
   dev: base,
+  // Shared pre-production stage: the analytics team's account subscribes to completed renders.
+  staging: {
+    ...base,
+    webOrigins: ["https://staging.reelbridge.example.com"],
+    consumerAccounts: ["444455556666"],
+    consumerSubscriptions: [
+      {
+        name: "analytics-completed",
+        pattern: { source: ["reelbridge.render"], "detail-type": ["RenderCompleted"] },
+        target: { eventBusArn: "arn:aws:events:us-east-1:444455556666:event-bus/analytics" },
+      },
+      {
+        name: "moderation-failures",
+        pattern: { source: ["reelbridge.ingest"], "detail-type": ["VideoBaseFailed"], detail: { data: { reason: { code: ["InvalidImage", "UnsupportedFormat"] } } } },
+        target: { queueArn: "arn:aws:sqs:us-east-1:444455556666:moderation-inbox" },
+      },
+    ],
+    auth: { issuer: "https://auth.staging.reelbridge.example.com/", audience: "reelbridge-api", jwksUrl: "https://auth.staging.reelbridge.example.com/.well-known/jwks.json" },
+  },
   prod: {
     ...base,
     webOrigins: ["https://reelbridge.example.com"],

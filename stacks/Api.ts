@@ -1,0 +1,56 @@
+import type { StackContext } from "sst/constructs";
+import { use } from "sst/constructs";
+import { endpoints } from "../packages/functions/src/topology";
+import { Bus } from "./Bus";
+import { topologyFunction } from "./lib/functions";
+import { useStageConfig } from "./lib/stage";
+import { Storage } from "./Storage";
+
+/**
+ * The HTTP endpoints of the topology as Lambda Function URLs: the upload API and status API
+ * (CORS from the stage's web origins, JWT checked in the handler when the stage configures an
+ * issuer) and Remotion's webhook receiver (signature checked in the handler).
+ */
+export function Api({ stack, app }: StackContext) {
+  const { bucket, table, secrets } = use(Storage);
+  const { bus } = use(Bus);
+  const config = useStageConfig(app);
+
+  if (!config.auth) {
+    // Said at deploy time, as the issue asks: anyone with the URL can upload on this stage.
+    console.warn(`[reelbridge] stage "${app.stage}" has no JWT issuer configured: the upload and status APIs are OPEN.`);
+  }
+
+  const fns = Object.fromEntries(
+    endpoints.map((e) => {
+      const browserFacing = e.auth === "jwt-if-configured";
+      const fn = topologyFunction(stack, pascal(e.name), e, { bucket, table, bus, secrets }, {
+        url: browserFacing
+          ? {
+              authorizer: "none",
+              cors: {
+                allowOrigins: config.webOrigins,
+                allowMethods: ["GET", "POST"],
+                allowHeaders: ["content-type", "authorization"],
+                maxAge: "1 hour",
+              },
+            }
+          : { authorizer: "none", cors: false },
+        environment: {
+          WEB_ORIGINS: config.webOrigins.join(","),
+          AUTH_MODE: config.auth ? "jwt" : "open",
+        },
+      });
+      return [e.name, fn];
+    }),
+  );
+
+  stack.addOutputs({
+    UploadApiUrl: fns["upload-api"]!.url!,
+    StatusApiUrl: fns["status-api"]!.url!,
+    RenderWebhookUrl: fns["render-webhook"]!.url!,
+  });
+  return { uploadApi: fns["upload-api"]!, statusApi: fns["status-api"]!, renderWebhook: fns["render-webhook"]! };
+}
+
+export const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());

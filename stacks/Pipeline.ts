@@ -1,0 +1,62 @@
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type { StackContext } from "sst/constructs";
+import { use } from "sst/constructs";
+import { schedules, subscriptions } from "../packages/functions/src/topology";
+import { Api, pascal } from "./Api";
+import { Bus } from "./Bus";
+import { topologyFunction } from "./lib/functions";
+import { useStageConfig } from "./lib/stage";
+import { buildSubscription } from "./lib/subscription";
+import { Storage } from "./Storage";
+
+/**
+ * The choreography: every subscription of the topology becomes its rule, target, queue, DLQ,
+ * alarm and function (stacks/lib/subscription.ts); schedules become scheduled rules.
+ */
+export function Pipeline({ stack, app }: StackContext) {
+  const { bucket, table, secrets } = use(Storage);
+  const { bus } = use(Bus);
+  const { renderWebhook, statusApi } = use(Api);
+  const config = useStageConfig(app);
+  const defaultBus = events.EventBus.fromEventBusName(stack, "DefaultBus", "default");
+  const resources = { bucket, table, bus, secrets, buses: { default: defaultBus, pipeline: bus } };
+
+  const remotionEnv = {
+    REMOTION_REGION: config.remotion.region,
+    REMOTION_FUNCTION_NAME: config.remotion.functionName,
+    REMOTION_SERVE_URL: config.remotion.serveUrl,
+  };
+  const built = subscriptions({ mediaBucket: bucket.bucketName }).map((sub) =>
+    buildSubscription(stack, sub, resources, config, {
+      environment: {
+        ...(sub.name === "render-step" ? { ...remotionEnv, RENDER_WEBHOOK_URL: renderWebhook.url! } : {}),
+        ...(sub.name === "notifier" ? { STATUS_API_URL: statusApi.url! } : {}),
+      },
+    }),
+  );
+
+  for (const s of schedules) {
+    const fn = topologyFunction(stack, pascal(s.name), s, resources, { environment: remotionEnv });
+    new events.Rule(stack, `${pascal(s.name)}Schedule`, {
+      schedule: events.Schedule.rate(cdkMinutes(s.everyMinutes)),
+      targets: [new targets.LambdaFunction(fn)],
+    });
+  }
+
+  // Remotion Lambda's own role writes the final video into our bucket (outName, privacy no-acl).
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: "RemotionWritesFinalVideos",
+      principals: [new iam.ArnPrincipal(`arn:aws:iam::${stack.account}:role/remotion-lambda-role`)],
+      actions: ["s3:PutObject", "s3:GetObject"],
+      resources: [bucket.arnForObjects("jobs/*/final.mp4")],
+    }),
+  );
+
+  return { subscriptions: built };
+}
+
+import { Duration } from "aws-cdk-lib";
+const cdkMinutes = (n: number) => Duration.minutes(n);

@@ -1,0 +1,72 @@
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import { Config } from "sst/constructs";
+import type { StackContext } from "sst/constructs";
+import { prefixes } from "../packages/functions/src/topology";
+import { useStageConfig } from "./lib/stage";
+
+/**
+ * The media bucket (uploads, intermediate and final media) and the jobs table (job records and
+ * the steps' idempotency state).
+ */
+export function Storage({ stack, app }: StackContext) {
+  const config = useStageConfig(app);
+
+  const bucket = new s3.Bucket(stack, "Media", {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    // ACLs off: Remotion writes with privacy "no-acl".
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    eventBridgeEnabled: true,
+    cors: [
+      {
+        // Browsers POST uploads straight to the bucket, and play media from presigned GETs.
+        allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+        allowedOrigins: config.webOrigins,
+        allowedHeaders: ["*"],
+        exposedHeaders: ["ETag", "Location", "Content-Length", "Content-Range", "Accept-Ranges"],
+        maxAge: 3000,
+      },
+    ],
+    lifecycleRules: [
+      {
+        id: "abandoned-uploads",
+        prefix: prefixes.uploads,
+        expiration: Duration.days(config.uploadsExpireAfterDays),
+      },
+      { id: "incomplete-multipart", abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ],
+    removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    autoDeleteObjects: app.stage !== "prod",
+  });
+
+  const table = new dynamodb.Table(stack, "Jobs", {
+    partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+    sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    timeToLiveAttribute: "ttl",
+    removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  });
+  // A user's jobs, newest first: gsi1pk = OWNER#<owner>, gsi1sk = <createdAt>#<jobId>.
+  table.addGlobalSecondaryIndex({
+    indexName: "byOwner",
+    partitionKey: { name: "gsi1pk", type: dynamodb.AttributeType.STRING },
+    sortKey: { name: "gsi1sk", type: dynamodb.AttributeType.STRING },
+    projectionType: dynamodb.ProjectionType.ALL,
+  });
+
+  // Secrets live in SSM through SST (`sst secrets set NAME value --stage …`) and are bound only
+  // to the functions whose topology entry asks for them; never plain environment variables.
+  const secrets = {
+    LTX_API_KEY: new Config.Secret(stack, "LTX_API_KEY"),
+    REMOTION_WEBHOOK_SECRET: new Config.Secret(stack, "REMOTION_WEBHOOK_SECRET"),
+    NOTIFY_WEBHOOK_SECRET: new Config.Secret(stack, "NOTIFY_WEBHOOK_SECRET"),
+  };
+
+  stack.addOutputs({ MediaBucket: bucket.bucketName, JobsTable: table.tableName });
+  return { bucket, table, secrets };
+}

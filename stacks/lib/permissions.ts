@@ -1,0 +1,81 @@
+import { Stack } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import type * as events from "aws-cdk-lib/aws-events";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as s3 from "aws-cdk-lib/aws-s3";
+import type { Permission } from "../../packages/functions/src/topology";
+
+export interface PermissionTargets {
+  bucket: s3.IBucket;
+  table: dynamodb.ITable;
+  bus: events.IEventBus;
+}
+
+/**
+ * Least-privilege IAM statements for a topology permission list: no wildcard actions, S3 access
+ * scoped to the key prefixes the handler needs, PutEvents scoped to the pipeline bus. Secrets
+ * are not here: they are SST secrets bound to the function (SSM GetParameters on that secret).
+ */
+export function statementsFor(permissions: Permission[], t: PermissionTargets): iam.PolicyStatement[] {
+  const out: iam.PolicyStatement[] = [];
+  const readPrefixes = permissions.flatMap((p) => (p.kind === "s3:read" ? [p.prefix] : []));
+  const writePrefixes = permissions.flatMap((p) => (p.kind === "s3:write" ? [p.prefix] : []));
+  if (readPrefixes.length > 0) {
+    out.push(
+      new iam.PolicyStatement({
+        sid: "ReadMedia",
+        actions: ["s3:GetObject"],
+        resources: readPrefixes.map((p) => t.bucket.arnForObjects(`${p}*`)),
+      }),
+      // Without ListBucket a missing key answers 403 instead of 404; scoped to the same prefixes.
+      new iam.PolicyStatement({
+        sid: "ListMediaPrefixes",
+        actions: ["s3:ListBucket"],
+        resources: [t.bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": readPrefixes.map((p) => `${p}*`) } },
+      }),
+    );
+  }
+  if (writePrefixes.length > 0) {
+    out.push(
+      new iam.PolicyStatement({
+        sid: "WriteMedia",
+        actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
+        resources: writePrefixes.map((p) => t.bucket.arnForObjects(`${p}*`)),
+      }),
+    );
+  }
+  if (permissions.some((p) => p.kind === "events:put")) {
+    out.push(new iam.PolicyStatement({ sid: "PublishPipelineEvents", actions: ["events:PutEvents"], resources: [t.bus.eventBusArn] }));
+  }
+  const jobsWrite = permissions.some((p) => p.kind === "jobs:write");
+  const jobsRead = jobsWrite || permissions.some((p) => p.kind === "jobs:read");
+  if (jobsRead) {
+    out.push(
+      new iam.PolicyStatement({
+        sid: jobsWrite ? "ReadWriteJobs" : "ReadJobs",
+        actions: jobsWrite
+          ? ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+          : ["dynamodb:GetItem", "dynamodb:Query"],
+        resources: [t.table.tableArn, `${t.table.tableArn}/index/*`],
+      }),
+    );
+  }
+  if (permissions.some((p) => p.kind === "remotion:render")) {
+    const stack = Stack.of(t.bucket);
+    out.push(
+      // Remotion's documented caller policy, trimmed to starting renders and reading progress.
+      new iam.PolicyStatement({
+        sid: "InvokeRemotionRenderer",
+        actions: ["lambda:InvokeFunction"],
+        resources: [`arn:aws:lambda:*:${stack.account}:function:remotion-render-*`],
+      }),
+      new iam.PolicyStatement({
+        sid: "ReadRemotionProgress",
+        actions: ["s3:GetObject", "s3:ListBucket"],
+        resources: ["arn:aws:s3:::remotionlambda-*", "arn:aws:s3:::remotionlambda-*/*"],
+      }),
+    );
+  }
+  return out;
+}

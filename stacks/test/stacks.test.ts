@@ -1,0 +1,251 @@
+import { Match } from "aws-cdk-lib/assertions";
+import type { Template } from "aws-cdk-lib/assertions";
+import { Stack } from "aws-cdk-lib";
+import { Function as SstFunction, getStack } from "sst/constructs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { jsonSchemas } from "../../packages/events/src/json-schema";
+import { stageConfig } from "../../packages/functions/src/stage-config";
+import { endpoints, schedules, subscriptions } from "../../packages/functions/src/topology";
+import { Api } from "../Api";
+import { Bus } from "../Bus";
+import { Pipeline } from "../Pipeline";
+import { Storage } from "../Storage";
+import { synth } from "./helpers";
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+const ofType = (t: Template, type: string) => Object.entries(t.toJSON().Resources as Resources).filter(([, r]) => r.Type === type);
+
+// Synthesizes the staging stage (consumer accounts, consumer subscriptions and JWT configured),
+// offline, once for the file.
+let storage: Template, bus: Template, api: Template, pipeline: Template;
+let resolve: (v: unknown) => unknown;
+beforeAll(async () => {
+  const { template } = await synth("staging");
+  storage = template(Storage);
+  bus = template(Bus);
+  api = template(Api);
+  pipeline = template(Pipeline);
+  const pipelineStack = getStack(Pipeline) as unknown as Stack;
+  resolve = (v) => pipelineStack.resolve(v);
+}, 120_000);
+
+const config = stageConfig("staging");
+
+describe("media bucket", () => {
+  it("blocks all public access and encrypts at rest", () => {
+    storage.hasResourceProperties("AWS::S3::Bucket", {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+    });
+  });
+
+  it("denies every request that is not TLS", () => {
+    storage.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      },
+    });
+  });
+
+  it("sends its events to EventBridge", () => {
+    storage.hasResourceProperties("Custom::S3BucketNotifications", {
+      NotificationConfiguration: { EventBridgeConfiguration: {} },
+    });
+  });
+
+  it("allows browser POSTs from the stage's web origins only", () => {
+    const [[, bucket]] = ofType(storage, "AWS::S3::Bucket") as [[string, { Properties: { CorsConfiguration: { CorsRules: Array<{ AllowedOrigins: string[]; AllowedMethods: string[] }> } } }]];
+    const rules = bucket.Properties.CorsConfiguration.CorsRules;
+    expect(rules.flatMap((r) => r.AllowedOrigins)).toEqual(config.webOrigins);
+    expect(rules[0]!.AllowedMethods).toContain("POST");
+  });
+
+  it("expires abandoned uploads and aborts incomplete multipart uploads", () => {
+    storage.hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: "uploads/", ExpirationInDays: config.uploadsExpireAfterDays, Status: "Enabled" }),
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: "Enabled" }),
+        ]),
+      },
+    });
+  });
+
+  it("has a jobs table with the owner index, on demand, with point-in-time recovery", () => {
+    storage.hasResourceProperties("AWS::DynamoDB::Table", {
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
+      BillingMode: "PAY_PER_REQUEST",
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: "byOwner", KeySchema: [{ AttributeName: "gsi1pk", KeyType: "HASH" }, { AttributeName: "gsi1sk", KeyType: "RANGE" }] })],
+    });
+  });
+});
+
+describe("pipeline bus", () => {
+  it("is a custom bus with an archive for replay", () => {
+    bus.hasResourceProperties("AWS::Events::EventBus", { Name: "staging-reelbridge" });
+    bus.hasResourceProperties("AWS::Events::Archive", { ArchiveName: "staging-reelbridge", RetentionDays: config.archiveRetentionDays });
+  });
+
+  it("registers every contract's JSON Schema in the schema registry", () => {
+    bus.hasResourceProperties("AWS::EventSchemas::Registry", { RegistryName: "staging-reelbridge" });
+    const schemas = ofType(bus, "AWS::EventSchemas::Schema").map(([, r]) => r.Properties as { SchemaName: string; Type: string; Content: string });
+    expect(schemas.map((s) => s.SchemaName).sort()).toEqual(Object.keys(jsonSchemas()).map((n) => `reelbridge@${n}`).sort());
+    for (const s of schemas) {
+      expect(s.Type).toBe("JSONSchemaDraft4");
+      expect(JSON.parse(s.Content).$schema).toBe("http://json-schema.org/draft-04/schema#");
+    }
+  });
+
+  it("lets the stage's consumer accounts manage their own rules", () => {
+    const policies = ofType(bus, "AWS::Events::EventBusPolicy");
+    expect(policies).toHaveLength(1);
+    const stmt = (policies[0]![1].Properties as { Statement: { Principal: { AWS: unknown }; Action: string[]; Condition: unknown } }).Statement;
+    expect(JSON.stringify(stmt.Principal)).toContain("444455556666");
+    expect(stmt.Action).toEqual(expect.arrayContaining(["events:PutRule", "events:PutTargets"]));
+    expect(stmt.Condition).toEqual({ StringEqualsIfExists: { "events:creatorAccount": "${aws:PrincipalAccount}" } });
+  });
+
+  it("turns each consumer subscription into a rule with a retry policy and a DLQ", () => {
+    for (const sub of config.consumerSubscriptions) {
+      bus.hasResourceProperties("AWS::Events::Rule", {
+        Name: `staging-reelbridge-consumer-${sub.name}`,
+        EventPattern: sub.pattern,
+        Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() } })],
+      });
+    }
+    bus.hasResourceProperties("AWS::Events::Rule", {
+      Name: "staging-reelbridge-consumer-moderation-failures",
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 }, RoleArn: Match.anyValue() })],
+    });
+  });
+});
+
+describe("topology → infrastructure", () => {
+  const topo = () => subscriptions({ mediaBucket: "TOKEN" });
+
+  it("each subscription became exactly one rule with exactly its pattern", () => {
+    const rules = ofType(pipeline, "AWS::Events::Rule").filter(([, r]) => r.Properties.EventPattern);
+    expect(rules).toHaveLength(topo().length);
+    const stackPatterns = rules.map(([, r]) => JSON.stringify(r.Properties.EventPattern)).sort();
+    // Build the expected patterns with the real bucket reference, resolved like CloudFormation.
+    const bucketName = (rules.find(([, r]) => JSON.stringify(r.Properties.EventPattern).includes("aws.s3"))![1].Properties.EventPattern as { detail: { bucket: { name: unknown[] } } }).detail.bucket.name[0];
+    const expected = subscriptions({ mediaBucket: "__BUCKET__" }).map((s) => JSON.stringify(resolve(s.pattern)).replace('"__BUCKET__"', JSON.stringify(bucketName))).sort();
+    expect(stackPatterns).toEqual(expected);
+    for (const s of topo()) {
+      pipeline.hasResourceProperties("AWS::Events::Rule", { Name: `staging-reelbridge-${s.name}`, State: "ENABLED" });
+    }
+  });
+
+  it("S3 uploads are matched on the default bus; pipeline events on the custom bus", () => {
+    const rules = ofType(pipeline, "AWS::Events::Rule").filter(([, r]) => r.Properties.EventPattern);
+    for (const [, r] of rules) {
+      const isS3 = JSON.stringify(r.Properties.EventPattern).includes("aws.s3");
+      if (isS3) expect(r.Properties.EventBusName).toBe("default");
+      else expect(JSON.stringify(r.Properties.EventBusName)).toContain("Bus");
+    }
+  });
+
+  it("puts a retry policy and a DLQ on every target", () => {
+    const rules = ofType(pipeline, "AWS::Events::Rule").filter(([, r]) => r.Properties.EventPattern);
+    for (const [, r] of rules) {
+      const targets = r.Properties.Targets as Array<{ RetryPolicy?: unknown; DeadLetterConfig?: unknown }>;
+      expect(targets).toHaveLength(1);
+      expect(targets[0]!.RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 });
+      expect(targets[0]!.DeadLetterConfig).toBeDefined();
+    }
+  });
+
+  it("queued steps consume their queue with a maximum concurrency and batch-item failures", () => {
+    const queued = topo().filter((s) => s.delivery.kind === "queue");
+    const mappings = ofType(pipeline, "AWS::Lambda::EventSourceMapping").map(([, r]) => r.Properties);
+    expect(mappings).toHaveLength(queued.length);
+    for (const s of queued) {
+      if (s.delivery.kind !== "queue") continue;
+      pipeline.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        BatchSize: s.delivery.batchSize,
+        ScalingConfig: { MaximumConcurrency: config.concurrency[s.delivery.concurrencyKey] },
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+      });
+      pipeline.hasResourceProperties("AWS::SQS::Queue", {
+        VisibilityTimeout: s.delivery.visibilityTimeoutSeconds,
+        RedrivePolicy: { maxReceiveCount: s.delivery.maxReceiveCount, deadLetterTargetArn: Match.anyValue() },
+      });
+    }
+  });
+
+  it("direct steps get Lambda async retries and an on-failure destination", () => {
+    const direct = topo().filter((s) => s.delivery.kind === "direct");
+    const configs = ofType(pipeline, "AWS::Lambda::EventInvokeConfig").map(([, r]) => r.Properties as { MaximumRetryAttempts: number; DestinationConfig: { OnFailure: { Destination: unknown } } });
+    expect(configs).toHaveLength(direct.length);
+    for (const c of configs) {
+      expect(c.MaximumRetryAttempts).toBe(2);
+      expect(c.DestinationConfig.OnFailure.Destination).toBeDefined();
+    }
+  });
+
+  it("watches every DLQ with an alarm", () => {
+    const dlqs = ofType(pipeline, "AWS::SQS::Queue").filter(([id]) => id.includes("Dlq"));
+    expect(dlqs).toHaveLength(topo().length);
+    const alarms = ofType(pipeline, "AWS::CloudWatch::Alarm").map(([, r]) => JSON.stringify(r.Properties));
+    for (const [id] of dlqs) expect(alarms.some((a) => a.includes(id))).toBe(true);
+  });
+
+  it("creates every function of the topology on nodejs24.x with its own role", () => {
+    const templates = [pipeline, api];
+    const fns = templates.flatMap((t) => ofType(t, "AWS::Lambda::Function")).filter(([id]) => !/CustomResource|LogRetention|AutoDelete|BucketNotifications/.test(id));
+    expect(fns).toHaveLength(topo().length + endpoints.length + schedules.length);
+    const roles = new Set(fns.map(([, r]) => JSON.stringify(r.Properties.Role)));
+    expect(roles.size).toBe(fns.length);
+    // In deploy mode SST writes a placeholder runtime into the template and sets the real one
+    // when it bundles the code (a deferred task that needs the SST CLI); the runtime it will
+    // set is the construct's `runtime` prop, checked here for every function.
+    const sstFunctions = [Pipeline, Api].flatMap((s) => getStack(s).node.findAll()).filter((c): c is SstFunction => c instanceof SstFunction);
+    expect(sstFunctions).toHaveLength(fns.length);
+    for (const f of sstFunctions) expect(f.props.runtime, f.node.id).toBe("nodejs24.x");
+  });
+
+  it("grants least privilege: no wildcard actions, S3 scoped to prefixes, PutEvents scoped to the bus", () => {
+    const policies = [pipeline, api].flatMap((t) => ofType(t, "AWS::IAM::Policy")).filter(([id]) => !/CustomResource|LogRetention/.test(id));
+    expect(policies.length).toBeGreaterThanOrEqual(topo().length + endpoints.length);
+    for (const [id, p] of policies) {
+      const statements = (p.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown; Sid?: string }> }).Statement;
+      for (const s of statements) {
+        for (const a of [s.Action].flat()) expect(a, `${id}: ${a}`).not.toMatch(/\*/);
+        if ([s.Action].flat().some((a) => a === "s3:GetObject" || a === "s3:PutObject") && s.Sid !== "ReadRemotionProgress") {
+          expect(JSON.stringify(s.Resource), id).toMatch(/\/(uploads|jobs)\/\*/);
+        }
+        if ([s.Action].flat().includes("events:PutEvents")) {
+          expect(JSON.stringify(s.Resource), id).toContain("Bus");
+        }
+      }
+    }
+  });
+
+  it("keeps secrets out of environment variables (SST secrets, bound per function)", () => {
+    const fns = [pipeline, api].flatMap((t) => ofType(t, "AWS::Lambda::Function"));
+    for (const [, r] of fns) {
+      const vars = (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      for (const [k, v] of Object.entries(vars)) {
+        // SST binds a secret as a placeholder the function resolves from SSM at cold start.
+        if (/SECRET|API_KEY/.test(k)) expect(v, k).toBe("__FETCH_FROM_SSM__");
+        expect(JSON.stringify(v)).not.toMatch(/whsec_|sk_live/);
+      }
+    }
+    // The LTX step can read its secret from SSM, the segmenter cannot.
+    const ltxPolicy = ofType(pipeline, "AWS::IAM::Policy").find(([id]) => id.startsWith("LtxStep"))![1];
+    expect(JSON.stringify(ltxPolicy)).toMatch(/ssm:GetParameters[\s\S]*LTX_API_KEY/);
+    const segPolicy = ofType(pipeline, "AWS::IAM::Policy").find(([id]) => id.startsWith("Segmenter"))![1];
+    expect(JSON.stringify(segPolicy)).not.toMatch(/LTX_API_KEY|REMOTION_WEBHOOK_SECRET|NOTIFY_WEBHOOK_SECRET/);
+  });
+
+  it("exposes the upload and status APIs with CORS from the web origins, and the webhook without", () => {
+    api.hasResourceProperties("AWS::Lambda::Url", { AuthType: "NONE", Cors: Match.objectLike({ AllowOrigins: config.webOrigins }) });
+    const urls = ofType(api, "AWS::Lambda::Url").map(([, r]) => r.Properties);
+    expect(urls).toHaveLength(endpoints.length);
+    expect(urls.filter((u) => !u.Cors)).toHaveLength(1);
+  });
+});
