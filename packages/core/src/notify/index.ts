@@ -1,0 +1,4 @@
+export * from "./ssrf";
+export * from "./http";
+export * from "./webhook";
+export * from "./links";

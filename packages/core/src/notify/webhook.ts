@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import type { DetailType, PipelineEvent } from "@reelbridge/events";
+
+/** The pipeline events the notifier turns into webhooks. */
+export const notifiedTypes = ["RenderCompleted", "SegmentsReady", "VideoBaseFailed", "RenderFailed", "SegmentsFailed"] as const satisfies readonly DetailType[];
+export type NotifiedType = (typeof notifiedTypes)[number];
+export type NotifiedEvent = PipelineEvent<NotifiedType>;
+
+/** Webhook `type`s (Standard Webhooks: dotted, `{group}.{event}`). Public contract. */
+export type WebhookType = "video.completed" | "video.segments_ready" | "video.failed";
+
+export interface WebhookLinks {
+  /** The job in the status API (durable; needs the caller's credentials where auth is on). */
+  status?: string;
+  /** The final MP4 (time-limited presigned GET). */
+  video?: string;
+  /** The HLS playlist, only where the media is served from a public origin (see links.ts). */
+  hls?: string;
+  /** The poster JPEG (time-limited presigned GET). */
+  poster?: string;
+}
+
+/**
+ * The webhook body: thin, per the Standard Webhooks recommendation (type, timestamp, data
+ * with links, never media). A few hundred bytes plus the links.
+ */
+export interface WebhookPayload {
+  type: WebhookType;
+  /** When the pipeline event happened (its metadata.time), ISO 8601. */
+  timestamp: string;
+  data: {
+    jobId: string;
+    /** "completed" once the final video exists; "failed" when a step ended the job. */
+    status: "completed" | "failed";
+    title?: string;
+    /** The pipeline event behind this webhook, for support and replays. */
+    event: { id: string; type: NotifiedType };
+    links: WebhookLinks;
+    /** Packaging summary on video.segments_ready. */
+    segments?: { hlsMode: "copy" | "reencode"; clips: number };
+    /** On video.failed: which step failed and why (stable code, human message). */
+    failedStep?: "ingest" | "render" | "segmenter";
+    reason?: { code: string; message: string };
+  };
+}
+
+export function webhookTypeOf(type: NotifiedType): WebhookType {
+  switch (type) {
+    case "RenderCompleted":
+      return "video.completed";
+    case "SegmentsReady":
+      return "video.segments_ready";
+    default:
+      return "video.failed";
+  }
+}
+
+const failedStep = { VideoBaseFailed: "ingest", RenderFailed: "render", SegmentsFailed: "segmenter" } as const;
+
+export function webhookPayload(event: NotifiedEvent, links: WebhookLinks): WebhookPayload {
+  const type = event["detail-type"];
+  const { metadata, data } = event.detail;
+  const job = (data as { job?: { title: string } }).job;
+  const base = {
+    jobId: metadata.jobId,
+    ...(job ? { title: job.title } : {}),
+    event: { id: metadata.eventId, type },
+    links,
+  };
+  switch (type) {
+    case "RenderCompleted":
+      return { type: "video.completed", timestamp: metadata.time, data: { ...base, status: "completed" } };
+    case "SegmentsReady": {
+      const d = (event as PipelineEvent<"SegmentsReady">).detail.data;
+      return {
+        type: "video.segments_ready",
+        timestamp: metadata.time,
+        data: { ...base, status: "completed", segments: { hlsMode: d.hls.mode, clips: d.clips.length } },
+      };
+    }
+    default: {
+      const reason = (event as PipelineEvent<"VideoBaseFailed" | "RenderFailed" | "SegmentsFailed">).detail.data.reason;
+      return {
+        type: "video.failed",
+        timestamp: metadata.time,
+        data: { ...base, status: "failed", failedStep: failedStep[type], reason: { code: reason.code, message: reason.message.slice(0, 1000) } },
+      };
+    }
+  }
+}
+
+/**
+ * The Standard Webhooks `webhook-id` of one pipeline event to one endpoint: the same for every
+ * retry and every duplicate delivery of the event, different per endpoint (so one endpoint's
+ * dedup store never suppresses another's). No "." (the spec forbids it in ids).
+ */
+export function webhookIdFor(notifiedEventId: string, endpointUrl: string): string {
+  return `msg_${createHash("sha256").update(`${notifiedEventId}\n${endpointUrl}`).digest("base64url").slice(0, 32)}`;
+}
+
+/** A short stable digest of an endpoint URL, for state record names. */
+export function endpointKey(url: string): string {
+  return createHash("sha256").update(url).digest("hex").slice(0, 24);
+}
+
+/** The three Standard Webhooks headers for one attempt; `timestamp` is the attempt's time. */
+export function signWebhook(secret: string, webhookId: string, timestamp: Date, body: string): Record<string, string> {
+  return {
+    "webhook-id": webhookId,
+    "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+    "webhook-signature": new Webhook(secret).sign(webhookId, timestamp, body),
+  };
+}
+
+/** Scheme, host and path: what NotificationDelivered/Failed may echo (queries can hold tokens). */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}
