@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { failureReasonSchema, jobParamsSchema, objectRefSchema, videoInfoSchema } from "@reelbridge/events";
+
+/**
+ * The render step's own state, one record per job in the StepStateStore (name "render"). It is
+ * written by startRender and read by the webhook and the watchdog: this component's own state,
+ * so it carries what RenderCompleted/RenderFailed need (job params, base clip, expected output
+ * geometry) without reading anyone else's database (ARCHITECTURE.md, principle 3).
+ *
+ * Lifecycle: starting (claimed, Remotion not yet called) → started (renderId recorded)
+ *            → completed | failed;  starting → start-failed (permanent start error).
+ */
+export const RENDER_STATE = "render";
+
+/** One terminal outcome per render, shared by the webhook and the watchdog. */
+export const outcomeStateName = (renderId: string) => `render-outcome:${renderId}`;
+/** Claims of a re-start after a crashed start; only one concurrent taker wins each attempt. */
+export const restartClaimName = (attempt: number) => `render-restart:${attempt}`;
+
+export const renderStatusSchema = z.enum(["starting", "started", "start-failed", "completed", "failed"]);
+export type RenderStatus = z.infer<typeof renderStatusSchema>;
+
+export const expectedVideoSchema = z.object({
+  durationSeconds: z.number().positive(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  fps: z.number().positive(),
+});
+export type ExpectedVideo = z.infer<typeof expectedVideoSchema>;
+
+export const renderRecordSchema = z.looseObject({
+  status: renderStatusSchema,
+  /** 1 for the first start; +1 for each re-start of a crashed start. */
+  attempt: z.number().int().positive(),
+  /** When this attempt was claimed (ISO). */
+  claimedAt: z.string().min(1),
+  renderer: z.string().min(1),
+  compositionId: z.string().min(1),
+  job: jobParamsSchema,
+  baseVideo: videoInfoSchema,
+  output: objectRefSchema,
+  expected: expectedVideoSchema,
+  /** eventId of the VideoBaseReady that started it. */
+  causationId: z.string().min(1),
+  renderId: z.string().min(1).optional(),
+  /** Remotion's own bucket (progress.json lives there): getRenderProgress needs it. */
+  bucketName: z.string().min(1).optional(),
+  startedAt: z.string().min(1).optional(),
+  startedEventId: z.string().min(1).optional(),
+  startedPublished: z.boolean().optional(),
+  failure: failureReasonSchema.optional(),
+  /** A transient start error released the claim: the next delivery may start at once. */
+  released: z.boolean().optional(),
+  lastError: z.string().optional(),
+});
+export type RenderRecord = z.infer<typeof renderRecordSchema>;
+
+export const parseRenderRecord = (value: Record<string, unknown> | undefined): RenderRecord | undefined => {
+  if (!value) return undefined;
+  const r = renderRecordSchema.safeParse(value);
+  return r.success ? r.data : undefined;
+};
+
+/** Deterministic event ids: the same logical event always gets the same id (dedup key). */
+export const eventIds = {
+  started: (jobId: string, renderId: string) => `${jobId}:render-started:${renderId}`,
+  completed: (jobId: string, renderId: string) => `${jobId}:render-completed:${renderId}`,
+  failed: (jobId: string, renderId: string | undefined) => `${jobId}:render-failed:${renderId ?? "start"}`,
+};
+
+/**
+ * Error texts from Remotion often quote the media URLs it failed to load: presigned URLs whose
+ * query strings hold credentials. Failure reasons reach users and logs, so drop query strings.
+ */
+export const redactUrls = (text: string): string => text.replace(/(https?:\/\/[^\s"'?#]+)[?#][^\s"']*/g, "$1?…");
+
+export const reasonMessage = (text: string): string => {
+  const s = redactUrls(text).trim();
+  return (s || "unknown error").slice(0, 2000);
+};

@@ -1,0 +1,269 @@
+import type { Data, FailureReason, JobParams, PipelineEvent } from "@reelbridge/events";
+import { jobParamsSchema } from "@reelbridge/events";
+import { MUSIC_CATALOG, musicIdSchema } from "@reelbridge/remotion/music";
+import { DIMENSIONS, FPS, compositionIdFor, durationInFrames, renderInputPropsSchema } from "@reelbridge/remotion/props";
+import { InvalidEventError, PermanentError, TransientError, permanentReason } from "../errors";
+import type { BlobStore, Clock, EventPublisher, Logger, OutgoingEvent, RenderRequest, Renderer, StepStateStore } from "../ports";
+import type { RenderIndex, RenderStartResult } from "../render/ports";
+import type { ExpectedVideo, RenderRecord } from "../render/record";
+import { RENDER_STATE, eventIds, parseRenderRecord, reasonMessage, restartClaimName } from "../render/record";
+
+/**
+ * The render step: VideoBaseReady → start the branded render (Remotion Lambda, or the local
+ * emulator) with a signed webhook → RenderStarted.
+ *
+ * Idempotency (a duplicated VideoBaseReady never starts a second render, even when two copies
+ * are processed at the same time):
+ *   1. claim: conditional write of the job's "render" record (status "starting"); the loser of
+ *      a race sees the claim and backs off (TransientError: SQS redelivers it later);
+ *   2. start: call the renderer;
+ *   3. record: renderId on the claim (status "started"), the in-flight index entry, then
+ *      RenderStarted with a deterministic eventId. A redelivery that finds "started" only
+ *      re-does what is missing (index entry, RenderStarted if it was never published).
+ *
+ * A claim still "starting" after `staleStartSeconds` means the invocation that held it died
+ * between 1 and 3. Decision: start again. The alternative, waiting for a renderId that may
+ * never come, leaves the job stuck; starting again costs at most one duplicate render when the
+ * crash happened after Remotion accepted the first one (a window of milliseconds), and that
+ * orphan's webhook is ignored because its renderId is not the one recorded for the job. The
+ * re-start is itself claimed (`render-restart:<n>`, conditional write), so only one redelivery
+ * takes it over. A transient error from the renderer releases the claim at once (most such
+ * errors, throttling above all, mean Remotion did not start anything).
+ */
+
+export interface StartRenderDeps {
+  blobs: BlobStore;
+  renderer: Renderer;
+  state: StepStateStore;
+  publisher: EventPublisher;
+  clock: Clock;
+  /** Where the renderer POSTs its webhook (the render-webhook Function URL). */
+  webhookUrl: string;
+  /** Keyframe interval of the output; the segmenter cuts on it without re-encoding. */
+  keyframeIntervalSeconds: number;
+  /** In-flight renders for the watchdog; optional so the step works without a watchdog. */
+  index?: RenderIndex;
+  /** A "starting" claim older than this is a crashed start (default 300 s). */
+  staleStartSeconds?: number;
+  /** Lifetime of the media URLs handed to the renderer (default 2 h, well past any render). */
+  mediaUrlExpiresInSeconds?: number;
+  /** Music files live at `<assetsPrefix><catalog file>`, e.g. assets/music/sunrise.m4a. */
+  assetsPrefix?: string;
+  /** Brand logo in the media bucket; used when present. */
+  logoKey?: string;
+}
+
+export interface StartRenderResult {
+  renderId?: string;
+  /** True when this call started the render; false for a duplicate. */
+  started: boolean;
+  status: RenderRecord["status"];
+}
+
+export const finalVideoKey = (jobId: string) => `jobs/${jobId}/final.mp4`;
+
+/** The composition's true output geometry (props.ts: duration = base clip + end card). */
+export const expectedVideo = (aspect: JobParams["aspect"], baseVideoDurationSeconds: number): ExpectedVideo => ({
+  durationSeconds: durationInFrames(baseVideoDurationSeconds) / FPS,
+  width: DIMENSIONS[aspect].width,
+  height: DIMENSIONS[aspect].height,
+  fps: FPS,
+});
+
+const startFailed = (message: string, cause?: unknown) => new PermanentError("RenderStartFailed", reasonMessage(message), { cause });
+
+async function buildInputProps(deps: StartRenderDeps, data: Data<"VideoBaseReady">, log: Logger): Promise<Record<string, unknown>> {
+  const { job, baseVideo } = data;
+  const expiresInSeconds = deps.mediaUrlExpiresInSeconds ?? 7_200;
+  const music = musicIdSchema.safeParse(job.music);
+  if (!music.success) throw startFailed(`music "${job.music}" is not in the music catalog`);
+  const musicKey = `${deps.assetsPrefix ?? "assets/"}${MUSIC_CATALOG[music.data].file}`;
+  const [musicHead, logoHead] = await Promise.all([deps.blobs.head(musicKey), deps.logoKey ? deps.blobs.head(deps.logoKey) : undefined]);
+  const [baseVideoUrl, musicUrl, logoUrl] = await Promise.all([
+    deps.blobs.presignGet(baseVideo.key, { expiresInSeconds }),
+    musicHead ? deps.blobs.presignGet(musicKey, { expiresInSeconds }) : undefined,
+    logoHead && deps.logoKey ? deps.blobs.presignGet(deps.logoKey, { expiresInSeconds }) : undefined,
+  ]);
+  // The bundle ships every catalog track: without the bucket copy the composition plays it from there.
+  if (!musicHead) log.warn("music file missing from the bucket; the composition plays the bundled track", { musicKey });
+  const props = {
+    title: job.title,
+    ...(job.subtitle ? { subtitle: job.subtitle } : {}),
+    aspect: job.aspect,
+    baseVideoUrl,
+    baseVideoDurationSeconds: baseVideo.durationSeconds,
+    musicId: music.data,
+    ...(musicUrl ? { musicUrl } : {}),
+    ...(logoUrl ? { logoUrl } : {}),
+  };
+  const parsed = renderInputPropsSchema.safeParse(props);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    throw startFailed(`the job does not fit the composition's input props: ${issues}`, parsed.error);
+  }
+  return parsed.data as Record<string, unknown>;
+}
+
+function renderStartedEvent(record: RenderRecord & { renderId: string }): OutgoingEvent<"RenderStarted"> {
+  const data: Data<"RenderStarted"> = {
+    job: record.job,
+    renderId: record.renderId,
+    renderer: record.renderer,
+    compositionId: record.compositionId,
+    baseVideo: record.baseVideo,
+    output: record.output,
+  };
+  return { type: "RenderStarted", data, eventId: eventIds.started(record.job.jobId, record.renderId), jobId: record.job.jobId, causationId: record.causationId };
+}
+
+/** Steps 3 for a started render: index entry and RenderStarted, each only if missing. */
+async function announceStarted(deps: StartRenderDeps, record: RenderRecord & { renderId: string; startedAt: string }): Promise<void> {
+  await deps.index?.add({ jobId: record.job.jobId, renderId: record.renderId, startedAt: record.startedAt });
+  if (record.startedPublished) return;
+  await deps.publisher.publish([renderStartedEvent(record)]);
+  await deps.state.update(record.job.jobId, RENDER_STATE, { startedPublished: true });
+}
+
+export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"VideoBaseReady">, ctx: { logger: Logger }): Promise<StartRenderResult> {
+  const { metadata, data } = event.detail;
+  const jobId = metadata.jobId;
+  if (data.job.jobId !== jobId) throw new InvalidEventError(`data.job.jobId ${data.job.jobId} differs from metadata.jobId ${jobId}`);
+  const log = ctx.logger;
+  const now = () => deps.clock.now();
+  const compositionId = compositionIdFor(data.job.aspect);
+
+  // Duplicates that find the render started or settled return before any other work.
+  let existing = parseRenderRecord(await deps.state.get(jobId, RENDER_STATE));
+  if (existing && existing.status !== "starting") return resume(deps, existing, log);
+
+  // Props first: a job that can never render fails permanently without claiming anything.
+  const inputProps = await buildInputProps(deps, data, log);
+
+  const initial: RenderRecord = {
+    status: "starting",
+    attempt: 1,
+    claimedAt: now().toISOString(),
+    renderer: deps.renderer.name,
+    compositionId,
+    job: data.job,
+    baseVideo: data.baseVideo,
+    output: { bucket: deps.blobs.bucket, key: finalVideoKey(jobId) },
+    expected: expectedVideo(data.job.aspect, data.baseVideo.durationSeconds),
+    causationId: metadata.eventId,
+  };
+  const claim = await deps.state.putIfAbsent(jobId, RENDER_STATE, initial);
+  let record: RenderRecord = initial;
+  if (!claim.created) {
+    existing = parseRenderRecord(claim.value);
+    if (!existing) throw new TransientError(`the render record of job ${jobId} is unreadable`);
+    if (existing.status !== "starting") return resume(deps, existing, log);
+    record = await takeOverCrashedStart(deps, existing, log);
+  }
+
+  const request: RenderRequest = {
+    jobId,
+    compositionId,
+    inputProps,
+    outputKey: record.output.key,
+    webhook: { url: deps.webhookUrl, customData: { jobId } },
+    keyframeIntervalSeconds: deps.keyframeIntervalSeconds,
+  };
+  let result: RenderStartResult;
+  try {
+    result = await deps.renderer.start(request);
+  } catch (err) {
+    const reason = permanentReason(err);
+    if (reason) {
+      const failure: FailureReason = { code: "RenderStartFailed", message: reasonMessage(`${deps.renderer.name} refused the render: ${reason.message}`), retryable: false };
+      await deps.state.update(jobId, RENDER_STATE, { status: "start-failed", failure });
+      throw new PermanentError("RenderStartFailed", failure.message, { cause: err });
+    }
+    // Let the next delivery start at once instead of waiting for the claim to go stale.
+    await deps.state.update(jobId, RENDER_STATE, { released: true, lastError: reasonMessage((err as Error)?.message ?? String(err)) });
+    throw err;
+  }
+
+  const started = {
+    ...record,
+    status: "started" as const,
+    renderId: result.renderId,
+    startedAt: now().toISOString(),
+    startedEventId: eventIds.started(jobId, result.renderId),
+    ...(result.bucketName ? { bucketName: result.bucketName } : {}),
+  };
+  await deps.state.update(jobId, RENDER_STATE, {
+    status: "started",
+    renderId: started.renderId,
+    startedAt: started.startedAt,
+    startedEventId: started.startedEventId,
+    released: false,
+    ...(result.bucketName ? { bucketName: result.bucketName } : {}),
+  });
+  log.info("render started", { renderId: started.renderId, renderer: started.renderer, compositionId, attempt: started.attempt });
+  await announceStarted(deps, started);
+  return { renderId: started.renderId, started: true, status: "started" };
+}
+
+async function resume(deps: StartRenderDeps, record: RenderRecord, log: Logger): Promise<StartRenderResult> {
+  switch (record.status) {
+    case "started":
+      if (!record.renderId || !record.startedAt) throw new TransientError("the render record says started but has no renderId");
+      log.info("duplicate VideoBaseReady: render already started", { renderId: record.renderId });
+      await announceStarted(deps, { ...record, renderId: record.renderId, startedAt: record.startedAt });
+      return { renderId: record.renderId, started: false, status: "started" };
+    case "start-failed":
+      // Rethrown so the handler (re-)emits RenderFailed with the same eventId.
+      throw new PermanentError("RenderStartFailed", record.failure?.message ?? "the render could not be started");
+    default:
+      log.info("duplicate VideoBaseReady: render already settled", { renderId: record.renderId, status: record.status });
+      return { renderId: record.renderId, started: false, status: record.status };
+  }
+}
+
+async function takeOverCrashedStart(deps: StartRenderDeps, existing: RenderRecord, log: Logger): Promise<RenderRecord> {
+  const jobId = existing.job.jobId;
+  const staleMs = (deps.staleStartSeconds ?? 300) * 1000;
+  const ageMs = deps.clock.now().getTime() - Date.parse(existing.claimedAt);
+  const released = existing.released === true;
+  if (!released && ageMs < staleMs) {
+    throw new TransientError(`a start of job ${jobId}'s render is in progress`, { retryAfterSeconds: Math.ceil((staleMs - ageMs) / 1000) });
+  }
+  const attempt = existing.attempt + 1;
+  const taken = await deps.state.putIfAbsent(jobId, restartClaimName(attempt), { claimedAt: deps.clock.now().toISOString() });
+  if (!taken.created) throw new TransientError(`another delivery is re-starting job ${jobId}'s render`, { retryAfterSeconds: 30 });
+  const claimedAt = deps.clock.now().toISOString();
+  await deps.state.update(jobId, RENDER_STATE, { attempt, claimedAt, released: false });
+  log.warn("re-starting a render whose start never completed", { attempt, previousClaimAt: existing.claimedAt, released });
+  return { ...existing, attempt, claimedAt };
+}
+
+/**
+ * What the render step's handler does when the job cannot be rendered (a permanent error, or
+ * transient errors until the queue's last receive): RenderFailed, unless a render is already
+ * running or settled for the job, whose own outcome then decides.
+ */
+export async function failRenderStart(
+  deps: { state: StepStateStore; publisher: EventPublisher; rendererName: string },
+  raw: unknown,
+  reason: FailureReason,
+  ctx: { logger: Logger },
+): Promise<{ emitted: boolean }> {
+  const detail = (raw as { detail?: { metadata?: { eventId?: unknown }; data?: { job?: unknown } } } | null)?.detail;
+  const job = jobParamsSchema.safeParse(detail?.data?.job);
+  if (!job.success) {
+    ctx.logger.error("cannot emit RenderFailed: the event carries no readable job", { reason });
+    return { emitted: false };
+  }
+  const jobId = job.data.jobId;
+  const record = parseRenderRecord(await deps.state.get(jobId, RENDER_STATE));
+  if (record && record.status !== "starting" && record.status !== "start-failed") {
+    ctx.logger.warn("not failing the job: a render is already running or settled", { renderId: record.renderId, status: record.status, reason });
+    return { emitted: false };
+  }
+  if (record) await deps.state.update(jobId, RENDER_STATE, { status: "start-failed", failure: reason });
+  const causationId = typeof detail?.metadata?.eventId === "string" ? detail.metadata.eventId : jobId;
+  await deps.publisher.publish([
+    { type: "RenderFailed", data: { job: job.data, renderer: record?.renderer ?? deps.rendererName, reason }, eventId: eventIds.failed(jobId, undefined), jobId, causationId },
+  ]);
+  return { emitted: true };
+}
