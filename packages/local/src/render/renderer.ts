@@ -1,0 +1,209 @@
+// The local runtime's renderer: the same compositions Remotion Lambda renders, rendered on this
+// machine with the system Chromium. One bundle (cached on disk), one browser and one media
+// server are shared by every render of a renderer.
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ChromiumOptions, FfmpegOverrideFn, LogLevel } from "@remotion/renderer";
+import { makeCancelSignal, openBrowser, renderMedia, selectComposition } from "@remotion/renderer";
+import type { RenderInputProps } from "@reelbridge/remotion/props";
+import { COMPOSITIONS, FPS, KEYFRAME_INTERVAL_SECONDS, renderInputPropsSchema } from "@reelbridge/remotion/props";
+import { ensureBundle } from "./bundle-cache";
+import type { MediaServer } from "./media-server";
+import { startMediaServer } from "./media-server";
+
+export const DEFAULT_BROWSER_EXECUTABLE = "/usr/bin/chromium";
+
+export type LocalRendererOptions = {
+  /** Default /usr/bin/chromium. Remotion never downloads a browser here. */
+  browserExecutable?: string;
+  /** Where the bundle is cached (shared by processes using the same folder). */
+  cacheDir: string;
+  /** Browser tabs per render; default Remotion's (half the CPUs). */
+  concurrency?: number;
+  /** If set, only media files inside these directories may be referenced by file:// URLs. */
+  mediaRoots?: string[];
+  /** The Remotion project; default the workspace's remotion/. */
+  remotionRoot?: string;
+  logLevel?: LogLevel;
+};
+
+export type RenderProgress = { progress: number; renderedFrames: number; encodedFrames: number };
+
+export type LocalRenderOptions = {
+  compositionId: string;
+  /** Media URLs may be file:// URLs: the renderer serves those files to the browser itself. */
+  inputProps: RenderInputProps;
+  outputPath: string;
+  /** Render scale (0.25 gives a quarter-size preview); default 1. */
+  scale?: number;
+  onProgress?: (p: RenderProgress) => void;
+  signal?: AbortSignal;
+};
+
+export type LocalRenderResult = {
+  outputPath: string;
+  sizeBytes: number;
+  durationSeconds: number;
+  width: number;
+  height: number;
+  fps: number;
+  timeToFinishMs: number;
+};
+
+export type LocalRenderer = {
+  render(opts: LocalRenderOptions): Promise<LocalRenderResult>;
+  close(): Promise<void>;
+};
+
+/** Props that do not satisfy the composition's schema, or a composition that does not fit them. */
+export class InvalidRenderInputError extends Error {
+  override name = "InvalidRenderInputError";
+  readonly code = "INVALID_RENDER_INPUT";
+}
+
+export class RenderAbortedError extends Error {
+  override name = "AbortError";
+  readonly code = "RENDER_ABORTED";
+}
+
+/**
+ * What the renderer passes to Chromium on top of Remotion's own flags (which already include
+ * --no-sandbox, --disable-background-networking, --no-pings, --disable-component-update).
+ * The system Chromium has no old headless mode, so chromeMode is "chrome-for-testing".
+ */
+// gl: null adds no --use-gl/--use-angle flag: Chromium composites in software by itself. With
+// "swangle" (SwiftShader through ANGLE) the same frames took 5 times longer on a 2-core machine.
+export const CHROMIUM_OPTIONS: ChromiumOptions = { gl: null, headless: true };
+const CHROME_MODE = "chrome-for-testing" as const;
+
+/** Keyframes exactly every KEYFRAME_INTERVAL_SECONDS, so the segmenter cuts without re-encoding. */
+export const GOP_SIZE = FPS * KEYFRAME_INTERVAL_SECONDS;
+
+// Remotion's gopSize sets x264's maximum interval (-g); scene cuts could still add keyframes
+// and shift the grid. keyint_min = g and no scene-cut detection pin it to every GOP_SIZE frames.
+export const fixedKeyframes: FfmpegOverrideFn = ({ args }) => {
+  const g = args.indexOf("-g");
+  if (g < 0) return args;
+  return [...args.slice(0, g + 2), "-keyint_min", String(GOP_SIZE), "-sc_threshold", "0", ...args.slice(g + 2)];
+};
+
+const MEDIA_FIELDS = ["baseVideoUrl", "musicUrl", "logoUrl"] as const;
+
+export const createLocalRenderer = (options: LocalRendererOptions): LocalRenderer => {
+  const browserExecutable = options.browserExecutable ?? DEFAULT_BROWSER_EXECUTABLE;
+  const logLevel = options.logLevel ?? "error";
+  let closed = false;
+  let serveUrl: Promise<string> | null = null;
+  let browser: ReturnType<typeof openBrowser> | null = null;
+  let media: Promise<MediaServer> | null = null;
+
+  // Each shared resource starts on first use; a failed start is retried by the next render.
+  const once = <T>(get: () => Promise<T> | null, set: (p: Promise<T> | null) => void, start: () => Promise<T>): Promise<T> => {
+    const existing = get();
+    if (existing) return existing;
+    const p = start();
+    set(p);
+    p.catch(() => set(null));
+    return p;
+  };
+  const getBundle = () => once(() => serveUrl, (p) => (serveUrl = p), () => ensureBundle({ cacheDir: options.cacheDir, remotionRoot: options.remotionRoot }));
+  const getBrowser = () =>
+    once(() => browser, (p) => (browser = p), () => openBrowser("chrome", { browserExecutable, chromiumOptions: CHROMIUM_OPTIONS, chromeMode: CHROME_MODE, logLevel }));
+  const getMedia = () => once(() => media, (p) => (media = p), () => startMediaServer({ allowedRoots: options.mediaRoots }));
+
+  const render = async ({ compositionId, inputProps, outputPath, scale = 1, onProgress, signal }: LocalRenderOptions): Promise<LocalRenderResult> => {
+    if (closed) throw new Error("the renderer is closed");
+    const started = performance.now();
+    signal?.throwIfAborted();
+
+    // file:// media become URLs on our media server for the duration of this render.
+    const served: string[] = [];
+    const server = MEDIA_FIELDS.some((f) => inputProps[f]?.startsWith("file:")) ? await getMedia() : null;
+    const tmp = path.join(path.dirname(outputPath), `.${path.basename(outputPath, ".mp4")}.${randomBytes(4).toString("hex")}.mp4`);
+    const { cancel, cancelSignal } = makeCancelSignal();
+    const onAbort = () => cancel();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const props: Record<string, unknown> = { ...inputProps };
+      for (const field of MEDIA_FIELDS) {
+        const value = inputProps[field];
+        if (server && value?.startsWith("file:")) {
+          const url = await server.register(fileURLToPath(value));
+          served.push(url);
+          props[field] = url;
+        }
+      }
+      const parsed = renderInputPropsSchema.safeParse(props);
+      if (!parsed.success) throw new InvalidRenderInputError(`invalid input props: ${parsed.error.message}`, { cause: parsed.error });
+      if (COMPOSITIONS[parsed.data.aspect] !== compositionId) {
+        throw new InvalidRenderInputError(`composition ${compositionId} does not render aspect ${parsed.data.aspect} (use ${COMPOSITIONS[parsed.data.aspect]})`);
+      }
+
+      const [bundleDir, puppeteerInstance] = await Promise.all([getBundle(), getBrowser()]);
+      signal?.throwIfAborted();
+      const common = { serveUrl: bundleDir, inputProps: parsed.data, puppeteerInstance, browserExecutable, chromiumOptions: CHROMIUM_OPTIONS, chromeMode: CHROME_MODE, logLevel };
+      const composition = await selectComposition({ ...common, id: compositionId });
+      signal?.throwIfAborted();
+
+      await mkdir(path.dirname(outputPath), { recursive: true });
+      await renderMedia({
+        ...common,
+        composition,
+        codec: "h264",
+        audioCodec: "aac",
+        enforceAudioTrack: true,
+        gopSize: GOP_SIZE,
+        ffmpegOverride: fixedKeyframes,
+        scale,
+        concurrency: options.concurrency ?? null,
+        outputLocation: tmp,
+        overwrite: true,
+        cancelSignal,
+        onProgress: onProgress
+          ? ({ progress, renderedFrames, encodedFrames }) => onProgress({ progress, renderedFrames, encodedFrames })
+          : undefined,
+      });
+      signal?.throwIfAborted();
+      // Only a finished file ever appears at outputPath.
+      await rename(tmp, outputPath);
+      const { size } = await stat(outputPath);
+      return {
+        outputPath,
+        sizeBytes: size,
+        durationSeconds: composition.durationInFrames / composition.fps,
+        width: evenScaled(composition.width, scale),
+        height: evenScaled(composition.height, scale),
+        fps: composition.fps,
+        timeToFinishMs: Math.round(performance.now() - started),
+      };
+    } catch (err) {
+      if (signal?.aborted) throw new RenderAbortedError("the render was aborted", { cause: err });
+      throw err;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      for (const url of served) server?.unregister(url);
+      await rm(tmp, { force: true });
+    }
+  };
+
+  return {
+    render,
+    async close() {
+      closed = true;
+      const [b, m] = await Promise.allSettled([browser, media]);
+      browser = null;
+      media = null;
+      if (b.status === "fulfilled" && b.value) await b.value.close({ silent: true });
+      if (m.status === "fulfilled" && m.value) await m.value.close();
+    },
+  };
+};
+
+// Remotion rounds h264 dimensions down to even numbers at the render scale.
+const evenScaled = (size: number, scale: number): number => {
+  let s = size;
+  while (Math.round(s * scale) % 2 !== 0) s--;
+  return Math.round(s * scale);
+};
