@@ -222,7 +222,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     let error = "";
     emitter.emit("invoking", { events, subscription: w.sub.name });
     try {
-      const res = await w.sub.invoke(events);
+      const res = await w.sub.invoke(events, { attempts: batch.map((t) => t.attempts) });
       failed = new Set(res && Array.isArray(res.failedEventIds) ? res.failedEventIds : []);
       error = "reported as a batch item failure";
     } catch (e) {

@@ -44,7 +44,11 @@ export interface BusSubscription {
   /** Maximum concurrent invocations (queue kind: the resolved concurrencyKey; direct: default 32). */
   concurrency?: number;
   /** direct kind: always one event; queue kind: up to batchSize. Throw = the whole invocation failed. */
-  invoke: (events: EventBridgeEnvelope[]) => Promise<InvokeResult>;
+  /**
+   * `info.attempts[i]` is the 1-based delivery attempt of `events[i]` (SQS's
+   * ApproximateReceiveCount), so a handler can tell its last attempt.
+   */
+  invoke: (events: EventBridgeEnvelope[], info: { attempts: number[] }) => Promise<InvokeResult>;
 }
 
 export type { Delivery };
