@@ -1,0 +1,5 @@
+export * from "./reducer";
+export * from "./generated-video";
+export * from "./summary";
+export * from "./errors";
+export * from "./memory";

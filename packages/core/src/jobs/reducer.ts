@@ -1,0 +1,273 @@
+import type { DetailType, FailureReason, JobParams, PipelineEvent } from "@reelbridge/events";
+import type { JobRecord, JobStatus, TimelineEntry } from "../ports";
+import { toGeneratedVideo } from "./generated-video";
+import type { RenderedVideo } from "./generated-video";
+import { summarize } from "./summary";
+
+/**
+ * The pure reducer behind the DB writer: (job state, pipeline event) → job state.
+ *
+ * Every part of the state is a merge that is commutative, associative and idempotent, so the
+ * state after a set of events does not depend on their order or on duplicates (README.md):
+ *   - `seen`: the set of event types seen (grow-only); the status is a function of it alone;
+ *   - single-valued fields (params, output keys, the rendered video, each step's failure) are
+ *     last-writer-wins registers ordered by the event's (time, eventId) stamp;
+ *   - the timeline is the newest TIMELINE_LIMIT entries of the set of events, keyed by eventId;
+ *   - notifications are a map keyed by (webhookId, endpoint), "delivered" beating "failed".
+ * `appliedEventIds` only lets the store skip a write for a recent duplicate; an older duplicate
+ * that fell out of it merges to the same state anyway.
+ */
+
+export const TIMELINE_LIMIT = 50;
+export const APPLIED_LIMIT = 100;
+export const NOTIFICATIONS_LIMIT = 50;
+
+export const statusRank: Record<JobStatus, number> = {
+  uploaded: 0,
+  generating: 1,
+  generated: 2,
+  rendering: 3,
+  rendered: 4,
+  completed: 5,
+  failed: 6,
+};
+
+type Step = "base" | "render" | "segments";
+export type StepFailure = FailureReason & { type: DetailType; stamp: string };
+type Notification = NonNullable<JobRecord["notifications"]>[number] & { stamp: string };
+
+/** The stored job: the public record plus what order-independent merging needs. */
+export interface JobState {
+  jobId: string;
+  /** Absent only while the job is known from a VideoBaseFailed without job parameters. */
+  owner?: string;
+  params?: JobParams;
+  status: JobStatus;
+  createdAt: string;
+  updatedAt: string;
+  failure?: JobRecord["failure"];
+  timeline: TimelineEntry[];
+  outputs: JobRecord["outputs"];
+  video?: JobRecord["video"];
+  notifications: Notification[];
+  /** Event types seen (sorted set). */
+  seen: DetailType[];
+  failures: Partial<Record<Step, StepFailure>>;
+  rendered?: RenderedVideo;
+  /** field → stamp of the event that last wrote it (LWW registers). */
+  stamps: Record<string, string>;
+  /** Recent eventIds, newest last (bounded). */
+  appliedEventIds: string[];
+  /** Earliest event time seen: createdAt while the params are unknown. */
+  firstEventTime: string;
+}
+
+export type AnyPipelineEvent = PipelineEvent<DetailType>;
+
+const iso = (t: string) => new Date(t).toISOString();
+export const stampOf = (e: AnyPipelineEvent) => `${iso(e.detail.metadata.time)}|${e.detail.metadata.eventId}`;
+
+/** Writes `field` when this event's stamp is newer than the one that wrote it last. */
+function lww(s: JobState, field: string, stamp: string, write: () => void): void {
+  const prev = s.stamps[field];
+  if (prev !== undefined && prev >= stamp) return;
+  write();
+  s.stamps[field] = stamp;
+}
+
+const jobOf = (e: AnyPipelineEvent): JobParams | undefined => (e.detail.data as { job?: JobParams }).job;
+
+function emptyState(e: AnyPipelineEvent): JobState {
+  const t = iso(e.detail.metadata.time);
+  return {
+    jobId: e.detail.metadata.jobId,
+    status: "uploaded",
+    createdAt: t,
+    updatedAt: t,
+    timeline: [],
+    outputs: {},
+    notifications: [],
+    seen: [],
+    failures: {},
+    stamps: {},
+    appliedEventIds: [],
+    firstEventTime: t,
+  };
+}
+
+const byTimeThenId = (a: { time: string; eventId: string }, b: { time: string; eventId: string }) =>
+  a.time < b.time ? -1 : a.time > b.time ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+
+/** Which step a failure event ends, and which events prove that step (or a later one) succeeded. */
+const failureStep: Partial<Record<DetailType, Step>> = { VideoBaseFailed: "base", RenderFailed: "render", SegmentsFailed: "segments" };
+
+/**
+ * The status as a function of the set of event types seen (README.md, "State machine").
+ * Success evidence of a step, or of any later step, supersedes that step's failure: the
+ * artifact exists, so the failure was not final (a watchdog race, a replay, a late duplicate).
+ */
+export function deriveStatus(seen: ReadonlySet<DetailType>): { status: JobStatus; failedStep?: Step } {
+  const segmentsOk = seen.has("SegmentsReady");
+  // The segmenter only runs on RenderCompleted, so either of its outcomes proves the render.
+  const renderOk = seen.has("RenderCompleted") || segmentsOk || seen.has("SegmentsFailed");
+  // The render step only runs on VideoBaseReady.
+  const baseOk = seen.has("VideoBaseReady") || seen.has("RenderStarted") || seen.has("RenderFailed") || renderOk;
+  if (seen.has("VideoBaseFailed") && !baseOk) return { status: "failed", failedStep: "base" };
+  if (seen.has("RenderFailed") && !renderOk) return { status: "failed", failedStep: "render" };
+  if (seen.has("SegmentsFailed") && !segmentsOk) return { status: "failed", failedStep: "segments" };
+  if (segmentsOk) return { status: "completed" };
+  if (renderOk) return { status: "rendered" };
+  if (seen.has("RenderStarted")) return { status: "rendering" };
+  if (baseOk) return { status: "generated" };
+  return { status: "uploaded" };
+}
+
+function merge(s: JobState, e: AnyPipelineEvent): void {
+  const stamp = stampOf(e);
+  const { eventId } = e.detail.metadata;
+  const time = iso(e.detail.metadata.time);
+  const type = e["detail-type"] as DetailType;
+
+  if (!s.seen.includes(type)) s.seen = [...s.seen, type].sort();
+  if (time < s.firstEventTime) s.firstEventTime = time;
+  if (time > s.updatedAt) s.updatedAt = time;
+
+  const job = jobOf(e);
+  if (job) lww(s, "params", stamp, () => (s.params = structuredClone(job)));
+
+  if (!s.timeline.some((t) => t.eventId === eventId)) {
+    s.timeline = [...s.timeline, { eventId, type, time, summary: summarize(e) }].sort(byTimeThenId).slice(-TIMELINE_LIMIT);
+  }
+
+  const out = s.outputs;
+  const step = failureStep[type];
+  if (step) {
+    const reason = (e.detail.data as { reason: FailureReason }).reason;
+    lww(s, `failure.${step}`, stamp, () => (s.failures[step] = { ...reason, type, stamp }));
+  }
+
+  switch (e["detail-type"]) {
+    case "VideoBaseReady":
+      lww(s, "outputs.baseVideoKey", stamp, () => (out.baseVideoKey = e.detail.data.baseVideo.key));
+      break;
+    case "RenderStarted":
+      lww(s, "outputs.baseVideoKey", stamp, () => (out.baseVideoKey = e.detail.data.baseVideo.key));
+      lww(s, "outputs.renderId", stamp, () => (out.renderId = e.detail.data.renderId));
+      break;
+    case "RenderCompleted": {
+      const d = e.detail.data;
+      lww(s, "outputs.renderId", stamp, () => (out.renderId = d.renderId));
+      lww(s, "outputs.finalVideoKey", stamp, () => (out.finalVideoKey = d.video.key));
+      lww(s, "rendered", stamp, () => {
+        s.rendered = {
+          key: d.video.key,
+          sizeBytes: d.video.sizeBytes,
+          durationSeconds: d.video.durationSeconds,
+          width: d.video.width,
+          height: d.video.height,
+          fps: d.video.fps,
+          renderId: d.renderId,
+          completedAt: iso(d.completedAt),
+        };
+      });
+      break;
+    }
+    case "RenderFailed": {
+      const renderId = e.detail.data.renderId;
+      if (renderId) lww(s, "outputs.renderId", stamp, () => (out.renderId = renderId));
+      break;
+    }
+    case "SegmentsReady": {
+      const d = e.detail.data;
+      lww(s, "outputs.finalVideoKey", stamp, () => (out.finalVideoKey = d.video.key));
+      lww(s, "segments", stamp, () => {
+        out.hlsPlaylistKey = d.hls.playlistKey;
+        out.clipKeys = d.clips.map((c) => c.key);
+        out.posterKey = d.posterKey;
+      });
+      break;
+    }
+    case "NotificationDelivered":
+    case "NotificationFailed": {
+      const d = e.detail.data;
+      const outcome = e["detail-type"] === "NotificationDelivered" ? "delivered" : "failed";
+      const next: Notification = { webhookId: d.webhookId, endpoint: d.endpoint.url, outcome, attempts: d.attempts, time, stamp };
+      const i = s.notifications.findIndex((n) => n.webhookId === d.webhookId && n.endpoint === d.endpoint.url);
+      const prev = i >= 0 ? s.notifications[i] : undefined;
+      // "delivered" is final for an endpoint; among equal outcomes the newer report wins.
+      const better = !prev || (prev.outcome !== outcome ? outcome === "delivered" : prev.stamp < stamp);
+      if (better) {
+        const rest = s.notifications.filter((_, j) => j !== i);
+        s.notifications = [...rest, next].sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0)).slice(-NOTIFICATIONS_LIMIT);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** Recomputes the derived fields: status, failure, owner, createdAt, the generated_videos row. */
+function finalize(s: JobState): void {
+  const { status, failedStep } = deriveStatus(new Set(s.seen));
+  s.status = status;
+  const f = failedStep ? s.failures[failedStep] : undefined;
+  if (f) s.failure = { code: f.code, message: f.message, retryable: f.retryable, type: f.type };
+  else delete s.failure;
+  if (s.params) {
+    s.owner = s.params.owner;
+    s.createdAt = iso(s.params.createdAt);
+  } else {
+    s.createdAt = s.firstEventTime;
+  }
+  if (s.params && s.rendered) s.video = toGeneratedVideo(s.params, s.rendered, { status, posterKey: s.outputs.posterKey });
+  else delete s.video;
+}
+
+/**
+ * Applies one event. `applied` is false when the event was already applied recently (nothing
+ * to write). The input state is never mutated.
+ */
+export function applyEvent(state: JobState | undefined, event: AnyPipelineEvent): { applied: boolean; state: JobState } {
+  if (state?.appliedEventIds.includes(event.detail.metadata.eventId)) return { applied: false, state };
+  if (state && state.jobId !== event.detail.metadata.jobId) {
+    throw new Error(`event of job ${event.detail.metadata.jobId} applied to job ${state.jobId}`);
+  }
+  const s = state ? structuredClone(state) : emptyState(event);
+  merge(s, event);
+  s.appliedEventIds = [...s.appliedEventIds, event.detail.metadata.eventId].slice(-APPLIED_LIMIT);
+  finalize(s);
+  return { applied: true, state: s };
+}
+
+/** Folds events into a state (tests, replays). */
+export const reduceEvents = (events: Iterable<AnyPipelineEvent>, initial?: JobState): JobState | undefined => {
+  let s = initial;
+  for (const e of events) s = applyEvent(s, e).state;
+  return s;
+};
+
+/** The public record (ports' JobRecord) of a stored state: bookkeeping stripped. */
+export function toJobRecord(s: JobState): JobRecord {
+  const record = {
+    jobId: s.jobId,
+    // Only a job-less VideoBaseFailed leaves these unknown; see README.md.
+    owner: s.owner ?? "",
+    params: s.params as JobParams,
+    status: s.status,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+    ...(s.failure ? { failure: s.failure } : {}),
+    timeline: s.timeline,
+    outputs: s.outputs,
+    ...(s.video ? { video: s.video } : {}),
+    ...(s.notifications.length ? { notifications: s.notifications.map(({ stamp: _stamp, ...n }) => n) } : {}),
+  };
+  return record;
+}
+
+/** The state without `appliedEventIds`: what must be equal whatever the delivery order. */
+export const comparableState = (s: JobState): Omit<JobState, "appliedEventIds"> => {
+  const { appliedEventIds: _a, ...rest } = s;
+  return rest;
+};
