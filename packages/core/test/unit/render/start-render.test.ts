@@ -6,22 +6,26 @@ import { failRenderStart, startRender } from "../../../src/usecases/start-render
 import type { StartRenderDeps } from "../../../src/usecases/start-render";
 import { JOB_ID, fakeRenderer, manualClock, memoryBlobs, memoryState, sample, silentLogger } from "./fakes";
 
-const setup = (over: Partial<StartRenderDeps> = {}) => {
+const setup = (over: { renderer?: ReturnType<typeof fakeRenderer>; staleStartSeconds?: number; logoKey?: string } = {}) => {
   const blobs = memoryBlobs();
   blobs.objects.set(`jobs/${JOB_ID}/base.mp4`, { bytes: new Uint8Array(100), contentType: "video/mp4" });
   blobs.objects.set("assets/music/sunrise.m4a", { bytes: new Uint8Array(10), contentType: "audio/mp4" });
-  const deps = {
+  const fakes = {
     blobs,
-    renderer: fakeRenderer(),
+    renderer: over.renderer ?? fakeRenderer(),
     state: memoryState(),
     publisher: createMemoryPublisher(),
     clock: manualClock(),
     index: createMemoryRenderIndex(),
+  };
+  const deps: StartRenderDeps = {
+    ...fakes,
     webhookUrl: "https://abc.lambda-url.eu-west-1.on.aws/remotion-webhook",
     keyframeIntervalSeconds: 2,
-    ...over,
+    ...(over.staleStartSeconds ? { staleStartSeconds: over.staleStartSeconds } : {}),
+    ...(over.logoKey ? { logoKey: over.logoKey } : {}),
   };
-  return { ...deps, deps, ctx: { logger: silentLogger() } };
+  return { ...fakes, deps, ctx: { logger: silentLogger() } };
 };
 
 describe("startRender", () => {
