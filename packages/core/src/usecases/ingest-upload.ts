@@ -251,6 +251,7 @@ function decodeParams(deps: Pick<IngestUploadDeps, "decodeJobMetadata">, metadat
   try {
     decoded = deps.decodeJobMetadata(metadata);
   } catch (cause) {
+    if (cause instanceof PermanentError) throw cause;
     throw new PermanentError("InvalidUpload", `The upload's job metadata cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
   const parsed = jobParamsSchema.safeParse(decoded);
