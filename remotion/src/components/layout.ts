@@ -15,7 +15,8 @@ export const LAYOUTS: Record<Aspect, Layout> = {
   "9:16": {
     marginX: 72,
     bottom: 400,
-    title: { maxWidth: 936, maxLines: 4, maxFontSize: 112, minFontSize: 52 },
+    // minFontSize × maxLines leaves room for a full-length title (100 CJK characters) uncut.
+    title: { maxWidth: 936, maxLines: 5, maxFontSize: 112, minFontSize: 40 },
     subtitle: { maxWidth: 936, maxLines: 3, maxFontSize: 52, minFontSize: 30 },
     endCard: { maxWidth: 900, maxLines: 4, maxFontSize: 104, minFontSize: 48 },
     logoHeight: 120,
