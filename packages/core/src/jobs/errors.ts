@@ -35,3 +35,21 @@ export function decodeCursor(cursor: string): unknown {
     throw new InvalidCursorError();
   }
 }
+
+/** No job with that id for this caller: 404 (also when it exists but is someone else's). */
+export class JobNotFoundError extends Error {
+  readonly code = "JobNotFound";
+  constructor(readonly jobId: string) {
+    super(`no job ${jobId}`);
+    this.name = "JobNotFoundError";
+  }
+}
+
+/** A listing request out of bounds (limit): 400. */
+export class InvalidListRequestError extends Error {
+  readonly code = "InvalidRequest";
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidListRequestError";
+  }
+}
