@@ -1,0 +1,90 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { s3ObjectCreatedEventSchema } from "@reelbridge/events";
+import type { S3ObjectCreatedEvent } from "@reelbridge/events";
+import type { Logger, VideoGenerator } from "@reelbridge/core";
+import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
+import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
+import { createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/offline-generator";
+import { createLtxVideoGenerator } from "@reelbridge/core/adapters/ltx/generator";
+import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
+import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
+import { decodeJobMetadata } from "@reelbridge/core/upload/metadata";
+import { failUpload, ingestUpload } from "@reelbridge/core/usecases/ingest-upload";
+import type { IngestUploadDeps } from "@reelbridge/core/usecases/ingest-upload";
+import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
+import { functionEnv, once, sstSecret } from "./lib/env";
+import { makeLogger, queueStep, uploadJobId } from "./lib/handlers";
+import { stageConfig } from "./stage-config";
+import { subscriptions } from "./topology";
+
+/** What the LTX step runs with; the local runtime passes its own (file blob store, dynalite, local bus, offline or fake-LTX generator). */
+export type Deps = IngestUploadDeps;
+
+export const NAME = "ltx-step";
+
+const subscription = subscriptions({ mediaBucket: "-" }).find((s) => s.name === NAME);
+if (!subscription || subscription.delivery.kind !== "queue") throw new Error(`topology has no queued subscription ${NAME}`);
+/** Receives before the message goes to the DLQ: the last one ends the job with RetriesExhausted. */
+export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
+
+/** How long one invocation follows an LTX generation: the Lambda timeout minus time to store the clip. */
+const maxWaitMs = Math.max(60, subscription.timeoutSeconds - 120) * 1000;
+
+const generatorLogger = (): Logger => {
+  const l = makeLogger(`${NAME}-generator`);
+  return {
+    debug: (m, e) => l.debug(m, e ?? {}),
+    info: (m, e) => l.info(m, e ?? {}),
+    warn: (m, e) => l.warn(m, e ?? {}),
+    error: (m, e) => l.error(m, e ?? {}),
+  };
+};
+
+/** Production dependencies, built once per cold start from the environment, stage config and SST secrets. */
+export async function defaultDeps(): Promise<Deps> {
+  const env = functionEnv();
+  const cfg = stageConfig(env.stage);
+  const generator: VideoGenerator =
+    cfg.ltx.provider === "offline"
+      ? createFfmpegVideoGenerator({ workDir: join(tmpdir(), "reelbridge-offline-generator") })
+      : createLtxVideoGenerator({ apiKey: await sstSecret("LTX_API_KEY"), baseUrl: cfg.ltx.baseUrl, model: cfg.ltx.model, maxWaitMs, logger: generatorLogger() });
+  return {
+    blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
+    state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
+    publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
+    generator,
+    clock: { now: () => new Date() },
+    decodeJobMetadata: (meta) => decodeJobMetadata(meta),
+    probeVideo: readMp4Info,
+    maxInputPixels: DEFAULT_MAX_INPUT_PIXELS,
+    fps: cfg.ltx.fps,
+    ...(cfg.ltx.provider === "ltx" ? { model: cfg.ltx.model } : {}),
+    // LTX fetches the image when the job starts, which may be after a queue: 15 min.
+    presignExpiresSeconds: 900,
+  };
+}
+
+/**
+ * The LTX step: "Object Created" for uploads/ arrives through the ltx-step queue (bounded
+ * concurrency: LTX limits concurrent generations). Permanent failures are published by the
+ * use-case; `fail` covers events that do not parse and transient failures on the last receive.
+ */
+export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
+  return queueStep<S3ObjectCreatedEvent>(
+    {
+      name: NAME,
+      parse: (raw) => s3ObjectCreatedEventSchema.parse(raw),
+      jobIdOf: uploadJobId,
+      run: async (event, ctx) => {
+        await ingestUpload(await deps(), event, { logger: ctx.logger, lastAttempt: ctx.lastAttempt });
+      },
+      fail: async (raw, reason, ctx) => {
+        await failUpload(await deps(), raw as Parameters<typeof failUpload>[1], reason, ctx);
+      },
+    },
+    { maxReceiveCount: MAX_RECEIVE_COUNT },
+  );
+}
+
+export const handler = createHandler();
