@@ -23,7 +23,10 @@ export interface SegmentRequest {
   outputDir: string;
   hls: { targetSegmentSeconds: number };
   clips: ClipSpec & {
-    /** A cut point this close to a keyframe moves onto it so the clip can be copied. Default 0.5 s. */
+    /**
+     * A cut this close to a keyframe moves onto it so the clip can be copied. Default: 0.5 s for
+     * cut points; 10% of the length (0.25–1 s) for fixed-length clips.
+     */
     snapToleranceSeconds?: number;
   };
   /** Default: the middle of the video. */
@@ -274,7 +277,9 @@ export function planClips(
   frame: number,
 ): Array<{ startSeconds: number; endSeconds: number; mode: PackagingMode }> {
   const D = info.durationSeconds;
-  const tolerance = spec.snapToleranceSeconds ?? 0.5;
+  // Fixed-length clips may stretch or shrink by up to 10% (at most 1 s) to land on a keyframe
+  // and be copied; explicit cut points were chosen on purpose, so they move at most 0.5 s.
+  const tolerance = spec.snapToleranceSeconds ?? ("lengthSeconds" in spec ? clamp(spec.lengthSeconds * 0.1, 0.25, 1) : 0.5);
   let cuts: number[];
   if ("lengthSeconds" in spec) {
     if (!(spec.lengthSeconds > 0)) throw new InvalidMediaRequestError(`clips.lengthSeconds must be positive, got ${spec.lengthSeconds}`);

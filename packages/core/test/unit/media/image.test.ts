@@ -172,7 +172,8 @@ describe("normalizeImage", () => {
 
     expect(error).toBeInstanceOf(ImageTooLargeError);
     expect(error).toMatchObject({ code: "ImageTooLarge", width: 30_000, height: 30_000, maxInputPixels: 50_000_000 });
-    expect(elapsed).toBeLessThan(500);
+    // Header-only: milliseconds (decoding 900 megapixels would take many seconds). Loose for busy CI.
+    expect(elapsed).toBeLessThan(1500);
     // Decoding would need 900 MB for the pixels alone.
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
   });
