@@ -1,0 +1,395 @@
+import "./styles.css";
+import { ApiError, StorageRejection, TERMINAL, createUpload, getJob, listJobs, uploadToStorage } from "./api";
+import type { Aspect, Job } from "./api";
+import { loadConfig } from "./config";
+import type { ClientConfig } from "./config";
+import { describeFailure } from "./failures";
+import { musicOptions } from "./music";
+import { attachPlayer } from "./player";
+import type { Player } from "./player";
+import { jobSteps, statusLabel } from "./steps";
+import { DEFAULT_MAX_BYTES, FileRejection, checkFile, formatBytes } from "./validate";
+
+const POLL_MS = 1500;
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const form = $<HTMLFormElement>("upload-form");
+const formError = $("form-error");
+const photo = $<HTMLInputElement>("photo");
+const previewBox = $("preview-box");
+const preview = $<HTMLImageElement>("preview");
+const previewCaption = $("preview-caption");
+const submit = $<HTMLButtonElement>("submit");
+const uploadStatus = $("upload-status");
+const uploadProgress = $<HTMLProgressElement>("upload-progress");
+const uploadPercent = $("upload-percent");
+const uploadLabel = $("upload-progress-label");
+const music = $<HTMLSelectElement>("music");
+
+const jobSection = $("job");
+const jobHeading = $("job-heading");
+const jobStatus = $("job-status");
+const jobStepsList = $("job-steps");
+const jobFailure = $("job-failure");
+const jobResult = $("job-result");
+const player = $<HTMLVideoElement>("player");
+const downloadMp4 = $<HTMLAnchorElement>("download-mp4");
+const posterLink = $<HTMLAnchorElement>("poster-link");
+const clipsBox = $("clips-box");
+const clipsList = $("clips");
+const jobTimeline = $("job-timeline");
+
+const history = $("history");
+const historyStatus = $("history-status");
+const historyMore = $<HTMLButtonElement>("history-more");
+
+let config: ClientConfig;
+let maxBytes = DEFAULT_MAX_BYTES;
+let previewUrl: string | undefined;
+let busy = false;
+
+// ---------------------------------------------------------------- form
+
+const fieldNames = ["photo", "title", "subtitle", "cameraPrompt", "music", "durationSeconds", "aspect"] as const;
+type FieldName = (typeof fieldNames)[number];
+const fieldOf = (apiField: string): FieldName | undefined => {
+  const f = apiField.split(".")[0];
+  if (f === "contentType") return "photo";
+  return (fieldNames as readonly string[]).includes(f ?? "") ? (f as FieldName) : undefined;
+};
+const control = (f: FieldName): HTMLElement => (f === "aspect" ? form.querySelector<HTMLInputElement>('input[name="aspect"]:checked') ?? form.querySelector('input[name="aspect"]')! : $(f));
+
+function setFieldError(f: FieldName, message: string | undefined) {
+  const el = $(`${f}-error`);
+  el.textContent = message ?? "";
+  el.hidden = !message;
+  const targets = f === "aspect" ? [...form.querySelectorAll<HTMLInputElement>('input[name="aspect"]')] : [$(f)];
+  for (const t of targets) {
+    if (message) t.setAttribute("aria-invalid", "true");
+    else t.removeAttribute("aria-invalid");
+  }
+}
+
+function showFormError(message: string | undefined, focus = true) {
+  formError.textContent = message ?? "";
+  formError.hidden = !message;
+  if (message && focus) formError.focus();
+}
+
+function clearErrors() {
+  showFormError(undefined);
+  for (const f of fieldNames) setFieldError(f, undefined);
+}
+
+/** Shows field errors, a summary naming them, and moves focus to the first invalid field. */
+function showFieldErrors(errors: Array<[FieldName, string]>, summary?: string) {
+  for (const [f, m] of errors) setFieldError(f, m);
+  const first = errors[0];
+  const labels = errors.map(([f]) => labelText(f));
+  showFormError(summary ?? (errors.length === 1 ? `Check ${labels[0]}: ${first![1]}` : `Check these fields: ${labels.join(", ")}.`), false);
+  if (first) control(first[0]).focus();
+}
+
+const labelText = (f: FieldName) => (f === "aspect" ? "Aspect" : (form.querySelector(`label[for="${f}"]`)?.firstChild?.textContent ?? f).trim());
+
+async function readHead(file: File): Promise<Uint8Array> {
+  return new Uint8Array(await file.slice(0, 16).arrayBuffer());
+}
+
+/** Checks the picked file at once (type by content, size) and previews it. */
+async function onPhotoPicked(): Promise<string | undefined> {
+  const file = photo.files?.[0];
+  setFieldError("photo", undefined);
+  showFormError(undefined);
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = undefined;
+  previewBox.hidden = true;
+  if (!file) return undefined;
+  try {
+    const type = checkFile(file, await readHead(file), maxBytes);
+    previewUrl = URL.createObjectURL(file);
+    const url = previewUrl;
+    preview.alt = `Preview of ${file.name}`;
+    preview.onload = () => {
+      if (url !== previewUrl) return;
+      previewCaption.textContent = `${file.name} · ${preview.naturalWidth}×${preview.naturalHeight} · ${formatBytes(file.size)}`;
+      previewBox.hidden = false;
+    };
+    preview.onerror = () => {
+      if (url !== previewUrl) return;
+      setFieldError("photo", `“${file.name}” looks like an image but cannot be displayed; it may be damaged. Choose another photo.`);
+    };
+    preview.src = url;
+    return type;
+  } catch (err) {
+    if (err instanceof FileRejection) {
+      setFieldError("photo", err.message);
+      showFormError(err.message, false);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function readForm() {
+  const data = new FormData(form);
+  const str = (k: string) => String(data.get(k) ?? "").trim();
+  return {
+    title: str("title"),
+    subtitle: str("subtitle"),
+    cameraPrompt: str("cameraPrompt"),
+    music: str("music"),
+    aspect: (str("aspect") || "9:16") as Aspect,
+    durationSeconds: Number(str("durationSeconds")),
+  };
+}
+
+function setBusy(on: boolean) {
+  busy = on;
+  submit.disabled = on;
+  submit.textContent = on ? "Uploading…" : "Create video";
+  form.setAttribute("aria-busy", String(on));
+}
+
+function setProgress(fraction: number) {
+  const pct = Math.round(fraction * 100);
+  uploadProgress.value = pct;
+  uploadPercent.textContent = `${pct}%`;
+  uploadProgress.setAttribute("aria-valuetext", `${pct}%`);
+}
+
+async function onSubmit(e: SubmitEvent) {
+  e.preventDefault();
+  if (busy) return;
+  clearErrors();
+  const values = readForm();
+  const errors: Array<[FieldName, string]> = [];
+  const file = photo.files?.[0];
+  let contentType: string | undefined;
+  try {
+    contentType = checkFile(file, file ? await readHead(file) : new Uint8Array(), maxBytes);
+  } catch (err) {
+    if (!(err instanceof FileRejection)) throw err;
+    errors.push(["photo", err.message]);
+  }
+  if (!values.title) errors.push(["title", "Enter a title."]);
+  if (!Number.isInteger(values.durationSeconds) || values.durationSeconds < 2 || values.durationSeconds > 20) errors.push(["durationSeconds", "Enter a whole number of seconds from 2 to 20."]);
+  if (errors.length) return showFieldErrors(errors);
+
+  setBusy(true);
+  uploadStatus.hidden = false;
+  uploadLabel.textContent = "Uploading photo";
+  setProgress(0);
+  try {
+    const ticket = await createUpload(config, { ...values, contentType: contentType! });
+    maxBytes = ticket.upload.maxBytes;
+    $("max-size").textContent = formatBytes(maxBytes);
+    if (file!.size > ticket.upload.maxBytes) {
+      uploadStatus.hidden = true;
+      return showFieldErrors([["photo", `“${file!.name}” is ${formatBytes(file!.size)}; photos can be at most ${formatBytes(ticket.upload.maxBytes)}. Choose a smaller photo.`]]);
+    }
+    await uploadToStorage(ticket, file!, setProgress).done;
+    uploadLabel.textContent = "Photo uploaded";
+    openJob(ticket.jobId, { title: values.title, justUploaded: true });
+    void refreshHistory();
+  } catch (err) {
+    uploadStatus.hidden = true;
+    if (err instanceof ApiError) {
+      const mapped = err.details.map((d) => [fieldOf(d.field), d.message] as const).filter((d): d is [FieldName, string] => d[0] !== undefined);
+      if (mapped.length) return showFieldErrors(mapped);
+      return showFormError(err.status === 401 || err.status === 403 ? `You are not allowed to upload (${err.message}).` : `The upload was refused: ${err.message}`);
+    }
+    if (err instanceof StorageRejection) {
+      setFieldError("photo", err.message);
+      return showFormError(err.message);
+    }
+    showFormError(`Something went wrong: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// ---------------------------------------------------------------- job view
+
+let pollTimer: ReturnType<typeof setTimeout> | undefined;
+let currentJobId: string | undefined;
+let currentPlayer: Player | undefined;
+let shownVideoFor: string | undefined;
+let lastAnnounced = "";
+
+function announce(text: string) {
+  if (text === lastAnnounced) return;
+  lastAnnounced = text;
+  jobStatus.textContent = text;
+}
+
+function openJob(jobId: string, opts: { title?: string; justUploaded?: boolean; focus?: boolean } = {}) {
+  if (pollTimer) clearTimeout(pollTimer);
+  currentPlayer?.destroy();
+  currentPlayer = undefined;
+  shownVideoFor = undefined;
+  currentJobId = jobId;
+  lastAnnounced = "";
+  jobSection.hidden = false;
+  jobSection.dataset.jobId = jobId;
+  jobSection.dataset.status = "";
+  jobResult.hidden = true;
+  jobFailure.hidden = true;
+  jobHeading.textContent = opts.title ? `“${opts.title}”` : "Your video";
+  if (location.hash !== `#job=${jobId}`) history_replace(`#job=${jobId}`);
+  renderJob({ jobId, status: "uploaded", timeline: [] }, opts.justUploaded ? "Uploaded. Waiting for processing to start…" : "Loading…");
+  if (opts.focus !== false) jobHeading.focus();
+  void poll(jobId);
+}
+
+const history_replace = (hash: string) => window.history.replaceState(null, "", hash);
+
+async function poll(jobId: string) {
+  if (jobId !== currentJobId) return;
+  let job: Job | undefined;
+  try {
+    job = await getJob(config, jobId);
+  } catch (err) {
+    if (jobId !== currentJobId) return;
+    announce(`Could not get the job's status (${err instanceof Error ? err.message : String(err)}); retrying…`);
+    pollTimer = setTimeout(() => void poll(jobId), POLL_MS * 2);
+    return;
+  }
+  if (jobId !== currentJobId) return;
+  // 404 until the pipeline records the job's first step: keep the local "uploaded" view.
+  if (job) renderJob(job);
+  if (!job || !TERMINAL.has(job.status)) pollTimer = setTimeout(() => void poll(jobId), POLL_MS);
+}
+
+function renderJob(job: Job, message?: string) {
+  jobSection.dataset.status = job.status;
+  if (job.params?.title) jobHeading.textContent = `“${job.params.title}”`;
+  announce(message ?? `Status: ${statusLabel[job.status] ?? job.status}.`);
+
+  jobStepsList.replaceChildren(
+    ...jobSteps(job).map((s) => {
+      const li = document.createElement("li");
+      li.className = `step ${s.state}`;
+      li.dataset.step = s.id;
+      if (s.state === "current") li.setAttribute("aria-current", "step");
+      const mark = document.createElement("span");
+      mark.className = "mark";
+      mark.setAttribute("aria-hidden", "true");
+      mark.textContent = { done: "✓", current: "…", pending: "", failed: "✕" }[s.state];
+      const text = document.createElement("span");
+      text.textContent = s.label;
+      const state = document.createElement("span");
+      state.className = "visually-hidden";
+      state.textContent = { done: " (done)", current: " (in progress)", pending: " (not started)", failed: " (failed)" }[s.state];
+      li.append(mark, text, state);
+      return li;
+    }),
+  );
+
+  jobTimeline.replaceChildren(
+    ...[...job.timeline]
+      .sort((a, b) => a.time.localeCompare(b.time))
+      .map((t) => {
+        const li = document.createElement("li");
+        const time = document.createElement("time");
+        time.dateTime = t.time;
+        time.textContent = new Date(t.time).toLocaleTimeString();
+        const b = document.createElement("strong");
+        b.textContent = t.type;
+        li.append(time, " ", b, ` — ${t.summary}`);
+        return li;
+      }),
+  );
+
+  if (job.status === "failed") {
+    jobFailure.textContent = job.failure ? `This video could not be made. ${describeFailure(job.failure)}` : "This video could not be made.";
+    jobFailure.hidden = false;
+  } else jobFailure.hidden = true;
+
+  const out = job.outputs ?? {};
+  if (job.status === "completed" && (out.hls || out.video) && shownVideoFor !== job.jobId) {
+    shownVideoFor = job.jobId;
+    showResult(job);
+  }
+}
+
+function showResult(job: Job) {
+  const out = job.outputs ?? {};
+  jobResult.hidden = false;
+  if (job.params?.aspect) player.dataset.aspect = job.params.aspect;
+  if (out.poster) player.poster = out.poster;
+  else player.removeAttribute("poster");
+  void attachPlayer(player, { hls: out.hls, mp4: out.video }).then((p) => {
+    if (shownVideoFor === job.jobId) currentPlayer = p;
+    else p.destroy();
+  });
+  downloadMp4.hidden = !out.video;
+  if (out.video) downloadMp4.href = out.video;
+  posterLink.parentElement!.hidden = !out.poster;
+  if (out.poster) posterLink.href = out.poster;
+  const clips = out.clips ?? [];
+  clipsBox.hidden = clips.length === 0;
+  clipsList.replaceChildren(
+    ...clips.map((url, i) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = "";
+      a.textContent = `Clip ${i + 1}`;
+      li.append(a);
+      return li;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- past jobs
+
+let historyCursor: string | undefined;
+
+async function refreshHistory(append = false) {
+  historyStatus.textContent = "Loading past videos…";
+  try {
+    const page = await listJobs(config, { limit: 10, cursor: append ? historyCursor : undefined });
+    historyCursor = page.cursor;
+    const items = page.items.map((j) => {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "job-link";
+      const title = document.createElement("span");
+      title.className = "job-title";
+      title.textContent = j.params?.title || j.jobId;
+      const meta = document.createElement("span");
+      meta.className = `job-meta ${j.status}`;
+      const created = j.params?.createdAt ?? j.createdAt;
+      meta.textContent = `${statusLabel[j.status] ?? j.status}${created ? ` · ${new Date(created).toLocaleString()}` : ""}`;
+      button.append(title, meta);
+      button.addEventListener("click", () => openJob(j.jobId, { title: j.params?.title }));
+      li.append(button);
+      return li;
+    });
+    if (append) history.append(...items);
+    else history.replaceChildren(...items);
+    historyMore.hidden = !historyCursor;
+    historyStatus.textContent = history.children.length ? "" : "No videos yet.";
+  } catch (err) {
+    historyStatus.textContent = `Could not load past videos: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  for (const m of musicOptions()) music.add(new Option(m.title, m.id));
+  photo.addEventListener("change", () => void onPhotoPicked());
+  form.addEventListener("submit", (e) => void onSubmit(e));
+  $("history-refresh").addEventListener("click", () => void refreshHistory());
+  historyMore.addEventListener("click", () => void refreshHistory(true));
+  config = await loadConfig(import.meta.env);
+  const fromHash = /^#job=([0-9A-Za-z]+)$/.exec(location.hash)?.[1];
+  if (fromHash) openJob(fromHash, { focus: false });
+  void refreshHistory();
+  document.body.dataset.ready = "true";
+}
+
+void start();
