@@ -1,0 +1,38 @@
+import type { DetailType, PipelineEvent } from "@reelbridge/events";
+import type { JobStore } from "@reelbridge/core";
+import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
+import { parsePipelineEvent, recordEvent } from "@reelbridge/core/usecases/record-event";
+import { dynamoDocClient } from "./lib/aws";
+import { functionEnv, once } from "./lib/env";
+import { directStep, pipelineJobId } from "./lib/handlers";
+
+/** What the DB writer runs with; the local runtime passes a store over its emulator. */
+export interface Deps {
+  jobs: JobStore;
+}
+
+export const NAME = "db-writer";
+
+/** Production dependencies, built once per cold start. */
+export async function defaultDeps(): Promise<Deps> {
+  const env = functionEnv();
+  return { jobs: createDynamoJobStore(dynamoDocClient(), { table: env.jobsTable }) };
+}
+
+/**
+ * The DB writer: every pipeline event → the job record (jobs/README.md). An event that does not
+ * fit its contract is logged and dropped (there is no *Failed event for recording); a write
+ * conflict that outlasts the store's retries is thrown, so EventBridge invokes again.
+ */
+export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
+  return directStep<PipelineEvent<DetailType>>({
+    name: NAME,
+    parse: parsePipelineEvent,
+    jobIdOf: pipelineJobId,
+    run: async (event, ctx) => {
+      await recordEvent({ jobs: (await deps()).jobs, logger: ctx.logger }, event);
+    },
+  });
+}
+
+export const handler = createHandler();

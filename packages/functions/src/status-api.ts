@@ -1,0 +1,109 @@
+import { jobIdSchema } from "@reelbridge/events";
+import type { BlobStore, Clock, JobStore, Logger } from "@reelbridge/core";
+import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
+import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
+import { InvalidCursorError, InvalidListRequestError, JobNotFoundError } from "@reelbridge/core/jobs/errors";
+import { createJwtVerifier, openCaller } from "@reelbridge/core/upload/auth";
+import type { CallerVerifier } from "@reelbridge/core/upload/auth";
+import { UnauthorizedError } from "@reelbridge/core/upload/errors";
+import { getJobStatus, listJobs } from "@reelbridge/core/usecases/job-status";
+import { dynamoDocClient, s3Client } from "./lib/aws";
+import { functionEnv, once } from "./lib/env";
+import { httpEndpoint } from "./lib/handlers";
+import type { HttpRequest, HttpResponse } from "./lib/handlers";
+import { stageConfig } from "./stage-config";
+
+export const NAME = "status-api";
+
+/** What the status API runs with; the local runtime passes its file blob store and emulator. */
+export interface Deps {
+  jobs: JobStore;
+  blobs: Pick<BlobStore, "presignGet">;
+  clock: Clock;
+  /** `openCaller` on stages without auth: every job is readable, GET /jobs lists "anonymous". */
+  auth: CallerVerifier;
+  /** Origins allowed to call from a browser (CORS). */
+  webOrigins: string[];
+}
+
+export async function defaultDeps(): Promise<Deps> {
+  const env = functionEnv();
+  const cfg = stageConfig(env.stage);
+  return {
+    jobs: createDynamoJobStore(dynamoDocClient(), { table: env.jobsTable }),
+    blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
+    clock: { now: () => new Date() },
+    auth: cfg.auth ? createJwtVerifier(cfg.auth) : openCaller,
+    webOrigins: cfg.webOrigins,
+  };
+}
+
+const JOB_PATH = /^\/jobs\/([^/]+)\/?$/;
+const LIST_PATH = /^\/jobs\/?$/;
+
+function corsHeaders(deps: Deps, req: HttpRequest): Record<string, string> {
+  const origin = req.headers.origin;
+  const base = { vary: "Origin" };
+  if (!origin || !deps.webOrigins.includes(origin)) return base;
+  return {
+    ...base,
+    "access-control-allow-origin": origin,
+    "access-control-allow-methods": "GET, OPTIONS",
+    "access-control-allow-headers": "authorization, content-type",
+    "access-control-max-age": "600",
+  };
+}
+
+const error = (status: number, code: string, message: string, headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  headers,
+  body: { error: code, message },
+});
+
+async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
+  const jobMatch = JOB_PATH.exec(req.path);
+  const isList = LIST_PATH.test(req.path);
+  if (!jobMatch && !isList) return error(404, "NotFound", `no route for ${req.path}`);
+  if (req.method === "OPTIONS") return { status: 204 };
+  if (req.method !== "GET") return error(405, "MethodNotAllowed", "only GET is allowed here", { allow: "GET, OPTIONS" });
+
+  // Every route needs to know who asks (open stages: everyone is "anonymous").
+  const caller = await deps.auth.verify(req.headers.authorization);
+
+  if (jobMatch) {
+    const jobId = decodeURIComponent(jobMatch[1] ?? "");
+    if (!jobIdSchema.safeParse(jobId).success) return error(400, "InvalidJobId", "the job id must be a ULID");
+    const view = await getJobStatus(deps, { jobId, caller: deps.auth.open ? undefined : caller });
+    return { status: 200, body: view };
+  }
+
+  let limit: number | undefined;
+  if (req.query.limit !== undefined) {
+    limit = /^\d{1,3}$/.test(req.query.limit) ? Number(req.query.limit) : Number.NaN;
+  }
+  const page = await listJobs(deps, { owner: caller.owner, ...(limit !== undefined ? { limit } : {}), ...(req.query.cursor ? { cursor: req.query.cursor } : {}) });
+  return { status: 200, body: page };
+}
+
+/** Routes one request; every answer (errors too) carries CORS headers for allowed origins. */
+export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promise<HttpResponse> {
+  const cors = { ...corsHeaders(deps, req), "cache-control": "no-store" };
+  let res: HttpResponse;
+  try {
+    res = await answer(deps, req);
+  } catch (err) {
+    if (err instanceof UnauthorizedError) res = error(401, err.code, err.message, { "www-authenticate": err.wwwAuthenticate });
+    else if (err instanceof JobNotFoundError) res = error(404, err.code, err.message);
+    else if (err instanceof InvalidCursorError || err instanceof InvalidListRequestError) res = error(400, err.code, err.message);
+    else throw err;
+    logger.warn("request rejected", { status: res.status, path: req.path, code: (err as { code?: string }).code });
+  }
+  return { ...res, headers: { ...cors, ...res.headers } };
+}
+
+/** GET /jobs/{jobId} and GET /jobs (Lambda Function URL). */
+export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
+  return httpEndpoint(NAME, async (req, logger) => route(await deps(), req, logger));
+}
+
+export const handler = createHandler();
