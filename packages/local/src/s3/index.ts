@@ -1,0 +1,4 @@
+export * from "./server";
+export * from "./policy";
+export * from "./errors";
+export * from "./events";
