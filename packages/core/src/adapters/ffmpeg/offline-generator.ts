@@ -32,6 +32,7 @@ export interface GeneratedVideo {
   generationId: string;
   video: Uint8Array;
   contentType: "video/mp4";
+  model?: string;
 }
 
 export interface VideoGenerator {
@@ -61,6 +62,9 @@ export const MOTION = {
   focusSigma: 6,
 } as const;
 
+/** What the offline generator reports as its "model", so records show the clip was not LTX's. */
+export const OFFLINE_MODEL = "ffmpeg-offline";
+
 export function offlineGenerationId(jobId: string): string {
   return `offline-${jobId}`;
 }
@@ -82,7 +86,7 @@ export function createFfmpegVideoGenerator(opts: FfmpegVideoGeneratorOptions): V
   const crf = opts.crf ?? 20;
 
   return {
-    name: "ffmpeg-offline",
+    name: OFFLINE_MODEL,
     async generate(req, hooks) {
       validate(req);
       const { signal } = hooks;
@@ -148,7 +152,12 @@ export function createFfmpegVideoGenerator(opts: FfmpegVideoGeneratorOptions): V
         });
         const video = await readFile(output);
         hooks.onProgress?.(1);
-        return { generationId, video: new Uint8Array(video.buffer, video.byteOffset, video.byteLength), contentType: "video/mp4" };
+        return {
+          generationId,
+          video: new Uint8Array(video.buffer, video.byteOffset, video.byteLength),
+          contentType: "video/mp4",
+          model: OFFLINE_MODEL,
+        };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
