@@ -1,3 +1,4 @@
+import { reasonCodes } from "@reelbridge/events";
 import type { FailureReason, ReasonCode } from "@reelbridge/events";
 
 /**
@@ -56,7 +57,11 @@ const isCoded = (e: unknown): e is CodedError =>
 /** Permanent → the FailureReason to put on the *Failed event; otherwise undefined (rethrow). */
 export function permanentReason(err: unknown): FailureReason | undefined {
   if (isCoded(err) && !err.retryable) {
-    return { code: err.code as ReasonCode, message: err.message.slice(0, 2000) || err.code, retryable: false };
+    // A code outside the public contract (an internal module's) is reported as Internal, with
+    // the original code kept in the message so it is still visible.
+    const known = (reasonCodes as readonly string[]).includes(err.code);
+    const message = (known ? err.message : `${err.code}: ${err.message}`).slice(0, 2000) || err.code;
+    return { code: known ? (err.code as ReasonCode) : "Internal", message, retryable: false };
   }
   return undefined;
 }
