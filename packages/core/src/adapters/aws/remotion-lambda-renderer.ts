@@ -122,23 +122,36 @@ export function createRemotionLambdaRenderer(opts: RemotionLambdaRendererOptions
         throw classifyRemotionError(err);
       }
     },
-    async getProgress({ renderId, bucketName }): Promise<RenderProgressSnapshot> {
-      if (!bucketName) throw new PermanentError("RenderError", `render ${renderId} has no recorded Remotion bucket; cannot read its progress`);
-      let p: Awaited<ReturnType<typeof remotionGetRenderProgress>>;
-      try {
-        p = await progress({ renderId, bucketName, functionName: opts.functionName, region });
-      } catch (err) {
-        throw classifyRemotionError(err);
-      }
-      return {
-        done: p.done,
-        fatalErrorEncountered: p.fatalErrorEncountered,
-        overallProgress: p.overallProgress,
-        errors: (p.errors ?? []).map((e) => ({ name: e.name, message: e.message })),
-        outputSizeInBytes: p.outputSizeInBytes,
-        timeToFinishMs: p.timeToFinish,
-        costs: p.costs ? { estimated: p.costs.accruedSoFar, currency: p.costs.currency, disclaimer: p.costs.disclaimer } : null,
-      };
-    },
+    getProgress: createRemotionLambdaProgress({ region: opts.region, functionName: opts.functionName, getRenderProgress: progress }),
+  };
+}
+
+/**
+ * getRenderProgress for the watchdog (REFERENCE §2.3): one invocation of Remotion's function per
+ * call, which reads the render's progress.json from Remotion's bucket (recorded at start).
+ */
+export function createRemotionLambdaProgress(opts: {
+  region: string;
+  functionName: string;
+  getRenderProgress?: typeof remotionGetRenderProgress;
+}): GetRenderProgress {
+  const progress = opts.getRenderProgress ?? remotionGetRenderProgress;
+  return async ({ renderId, bucketName }): Promise<RenderProgressSnapshot> => {
+    if (!bucketName) throw new PermanentError("RenderError", `render ${renderId} has no recorded Remotion bucket; cannot read its progress`);
+    let p: Awaited<ReturnType<typeof remotionGetRenderProgress>>;
+    try {
+      p = await progress({ renderId, bucketName, functionName: opts.functionName, region: opts.region as AwsRegion });
+    } catch (err) {
+      throw classifyRemotionError(err);
+    }
+    return {
+      done: p.done,
+      fatalErrorEncountered: p.fatalErrorEncountered,
+      overallProgress: p.overallProgress,
+      errors: (p.errors ?? []).map((e) => ({ name: e.name, message: e.message })),
+      outputSizeInBytes: p.outputSizeInBytes,
+      timeToFinishMs: p.timeToFinish,
+      costs: p.costs ? { estimated: p.costs.accruedSoFar, currency: p.costs.currency, disclaimer: p.costs.disclaimer } : null,
+    };
   };
 }

@@ -1,0 +1,44 @@
+import type { Context } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { createMemoryPublisher } from "@reelbridge/core";
+import { createMemoryRenderIndex } from "@reelbridge/core/render/index";
+import { startRender } from "@reelbridge/core/usecases/start-render";
+import type { PipelineEvent } from "@reelbridge/events";
+import readySample from "../../../events/samples/v1/VideoBaseReady.json";
+import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
+import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import { createHandler } from "../../src/render-watchdog";
+import type { Deps } from "../../src/render-watchdog";
+
+process.env.LOG_LEVEL = "SILENT";
+const JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
+
+describe("render-watchdog handler", () => {
+  it("settles a render whose webhook never arrived and reports what it did", async () => {
+    const blobs = createMemoryBlobStore({ bucket: "reelbridge-prod-media" });
+    blobs.seed(`jobs/${JOB}/base.mp4`, new Uint8Array(64), { contentType: "video/mp4" });
+    const state = createMemoryStepStateStore();
+    const index = createMemoryRenderIndex();
+    let now = new Date("2026-11-20T10:01:41Z");
+    const clock = { now: () => now };
+    await startRender(
+      { blobs, state, index, publisher: createMemoryPublisher(), clock, renderer: { name: "remotion-lambda", start: async () => ({ renderId: "r1" }) }, webhookUrl: "https://x/", keyframeIntervalSeconds: 2 },
+      structuredClone(readySample) as PipelineEvent<"VideoBaseReady">,
+      { logger: { debug() {}, info() {}, warn() {}, error() {} } },
+    );
+    const publisher = createMemoryPublisher();
+    const deps: Deps = {
+      state,
+      index,
+      blobs,
+      publisher,
+      clock,
+      afterSeconds: 600,
+      getRenderProgress: async () => ({ done: false, fatalErrorEncountered: true, overallProgress: 0.1, errors: [{ message: "Chrome crashed" }] }),
+    };
+    now = new Date("2026-11-20T10:15:00Z");
+    const summary = await createHandler(async () => deps)({ "detail-type": "Scheduled Event" }, {} as Context);
+    expect(summary).toMatchObject({ checked: 1, failed: 1, errors: 0 });
+    expect(publisher.published).toEqual([expect.objectContaining({ type: "RenderFailed", data: expect.objectContaining({ reason: expect.objectContaining({ code: "RenderError" }) }) })]);
+  });
+});

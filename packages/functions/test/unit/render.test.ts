@@ -1,0 +1,109 @@
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { PermanentError, TransientError, createMemoryPublisher } from "@reelbridge/core";
+import type { RenderRequest } from "@reelbridge/core";
+import { createMemoryRenderIndex } from "@reelbridge/core/render/index";
+import readySample from "../../../events/samples/v1/VideoBaseReady.json";
+import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
+import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import { MAX_RECEIVE_COUNT, createHandler } from "../../src/render";
+import type { Deps } from "../../src/render";
+
+process.env.LOG_LEVEL = "SILENT";
+const JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
+
+function setup(start?: (req: RenderRequest) => Promise<{ renderId: string }>) {
+  const blobs = createMemoryBlobStore({ bucket: "reelbridge-prod-media" });
+  blobs.seed(`jobs/${JOB}/base.mp4`, new Uint8Array(64), { contentType: "video/mp4" });
+  blobs.seed("assets/music/sunrise.m4a", new Uint8Array(8), { contentType: "audio/mp4" });
+  const publisher = createMemoryPublisher();
+  const requests: RenderRequest[] = [];
+  const deps: Deps = {
+    blobs,
+    state: createMemoryStepStateStore(),
+    index: createMemoryRenderIndex(),
+    publisher,
+    renderer: {
+      name: "remotion-lambda",
+      start: async (req) => {
+        requests.push(req);
+        return start ? start(req) : { renderId: "8hfxlw7yoq" };
+      },
+    },
+    clock: { now: () => new Date("2026-11-20T10:01:41Z") },
+    webhookUrl: "https://abc.lambda-url.eu-west-1.on.aws/",
+    keyframeIntervalSeconds: 2,
+  };
+  return { deps, publisher, requests, handler: createHandler(async () => deps) };
+}
+
+const sqs = (body: unknown, receiveCount = 1): SQSEvent => ({
+  Records: [
+    {
+      messageId: "m-1",
+      receiptHandle: "r-1",
+      body: JSON.stringify(body),
+      attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "0", SenderId: "x", ApproximateFirstReceiveTimestamp: "0" },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:eu-west-1:111122223333:render-step",
+      awsRegion: "eu-west-1",
+    },
+  ],
+});
+const context = { functionName: "render-step", getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const ready = () => structuredClone(readySample);
+const invoke = (t: ReturnType<typeof setup>, ev: unknown, n = 1) => t.handler(sqs(ev, n), context) as Promise<SQSBatchResponse>;
+
+describe("render-step handler", () => {
+  it("starts the render from the queued VideoBaseReady and emits RenderStarted", async () => {
+    const t = setup();
+    const res = await invoke(t, ready());
+    expect(res.batchItemFailures).toEqual([]);
+    expect(t.requests).toHaveLength(1);
+    expect(t.requests[0]).toMatchObject({ compositionId: "ReelVertical", outputKey: `jobs/${JOB}/final.mp4`, webhook: { customData: { jobId: JOB } } });
+    expect(t.publisher.published.map((e) => e.type)).toEqual(["RenderStarted"]);
+  });
+
+  it("a duplicated message starts nothing new", async () => {
+    const t = setup();
+    await invoke(t, ready());
+    await invoke(t, ready(), 2);
+    expect(t.requests).toHaveLength(1);
+    expect(t.publisher.published).toHaveLength(1);
+  });
+
+  it("ends the job with RenderFailed(RenderStartFailed) when Remotion refuses the render, without a retry", async () => {
+    const t = setup(async () => {
+      throw new PermanentError("RenderStartFailed", "No composition with the ID ReelVertical");
+    });
+    const res = await invoke(t, ready());
+    expect(res.batchItemFailures).toEqual([]);
+    expect(t.publisher.published).toEqual([
+      expect.objectContaining({ type: "RenderFailed", eventId: `${JOB}:render-failed:start`, data: expect.objectContaining({ reason: expect.objectContaining({ code: "RenderStartFailed" }) }) }),
+    ]);
+  });
+
+  it("retries a throttled start, and fails the job with RetriesExhausted on the last receive", async () => {
+    const t = setup(async () => {
+      throw new TransientError("Rate Exceeded");
+    });
+    // A batch of one whose only record failed: Powertools fails the invocation, so SQS redelivers it.
+    await expect(invoke(t, ready(), 1)).rejects.toThrow(/All records failed/);
+    expect(t.publisher.published).toEqual([]);
+    await expect(invoke(t, ready(), MAX_RECEIVE_COUNT)).rejects.toThrow(/All records failed/);
+    expect(t.publisher.published).toEqual([
+      expect.objectContaining({ type: "RenderFailed", data: expect.objectContaining({ reason: expect.objectContaining({ code: "RetriesExhausted" }) }) }),
+    ]);
+  });
+
+  it("fails an event that does not match its contract with RenderFailed(InvalidEvent)", async () => {
+    const t = setup();
+    const ev = ready();
+    (ev.detail.data.baseVideo as { durationSeconds: unknown }).durationSeconds = "six";
+    await invoke(t, ev);
+    expect(t.requests).toEqual([]);
+    expect(t.publisher.published).toEqual([expect.objectContaining({ type: "RenderFailed", data: expect.objectContaining({ reason: expect.objectContaining({ code: "InvalidEvent" }) }) })]);
+  });
+});
