@@ -3,6 +3,7 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Config } from "sst/constructs";
 import type { StackContext } from "sst/constructs";
+import { JOBS_TABLE_KEYS, JOBS_TABLE_TTL_ATTRIBUTE } from "../packages/core/src/adapters/aws/dynamodb-table";
 import { prefixes } from "../packages/functions/src/topology";
 import { useStageConfig } from "./lib/stage";
 
@@ -43,19 +44,19 @@ export function Storage({ stack, app }: StackContext) {
   });
 
   const table = new dynamodb.Table(stack, "Jobs", {
-    partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
-    sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+    partitionKey: { name: JOBS_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: JOBS_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     encryption: dynamodb.TableEncryption.AWS_MANAGED,
-    timeToLiveAttribute: "ttl",
+    timeToLiveAttribute: JOBS_TABLE_TTL_ATTRIBUTE,
     removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });
-  // A user's jobs, newest first: gsi1pk = OWNER#<owner>, gsi1sk = <createdAt>#<jobId>.
+  // A user's jobs, newest first (packages/core/src/adapters/aws/dynamodb-table.ts).
   table.addGlobalSecondaryIndex({
-    indexName: "byOwner",
-    partitionKey: { name: "gsi1pk", type: dynamodb.AttributeType.STRING },
-    sortKey: { name: "gsi1sk", type: dynamodb.AttributeType.STRING },
+    indexName: JOBS_TABLE_KEYS.ownerIndex.name,
+    partitionKey: { name: JOBS_TABLE_KEYS.ownerIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: JOBS_TABLE_KEYS.ownerIndex.sortKey, type: dynamodb.AttributeType.STRING },
     projectionType: dynamodb.ProjectionType.ALL,
   });
 

@@ -77,6 +77,7 @@ describe("media bucket", () => {
   it("has a jobs table with the owner index, on demand, with point-in-time recovery", () => {
     storage.hasResourceProperties("AWS::DynamoDB::Table", {
       KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
       BillingMode: "PAY_PER_REQUEST",
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: "byOwner", KeySchema: [{ AttributeName: "gsi1pk", KeyType: "HASH" }, { AttributeName: "gsi1sk", KeyType: "RANGE" }] })],
