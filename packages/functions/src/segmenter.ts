@@ -1,0 +1,69 @@
+import type { PipelineEvent } from "@reelbridge/events";
+import { parseEvent, pipelineEvents } from "@reelbridge/events";
+import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
+import { createFfmpegSegmenter } from "@reelbridge/core/adapters/ffmpeg/segmenter";
+import { segmentsFailedEvent, segmentVideo } from "@reelbridge/core/usecases/segment-video";
+import type { SegmentVideoDeps } from "@reelbridge/core/usecases/segment-video";
+import { eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
+import { functionEnv, once, optionalEnv } from "./lib/env";
+import { directStep, pipelineJobId } from "./lib/handlers";
+import { subscriptions } from "./topology";
+
+/** What the segmenter runs with; the local runtime passes its file blob store and local bus. */
+export type Deps = Omit<SegmentVideoDeps, "logger">;
+
+export const NAME = "segmenter";
+
+const subscription = subscriptions({ mediaBucket: "-" }).find((s) => s.name === NAME);
+if (!subscription) throw new Error(`topology has no subscription ${NAME}`);
+/** FFmpeg is killed this long before the function's own timeout, so the failure is ours to report. */
+export const FFMPEG_TIMEOUT_MS = Math.max(30, subscription.timeoutSeconds - 30) * 1000;
+
+/**
+ * Production dependencies, once per cold start. FFmpeg comes from the container image
+ * (packages/functions/segmenter.Dockerfile, docs/ffmpeg-lambda.md); FFMPEG_PATH/FFPROBE_PATH
+ * override where it lives. Lambda's only writable directory is /tmp.
+ */
+export async function defaultDeps(): Promise<Deps> {
+  const env = functionEnv();
+  return {
+    blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
+    segmenter: createFfmpegSegmenter({ timeoutMs: FFMPEG_TIMEOUT_MS }),
+    publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
+    tmpDir: optionalEnv("TMPDIR") ?? "/tmp",
+  };
+}
+
+/**
+ * The segmenter: RenderCompleted → HLS rendition, clips and poster under jobs/{jobId}/, then
+ * SegmentsReady. FFmpeg failing on the input → SegmentsFailed (from the use-case, with the end
+ * of FFmpeg's stderr); an invalid event or another permanent error → SegmentsFailed from `fail`.
+ */
+export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
+  return directStep<PipelineEvent<"RenderCompleted">>({
+    name: NAME,
+    parse: (raw) => parseEvent("RenderCompleted", raw),
+    jobIdOf: pipelineJobId,
+    run: async (event, ctx) => {
+      await segmentVideo({ ...(await deps()), logger: ctx.logger }, event);
+    },
+    fail: async (raw, reason, ctx) => {
+      const detail = (raw as { detail?: { metadata?: { eventId?: unknown; jobId?: unknown }; data?: { job?: unknown; video?: unknown } } } | null)?.detail;
+      const candidate = { job: detail?.data?.job, video: detail?.data?.video, reason };
+      const data = pipelineEvents.SegmentsFailed.data.safeParse({
+        ...candidate,
+        video: candidate.video && typeof candidate.video === "object" ? { bucket: (candidate.video as { bucket?: unknown }).bucket, key: (candidate.video as { key?: unknown }).key } : undefined,
+      });
+      const eventId = detail?.metadata?.eventId;
+      const jobId = detail?.metadata?.jobId;
+      if (!data.success || typeof eventId !== "string" || typeof jobId !== "string") {
+        // Without the job parameters and video there is no valid SegmentsFailed to send.
+        ctx.logger.error("cannot report SegmentsFailed: the event lacks its job or video", { reason });
+        return;
+      }
+      await (await deps()).publisher.publish([segmentsFailedEvent({ eventId, jobId }, data.data, reason)]);
+    },
+  });
+}
+
+export const handler = createHandler();

@@ -1,0 +1,96 @@
+import type { Context, SQSEvent } from "aws-lambda";
+import { createHmac } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { createMemoryPublisher } from "@reelbridge/core";
+import type { WebhookRequest, WebhookResponse } from "@reelbridge/core/notify/http";
+import completedSample from "../../../events/samples/v1/RenderCompleted.json";
+import startedSample from "../../../events/samples/v1/RenderStarted.json";
+import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import { INVOCATION_BUDGET_MS, MAX_RECEIVE_COUNT, createHandler } from "../../src/notifier";
+import type { Deps } from "../../src/notifier";
+import { subscriptions } from "../../src/topology";
+
+process.env.LOG_LEVEL = "SILENT";
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+function setup(answers: Array<WebhookResponse | Error>) {
+  const sent: WebhookRequest[] = [];
+  const publisher = createMemoryPublisher();
+  const deps: Deps = {
+    sender: {
+      async send(req) {
+        sent.push(req);
+        const a = answers.shift() ?? { status: 200, bodySnippet: "" };
+        if (a instanceof Error) throw a;
+        return a;
+      },
+    },
+    secret: SECRET,
+    state: createMemoryStepStateStore(),
+    publisher,
+    stageEndpoints: [],
+    policy: { requireHttps: true },
+    links: async () => ({}),
+    retry: { attemptsPerInvocation: 1 },
+  };
+  return { sent, publisher, handler: createHandler(async () => deps) };
+}
+
+function sqs(body: unknown, receiveCount = 1): SQSEvent {
+  return {
+    Records: [
+      {
+        messageId: "m-1",
+        receiptHandle: "r-1",
+        body: JSON.stringify(body),
+        attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "0", SenderId: "x", ApproximateFirstReceiveTimestamp: "0" },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:eu-west-1:111122223333:notifier",
+        awsRegion: "eu-west-1",
+      },
+    ],
+  };
+}
+const context = { functionName: "notifier", getRemainingTimeInMillis: () => 20_000 } as unknown as Context;
+
+describe("notifier handler", () => {
+  it("follows the topology: queue consumer, budget under the function timeout", () => {
+    const sub = subscriptions({ mediaBucket: "b" }).find((s) => s.name === "notifier")!;
+    expect(sub.delivery).toMatchObject({ kind: "queue", maxReceiveCount: MAX_RECEIVE_COUNT });
+    expect(INVOCATION_BUDGET_MS).toBeLessThan(sub.timeoutSeconds * 1000);
+  });
+
+  it("delivers a signed webhook from an SQS record and acknowledges the message", async () => {
+    const { sent, publisher, handler } = setup([{ status: 204, bodySnippet: "" }]);
+    const res = await handler(sqs(completedSample), context);
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(sent[0]!.url).toBe("https://hooks.example.com/reelbridge");
+    // Standard Webhooks, computed independently: HMAC-SHA256 over "{id}.{timestamp}.{body}".
+    const h = sent[0]!.headers;
+    const mac = createHmac("sha256", Buffer.from(SECRET.slice("whsec_".length), "base64")).update(`${h["webhook-id"]}.${h["webhook-timestamp"]}.${sent[0]!.body}`).digest("base64");
+    expect(h["webhook-signature"]).toBe(`v1,${mac}`);
+    expect(JSON.parse(sent[0]!.body)).toMatchObject({ type: "video.completed" });
+    expect(publisher.published.map((e) => e.type)).toEqual(["NotificationDelivered"]);
+  });
+
+  it("leaves an undelivered webhook on the queue, and on the last receive emits NotificationFailed before the DLQ", async () => {
+    const { publisher, handler } = setup([{ status: 500, bodySnippet: "" }, { status: 500, bodySnippet: "" }]);
+    // A batch whose every record failed is rejected as a whole (Powertools' FullBatchFailureError): SQS redelivers.
+    await expect(handler(sqs(completedSample, 1), context)).rejects.toThrow(/All records failed/);
+    expect(publisher.published).toHaveLength(0);
+    await expect(handler(sqs(completedSample, MAX_RECEIVE_COUNT), context)).rejects.toThrow(/All records failed/);
+    expect(publisher.published).toMatchObject([{ type: "NotificationFailed", data: { attempts: 2, reason: { code: "RetriesExhausted" } } }]);
+  });
+
+  it("drops an event type it does not notify, and an invalid event, without sending", async () => {
+    const { sent, publisher, handler } = setup([]);
+    expect(await handler(sqs(startedSample), context)).toEqual({ batchItemFailures: [] });
+    const broken = structuredClone(completedSample) as { detail: { data: { video?: unknown } } };
+    delete broken.detail.data.video;
+    expect(await handler(sqs(broken), context)).toEqual({ batchItemFailures: [] });
+    expect(sent).toHaveLength(0);
+    expect(publisher.published).toHaveLength(0);
+  });
+});
