@@ -42,7 +42,7 @@ const issue = (over: Record<string, unknown> = {}) =>
 async function post(url: string, fields: Record<string, string>, file: Uint8Array, type = "image/jpeg") {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  form.append("file", new Blob([file], { type }), "photo.jpg");
+  form.append("file", new Blob([new Uint8Array(file)], { type }), "photo.jpg");
   const res = await fetch(url, { method: "POST", body: form, headers: { origin: ORIGIN } });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, error: parseErrorXml(text) };

@@ -1,0 +1,123 @@
+import { createUpload, newJobId } from "@reelbridge/core/usecases/create-upload";
+import { createJwtVerifier, openCaller } from "@reelbridge/core/upload/auth";
+import type { CallerVerifier } from "@reelbridge/core/upload/auth";
+import { UnauthorizedError, UploadValidationError } from "@reelbridge/core/upload/errors";
+import type { UploadSigner } from "@reelbridge/core/upload/ports";
+import { createS3UploadSigner } from "@reelbridge/core/adapters/aws/s3-upload-signer";
+import type { Clock } from "@reelbridge/core";
+import { MUSIC_IDS } from "@reelbridge/remotion/music";
+import { HttpError, httpEndpoint } from "./lib/handlers";
+import type { HttpRequest, HttpResponse } from "./lib/handlers";
+import { functionEnv, once } from "./lib/env";
+import { s3Client } from "./lib/aws";
+import { stageConfig } from "./stage-config";
+
+/**
+ * POST /uploads (Function URL): validates the job parameters, resolves the caller (JWT subject,
+ * or "anonymous" on open stages) and returns the jobId with a presigned POST for
+ * uploads/{jobId}/source. The local runtime calls createHandler with its own dependencies.
+ */
+export const NAME = "upload-api";
+
+export interface Deps {
+  signer: UploadSigner;
+  caller: CallerVerifier;
+  clock: Clock;
+  newJobId: () => string;
+  musicIds: readonly string[];
+  maxBytes: number;
+  expiresInSeconds: number;
+  /** Browser origins allowed to call (CORS); the local runtime needs this, AWS also sets it on the Function URL. */
+  webOrigins: readonly string[];
+}
+export type UploadApiDeps = Deps;
+
+export async function defaultDeps(): Promise<Deps> {
+  const env = functionEnv();
+  const config = stageConfig(env.stage);
+  if (!config.auth) {
+    // Stacks announce this at deploy time too; repeat it where the traffic is.
+    console.warn(JSON.stringify({ level: "WARN", message: `stage ${env.stage} is open: uploads need no token and belong to "anonymous"` }));
+  }
+  return {
+    signer: createS3UploadSigner(s3Client(), { bucket: env.mediaBucket }),
+    caller: config.auth ? createJwtVerifier(config.auth) : openCaller,
+    clock: { now: () => new Date() },
+    newJobId,
+    musicIds: MUSIC_IDS,
+    maxBytes: config.upload.maxBytes,
+    expiresInSeconds: config.upload.expiresInSeconds,
+    webOrigins: config.webOrigins,
+  };
+}
+
+const normaliseOrigin = (o: string) => {
+  try {
+    return new URL(o).origin;
+  } catch {
+    return o;
+  }
+};
+
+/** CORS for the stage's web origins only; the token travels in a header, never a cookie. */
+function corsFor(req: HttpRequest, webOrigins: readonly string[]): Record<string, string> {
+  const origin = req.headers.origin;
+  if (!origin || !webOrigins.map(normaliseOrigin).includes(origin)) return {};
+  return { "access-control-allow-origin": origin, vary: "Origin" };
+}
+
+const problem = (status: number, error: string, message: string, headers: Record<string, string>, details?: unknown): HttpResponse => ({
+  status,
+  headers,
+  body: { error, message, ...(details ? { details } : {}) },
+});
+
+export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
+  return httpEndpoint(NAME, async (req, logger) => {
+    const d = await deps();
+    const cors = corsFor(req, d.webOrigins);
+    if (req.method === "OPTIONS") {
+      if (!cors["access-control-allow-origin"]) return problem(403, "Forbidden", "origin not allowed", {});
+      return {
+        status: 204,
+        headers: {
+          ...cors,
+          "access-control-allow-methods": "POST, OPTIONS",
+          "access-control-allow-headers": "authorization, content-type",
+          "access-control-max-age": "600",
+        },
+      };
+    }
+    if (req.path.replace(/\/+$/, "") !== "/uploads") return problem(404, "NotFound", `no route for ${req.path}`, cors);
+    if (req.method !== "POST") return problem(405, "MethodNotAllowed", "use POST /uploads", { ...cors, allow: "POST, OPTIONS" });
+    try {
+      const { owner } = await d.caller.verify(req.headers.authorization);
+      let input: unknown;
+      try {
+        input = JSON.parse(req.rawBody);
+      } catch {
+        throw new UploadValidationError("the body must be JSON", [{ field: "(body)", message: "not valid JSON" }]);
+      }
+      const res = await createUpload(d, input, { owner });
+      logger.info("upload issued", { jobId: res.jobId, owner, expiresAt: res.upload.expiresAt });
+      return {
+        status: 201,
+        headers: { ...cors, "cache-control": "no-store", location: res.statusUrl },
+        body: { jobId: res.jobId, upload: { url: res.upload.url, fields: res.upload.fields, expiresAt: res.upload.expiresAt, maxBytes: res.upload.maxBytes }, statusUrl: res.statusUrl },
+      };
+    } catch (err) {
+      if (err instanceof UnauthorizedError) {
+        logger.warn("unauthorized", { message: err.message });
+        return problem(401, "Unauthorized", err.message, { ...cors, "www-authenticate": err.wwwAuthenticate });
+      }
+      if (err instanceof UploadValidationError) {
+        logger.warn("invalid upload request", { details: err.details });
+        return problem(400, err.code, err.message, cors, err.details);
+      }
+      if (err instanceof HttpError) return problem(err.status, err.errorCode, err.message, cors, err.details);
+      throw err;
+    }
+  });
+}
+
+export const handler = createHandler();

@@ -1,0 +1,158 @@
+import { createSign, generateKeyPairSync } from "node:crypto";
+import { S3Client } from "@aws-sdk/client-s3";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { createS3UploadSigner } from "@reelbridge/core/adapters/aws/s3-upload-signer";
+import { createJwtVerifier, openCaller } from "@reelbridge/core/upload/auth";
+import type { CallerVerifier } from "@reelbridge/core/upload/auth";
+import { UPLOADS_PREFIX } from "@reelbridge/core/upload/keys";
+import { decodeJobMetadata } from "@reelbridge/core/upload/metadata";
+import { MUSIC_IDS } from "@reelbridge/remotion/music";
+import { createHandler } from "../../src/upload-api";
+import type { Deps } from "../../src/upload-api";
+import { endpoints, prefixes } from "../../src/topology";
+
+process.env.LOG_LEVEL = "SILENT";
+
+const JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
+const ORIGIN = "https://reelbridge.example.com";
+const ISSUER = "https://auth.example.com/";
+const AUDIENCE = "reelbridge-api";
+
+// An ES256 key pair and hand-made JWTs (node:crypto), verified by the real jose-based verifier.
+const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+function jwt(claims: Record<string, unknown>, key = privateKey): string {
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64url({ alg: "ES256", typ: "JWT", kid: "k1" })}.${b64url({ iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 300, ...claims })}`;
+  const sig = createSign("SHA256").update(input).sign({ key, dsaEncoding: "ieee-p1363" }).toString("base64url");
+  return `${input}.${sig}`;
+}
+const jwtCaller = createJwtVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: async () => publicKey });
+
+const signer = createS3UploadSigner(new S3Client({ region: "eu-west-1", credentials: { accessKeyId: "AKID", secretAccessKey: "secret" } }), { bucket: "media" });
+
+const deps = (caller: CallerVerifier, over: Partial<Deps> = {}): Deps => ({
+  signer,
+  caller,
+  clock: { now: () => new Date("2026-11-20T10:00:00.000Z") },
+  newJobId: () => JOB,
+  musicIds: MUSIC_IDS,
+  maxBytes: 15 * 1024 * 1024,
+  expiresInSeconds: 600,
+  webOrigins: [ORIGIN],
+  ...over,
+});
+
+const goodBody = {
+  title: "Привет, 世界 👋",
+  subtitle: "مرحبا بالعالم",
+  cameraPrompt: "slow dolly in",
+  music: MUSIC_IDS[0],
+  aspect: "16:9",
+  durationSeconds: 8,
+  contentType: "image/png",
+};
+
+function event(method: string, path: string, opts: { body?: unknown; token?: string; origin?: string; base64?: boolean; headers?: Record<string, string> } = {}): APIGatewayProxyEventV2 {
+  const raw = opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: "",
+    headers: { "Content-Type": "application/json", ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}), ...(opts.origin ? { Origin: opts.origin } : {}), ...opts.headers },
+    requestContext: { http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.1", userAgent: "test" } } as APIGatewayProxyEventV2["requestContext"],
+    body: raw === undefined ? undefined : opts.base64 ? Buffer.from(raw, "utf8").toString("base64") : raw,
+    isBase64Encoded: !!opts.base64,
+  };
+}
+
+async function call(d: Deps, e: APIGatewayProxyEventV2) {
+  const res = (await createHandler(async () => d)(e, {} as Context)) as APIGatewayProxyStructuredResultV2;
+  return { status: res.statusCode, headers: (res.headers ?? {}) as Record<string, string>, body: res.body ? JSON.parse(res.body as string) : undefined };
+}
+
+describe("upload API: POST /uploads", () => {
+  it("returns the jobId and a presigned POST for uploads/{jobId}/source with the job as signed metadata", async () => {
+    const res = await call(deps(openCaller), event("POST", "/uploads", { body: goodBody, origin: ORIGIN, base64: true }));
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ jobId: JOB, statusUrl: `/jobs/${JOB}`, upload: { url: "https://media.s3.eu-west-1.amazonaws.com/", maxBytes: 15 * 1024 * 1024 } });
+    expect(res.body.upload.fields).toMatchObject({ key: `uploads/${JOB}/source`, "Content-Type": "image/png" });
+    expect(Date.parse(res.body.upload.expiresAt) - Date.now()).toBeLessThanOrEqual(600_000);
+    const params = decodeJobMetadata({ job: res.body.upload.fields["x-amz-meta-job"], "job-version": res.body.upload.fields["x-amz-meta-job-version"] });
+    expect(params).toMatchObject({ jobId: JOB, owner: "anonymous", title: "Привет, 世界 👋", subtitle: "مرحبا بالعالم", aspect: "16:9" });
+    expect(res.headers).toMatchObject({ "access-control-allow-origin": ORIGIN, "cache-control": "no-store" });
+  });
+
+  it.each([
+    ["music", { music: "kazoo-solo" }],
+    ["aspect", { aspect: "1:1" }],
+    ["contentType", { contentType: "image/gif" }],
+    ["title", { title: "" }],
+  ])("answers 400 naming %s when it is invalid", async (field, patch) => {
+    const res = await call(deps(openCaller), event("POST", "/uploads", { body: { ...goodBody, ...patch }, origin: ORIGIN }));
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: "InvalidRequest", details: expect.arrayContaining([expect.objectContaining({ field })]) });
+    expect(res.headers["access-control-allow-origin"]).toBe(ORIGIN);
+  });
+
+  it("answers 400 for a body that is not JSON", async () => {
+    const res = await call(deps(openCaller), event("POST", "/uploads", { body: "{title:" }));
+    expect(res.status).toBe(400);
+    expect(res.body.details).toEqual([{ field: "(body)", message: "not valid JSON" }]);
+  });
+
+  describe("on a stage with a JWT issuer", () => {
+    it("makes the token's subject the job's owner", async () => {
+      const res = await call(deps(jwtCaller), event("POST", "/uploads", { body: goodBody, token: jwt({ sub: "user-7" }) }));
+      expect(res.status).toBe(201);
+      const f = res.body.upload.fields;
+      expect(decodeJobMetadata({ job: f["x-amz-meta-job"], "job-version": "1" }).owner).toBe("user-7");
+    });
+
+    it.each([
+      ["no token", undefined],
+      ["a token for another audience", jwt({ sub: "u", aud: "someone-else" })],
+      ["a token from another issuer", jwt({ sub: "u", iss: "https://evil.example/" })],
+      ["an expired token", jwt({ sub: "u", exp: Math.floor(Date.now() / 1000) - 3600 })],
+      ["a token signed with another key", jwt({ sub: "u" }, generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey)],
+      ["a token without a subject", jwt({})],
+    ])("answers 401 with WWW-Authenticate for %s, and issues nothing", async (_what, token) => {
+      const res = await call(deps(jwtCaller), event("POST", "/uploads", { body: goodBody, token, origin: ORIGIN }));
+      expect(res.status).toBe(401);
+      expect(res.body.error).toBe("Unauthorized");
+      expect(res.body.upload).toBeUndefined();
+      expect(res.headers["www-authenticate"]).toMatch(/^Bearer realm="reelbridge"/);
+      expect(res.headers["access-control-allow-origin"]).toBe(ORIGIN);
+      if (token) expect(res.headers["www-authenticate"]).toContain('error="invalid_token"');
+    });
+  });
+
+  describe("CORS", () => {
+    it("answers the preflight for the stage's web origins only", async () => {
+      const ok = await call(deps(openCaller), event("OPTIONS", "/uploads", { origin: ORIGIN }));
+      expect(ok.status).toBe(204);
+      expect(ok.headers).toMatchObject({ "access-control-allow-origin": ORIGIN, "access-control-allow-methods": "POST, OPTIONS" });
+      expect(ok.headers["access-control-allow-headers"]).toContain("authorization");
+      const no = await call(deps(openCaller), event("OPTIONS", "/uploads", { origin: "https://evil.example" }));
+      expect(no.status).toBe(403);
+      expect(no.headers["access-control-allow-origin"]).toBeUndefined();
+    });
+
+    it("gives other origins no CORS headers", async () => {
+      const res = await call(deps(openCaller), event("POST", "/uploads", { body: goodBody, origin: "https://evil.example" }));
+      expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+    });
+  });
+
+  it("answers 404 and 405 for other routes and methods", async () => {
+    expect((await call(deps(openCaller), event("POST", "/elsewhere", { body: goodBody }))).status).toBe(404);
+    expect((await call(deps(openCaller), event("GET", "/uploads"))).status).toBe(405);
+  });
+
+  it("agrees with the topology on the route and the uploads prefix", () => {
+    expect(prefixes.uploads).toBe(UPLOADS_PREFIX);
+    expect(endpoints.find((e) => e.name === "upload-api")).toMatchObject({ handler: "packages/functions/src/upload-api.handler", routes: ["POST /uploads"] });
+  });
+});
