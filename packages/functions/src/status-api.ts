@@ -41,10 +41,18 @@ export async function defaultDeps(): Promise<Deps> {
 const JOB_PATH = /^\/jobs\/([^/]+)\/?$/;
 const LIST_PATH = /^\/jobs\/?$/;
 
+const originOf = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+};
+
 function corsHeaders(deps: Deps, req: HttpRequest): Record<string, string> {
   const origin = req.headers.origin;
   const base = { vary: "Origin" };
-  if (!origin || !deps.webOrigins.includes(origin)) return base;
+  if (!origin || !deps.webOrigins.some((o) => originOf(o) === origin)) return base;
   return {
     ...base,
     "access-control-allow-origin": origin,
