@@ -68,7 +68,7 @@ export function classifyRemotionError(err: unknown): Error {
   return new TransientError(`Remotion Lambda could not start the render: ${reasonMessage(e.message)}`, { cause: err });
 }
 
-export function createRemotionLambdaRenderer(opts: RemotionLambdaRendererOptions): Renderer & {
+export function createRemotionLambdaRenderer(opts: RemotionLambdaRendererOptions): Omit<Renderer, "start"> & {
   start(req: RenderRequest): Promise<RenderStartResult>;
   getProgress: GetRenderProgress;
   /** The exact renderMediaOnLambda input for a request (exposed for tests and logs). */

@@ -1,0 +1,246 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import type { BlobStore, Logger, RenderRequest, Renderer } from "@reelbridge/core";
+import type { GetRenderProgress, RenderProgressSnapshot, RenderStartResult } from "@reelbridge/core/render/ports";
+import { signRemotionWebhook } from "@reelbridge/core/render/signature";
+import type { LocalRenderOptions, LocalRenderResult, RenderProgress } from "../render";
+
+/**
+ * A local stand-in for Remotion Lambda: the Renderer port over the local renderer
+ * (packages/local/src/render), with Remotion Lambda's observable behaviour, so the same render
+ * step, webhook and watchdog run offline unchanged:
+ *
+ *   - start() returns a renderId at once; the render runs in the background (at most
+ *     `concurrency` at a time, the rest wait in order);
+ *   - the output is stored at the request's outputKey (blobs.putFile), like outName;
+ *   - completion is POSTed to webhook.url exactly as @remotion/serverless's invokeWebhook does:
+ *     the same headers (X-Remotion-Mode, X-Remotion-Signature sha512=…, X-Remotion-Status),
+ *     the same success/error/timeout bodies, signed over the exact JSON sent, retried twice
+ *     with 1 s then 2 s backoff, and a timeout payload when the render outlives `timeoutMs`
+ *     (Remotion's function timeout);
+ *   - getProgress() answers like getRenderProgress() for the watchdog and the CLI.
+ */
+
+export type LocalRender = (opts: LocalRenderOptions) => Promise<LocalRenderResult>;
+
+export interface LocalRemotionOptions {
+  /** createLocalRenderer(...).render, or a fake in tests. */
+  render: LocalRender;
+  blobs: BlobStore;
+  webhookSecret: string;
+  /** Renders are written here before being stored. */
+  tmpDir: string;
+  /** Renders at once (each already uses several browser tabs); default 1. */
+  concurrency?: number;
+  /** Like the Remotion function's timeout: past it the render is aborted and "timeout" sent. Default 900 s. */
+  timeoutMs?: number;
+  /** Render scale (0.25 for fast previews); default 1. */
+  scale?: number;
+  onProgress?: (p: { renderId: string; jobId: string } & RenderProgress) => void;
+  /** Webhook transport; default global fetch. */
+  fetch?: typeof fetch;
+  /** Wait before webhook retry n (1-based); default Remotion's 1000 * 2^(n-1) ms. */
+  webhookRetryDelayMs?: (retry: number) => number;
+  logger?: Logger;
+}
+
+export const LOCAL_REMOTION_RENDERER = "remotion-local";
+
+const COSTS = { estimatedCost: 0, estimatedDisplayCost: "$0.00", currency: "USD", disclaimer: "Rendered locally: no cloud cost." };
+const WEBHOOK_RETRIES = 2;
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+interface RenderState {
+  renderId: string;
+  jobId: string;
+  request: RenderRequest;
+  startedAt: number;
+  progress: number;
+  done: boolean;
+  fatal: boolean;
+  errors: Array<{ name?: string; message: string; stack?: string }>;
+  outputSizeInBytes: number | null;
+  timeToFinishMs: number | null;
+  abort: AbortController;
+  finished: Promise<void>;
+}
+
+export type LocalRemotion = Omit<Renderer, "start"> & {
+  start(req: RenderRequest): Promise<RenderStartResult>;
+  getProgress: GetRenderProgress;
+  /** Resolves when every render started so far has finished and sent its webhook. */
+  idle(): Promise<void>;
+  /** Aborts running and queued renders (they send no webhook) and waits for them. */
+  close(): Promise<void>;
+};
+
+/** Remotion's renderIds: 10 lowercase letters and digits. */
+const newRenderId = () => {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return [...randomBytes(10)].map((b) => alphabet[b % alphabet.length]).join("");
+};
+
+export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
+  const renders = new Map<string, RenderState>();
+  const limit = Math.max(1, opts.concurrency ?? 1);
+  const send = opts.fetch ?? fetch;
+  const retryDelay = opts.webhookRetryDelayMs ?? ((n: number) => 1000 * 2 ** (n - 1));
+  const timeoutMs = opts.timeoutMs ?? 900_000;
+  const log = opts.logger;
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  let closed = false;
+
+  const slot = async () => {
+    if (running < limit) {
+      running++;
+      return;
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+
+  /** One webhook POST exactly as Remotion's invokeWebhook sends it, with its retries. */
+  const postWebhook = async (st: RenderState, payload: Record<string, unknown>) => {
+    const body = JSON.stringify(payload);
+    const headers = {
+      "Content-Type": "application/json",
+      "Content-Length": String(Buffer.byteLength(body)),
+      "X-Remotion-Mode": "production",
+      "X-Remotion-Signature": opts.webhookSecret ? signRemotionWebhook(opts.webhookSecret, body) : "NO_SECRET_PROVIDED",
+      "X-Remotion-Status": String(payload.type),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await send(st.request.webhook.url, { method: "POST", headers, body, signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), redirect: "follow" });
+        if (!res.ok) throw new Error(`Failed to send webhook to ${st.request.webhook.url}, got status code ${res.status}`);
+        return;
+      } catch (err) {
+        if (attempt >= WEBHOOK_RETRIES) {
+          // Like Remotion: recorded as a non-fatal error on the render; the watchdog reconciles.
+          st.errors.push({ name: "WebhookError", message: (err as Error).message });
+          log?.warn("could not deliver the render webhook", { renderId: st.renderId, jobId: st.jobId, error: (err as Error).message });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, retryDelay(attempt + 1)));
+      }
+    }
+  };
+
+  const staticPayload = (st: RenderState) => ({
+    renderId: st.renderId,
+    expectedBucketOwner: null,
+    bucketName: opts.blobs.bucket,
+    customData: st.request.webhook.customData ?? null,
+  });
+
+  const run = async (st: RenderState) => {
+    await slot();
+    const dir = path.join(opts.tmpDir, st.renderId);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      st.abort.abort(new Error(`the render did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    try {
+      if (st.abort.signal.aborted) return;
+      await mkdir(dir, { recursive: true });
+      st.abort.signal.throwIfAborted();
+      const outputPath = path.join(dir, "out.mp4");
+      const result = await opts.render({
+        compositionId: st.request.compositionId,
+        inputProps: st.request.inputProps as LocalRenderOptions["inputProps"],
+        outputPath,
+        ...(opts.scale ? { scale: opts.scale } : {}),
+        signal: st.abort.signal,
+        onProgress: (p) => {
+          // Rendering is most of the work; storing the file is the rest (as Remotion weighs it).
+          st.progress = Math.min(0.99, p.progress);
+          opts.onProgress?.({ renderId: st.renderId, jobId: st.jobId, ...p });
+        },
+      });
+      await opts.blobs.putFile(st.request.outputKey, result.outputPath, { contentType: "video/mp4" });
+      st.done = true;
+      st.progress = 1;
+      st.outputSizeInBytes = result.sizeBytes;
+      st.timeToFinishMs = Date.now() - st.startedAt;
+      const outputFile = await opts.blobs.presignGet(st.request.outputKey, { expiresInSeconds: 3_600 });
+      await postWebhook(st, {
+        type: "success",
+        ...staticPayload(st),
+        outputUrl: outputFile,
+        lambdaErrors: [],
+        outputFile,
+        timeToFinish: st.timeToFinishMs,
+        costs: COSTS,
+      });
+    } catch (err) {
+      if (closed) return;
+      st.fatal = true;
+      const e = err instanceof Error ? err : new Error(String(err));
+      st.errors.push({ name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+      log?.error("local render failed", { renderId: st.renderId, jobId: st.jobId, timedOut, error: e.message });
+      await postWebhook(st, timedOut ? { type: "timeout", ...staticPayload(st) } : { type: "error", ...staticPayload(st), errors: [{ message: e.message, name: e.name, stack: e.stack ?? "" }] });
+    } finally {
+      clearTimeout(timer);
+      release();
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
+  return {
+    name: LOCAL_REMOTION_RENDERER,
+    async start(req) {
+      if (closed) throw new Error("the local Remotion emulator is closed");
+      const renderId = newRenderId();
+      const st: RenderState = {
+        renderId,
+        jobId: req.jobId,
+        request: structuredClone(req),
+        startedAt: Date.now(),
+        progress: 0,
+        done: false,
+        fatal: false,
+        errors: [],
+        outputSizeInBytes: null,
+        timeToFinishMs: null,
+        abort: new AbortController(),
+        finished: Promise.resolve(),
+      };
+      renders.set(renderId, st);
+      st.finished = run(st);
+      return { renderId, bucketName: opts.blobs.bucket };
+    },
+    async getProgress({ renderId }): Promise<RenderProgressSnapshot> {
+      const st = renders.get(renderId);
+      if (!st) throw new Error(`no local render ${renderId}`);
+      return {
+        done: st.done,
+        fatalErrorEncountered: st.fatal,
+        overallProgress: st.progress,
+        errors: st.errors.map(({ name, message }) => ({ ...(name ? { name } : {}), message })),
+        outputSizeInBytes: st.outputSizeInBytes,
+        timeToFinishMs: st.timeToFinishMs,
+        costs: st.done ? { estimated: COSTS.estimatedCost, currency: COSTS.currency, disclaimer: COSTS.disclaimer } : null,
+      };
+    },
+    async idle() {
+      // Renders may start more renders' webhooks → loop until nothing is pending.
+      for (;;) {
+        const pending = [...renders.values()].map((r) => r.finished);
+        await Promise.all(pending);
+        if ([...renders.values()].every((r) => pending.includes(r.finished))) return;
+      }
+    },
+    async close() {
+      closed = true;
+      for (const st of renders.values()) st.abort.abort(new Error("the local Remotion emulator was closed"));
+      await Promise.allSettled([...renders.values()].map((r) => r.finished));
+    },
+  };
+}
