@@ -230,7 +230,7 @@ export async function startFakeLtxServer(opts: FakeLtxServerOptions): Promise<Fa
     return bytes;
   }
 
-  async function submit(req: IncomingMessage, res: ServerResponse): Promise<number> {
+  async function submit(req: IncomingMessage, res: ServerResponse, record: RecordedLtxRequest): Promise<number> {
     let json: unknown;
     try {
       json = JSON.parse((await readBody(req)).toString("utf8"));
@@ -267,6 +267,7 @@ export async function startFakeLtxServer(opts: FakeLtxServerOptions): Promise<Fa
         (e: unknown) => void (job.factoryError = e instanceof Error ? e.message : String(e)),
       );
     }
+    record.jobId = id;
     send(res, 202, { id, created_at: new Date(job.createdAt).toISOString() });
     return 202;
   }
@@ -292,12 +293,12 @@ export async function startFakeLtxServer(opts: FakeLtxServerOptions): Promise<Fa
     return job.expired ? undefined : job;
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, route: LtxRoute | "other", id: string | undefined): Promise<number> {
+  async function handle(req: IncomingMessage, res: ServerResponse, route: LtxRoute | "other", id: string | undefined, record: RecordedLtxRequest): Promise<number> {
     const auth = req.headers.authorization;
     if (route === "submit" || route === "status") {
       if (auth !== `Bearer ${opts.apiKey}`) throw new ApiError(401, "authentication_error", "Invalid API key");
     }
-    if (route === "submit") return submit(req, res);
+    if (route === "submit") return submit(req, res, record);
     if (route === "status") {
       const job = live(id!);
       if (!job) throw new ApiError(404, "not_found_error", "Job not found");
@@ -355,8 +356,7 @@ export async function startFakeLtxServer(opts: FakeLtxServerOptions): Promise<Fa
         return;
       }
       try {
-        record.status = await handle(req, res, route, id);
-        if (record.status === 202) record.jobId = [...jobs.keys()].at(-1);
+        record.status = await handle(req, res, route, id, record);
       } catch (err) {
         const e = err instanceof ApiError ? err : new ApiError(500, "api_error", "internal error");
         record.status = e.status;
