@@ -125,7 +125,7 @@ describe("LTX step over HTTP: use-case + LTX adapter + fake LTX v2 server", () =
   });
 
   it("resumes after an invocation ran out of time, and a later duplicate re-publishes: one generation paid", async () => {
-    const { deps, publisher, state, generator, upload, ltx } = await setup({ pendingMs: 100, processingMs: 200 });
+    const { deps, publisher, state, generator, upload, ltx } = await setup({ pendingMs: 100, processingMs: 1_500 });
     upload(JOB_A);
 
     await expect(ingestUpload({ ...deps, generator: generator({ maxWaitMs: 50 }) }, objectCreated(JOB_A), { logger })).rejects.toBeInstanceOf(TransientError);
