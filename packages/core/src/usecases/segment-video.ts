@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { ClipOptions, Data, FailureReason, PipelineEvent } from "@reelbridge/events";
+import type { ClipOptions, FailureReason, JobParams, ObjectRef, PipelineEvent } from "@reelbridge/events";
 import type { Segmenter, SegmentRequest, SegmentResult } from "../adapters/ffmpeg/segmenter";
 import { FfmpegError, MediaError } from "../media/errors";
 import type { BlobStore, EventPublisher, Logger, OutgoingEvent } from "../ports";
@@ -55,7 +55,7 @@ const stableId = (prefix: string, ...parts: string[]) =>
 /** The SegmentsFailed event for a RenderCompleted event (also used by the handler's `fail`). */
 export function segmentsFailedEvent(
   meta: { eventId: string; jobId: string },
-  data: Pick<Data<"RenderCompleted">, "job" | "video">,
+  data: { job: JobParams; video: ObjectRef },
   reason: FailureReason,
 ): OutgoingEvent<"SegmentsFailed"> {
   return {

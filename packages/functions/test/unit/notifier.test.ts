@@ -3,6 +3,7 @@ import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createMemoryPublisher } from "@reelbridge/core";
 import type { WebhookRequest, WebhookResponse } from "@reelbridge/core/notify/http";
+import { notifiedTypes } from "@reelbridge/core/notify/webhook";
 import completedSample from "../../../events/samples/v1/RenderCompleted.json";
 import startedSample from "../../../events/samples/v1/RenderStarted.json";
 import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
@@ -60,6 +61,8 @@ describe("notifier handler", () => {
     const sub = subscriptions({ mediaBucket: "b" }).find((s) => s.name === "notifier")!;
     expect(sub.delivery).toMatchObject({ kind: "queue", maxReceiveCount: MAX_RECEIVE_COUNT });
     expect(INVOCATION_BUDGET_MS).toBeLessThan(sub.timeoutSeconds * 1000);
+    // Every event type the rule delivers has a webhook mapping, and nothing else.
+    expect([...(sub.pattern["detail-type"] as string[])].sort()).toEqual([...notifiedTypes].sort());
   });
 
   it("delivers a signed webhook from an SQS record and acknowledges the message", async () => {
