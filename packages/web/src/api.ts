@@ -27,15 +27,52 @@ export interface TimelineEntry {
   summary: string;
 }
 
+/** A job as the page uses it (normalised from the status API by `normalizeJob`). */
 export interface Job {
   jobId: string;
   status: JobStatus;
+  title?: string;
+  aspect?: Aspect;
   timeline: TimelineEntry[];
-  params?: { title?: string; subtitle?: string; aspect?: Aspect; music?: string; durationSeconds?: number; createdAt?: string };
   failure?: { code: string; message: string; type?: string };
-  outputs?: { video?: string; hls?: string; clips?: string[]; poster?: string };
+  outputs: { video?: string; videoFilename?: string; hls?: string; clips: string[]; poster?: string };
   createdAt?: string;
-  updatedAt?: string;
+}
+
+type UrlLike = string | { url?: unknown } | null | undefined;
+const urlOf = (v: unknown): string | undefined => {
+  const u = typeof v === "string" ? v : v && typeof v === "object" ? (v as { url?: unknown }).url : undefined;
+  return typeof u === "string" && u ? u : undefined;
+};
+
+/**
+ * The status API's job (or list item) in the page's shape. Outputs may be plain URLs or
+ * { url, expiresAt } objects, the playlist may be `hls` or `hlsPlaylist`, the title may sit in
+ * `params` or at the top level: all are read, so small contract changes do not break the page.
+ */
+export function normalizeJob(raw: unknown): Job {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const params = (r.params && typeof r.params === "object" ? r.params : {}) as Record<string, unknown>;
+  const out = (r.outputs && typeof r.outputs === "object" ? r.outputs : {}) as Record<string, UrlLike | UrlLike[]>;
+  const video = out.video as UrlLike;
+  const failure = r.failure as Job["failure"] | undefined;
+  const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+  return {
+    jobId: String(r.jobId ?? ""),
+    status: (str(r.status) ?? "uploaded") as JobStatus,
+    title: str(params.title) ?? str(r.title),
+    aspect: (str(params.aspect) as Aspect | undefined) ?? undefined,
+    timeline: Array.isArray(r.timeline) ? (r.timeline as TimelineEntry[]) : [],
+    ...(failure && typeof failure === "object" ? { failure } : {}),
+    outputs: {
+      video: urlOf(video),
+      videoFilename: video && typeof video === "object" ? str((video as { filename?: unknown }).filename) : undefined,
+      hls: urlOf(out.hls) ?? urlOf(out.hlsPlaylist),
+      clips: (Array.isArray(out.clips) ? out.clips : []).map(urlOf).filter((u): u is string => u !== undefined),
+      poster: urlOf(out.poster),
+    },
+    createdAt: str(params.createdAt) ?? str(r.createdAt),
+  };
 }
 
 export interface FieldIssue {
@@ -86,20 +123,21 @@ export const createUpload = (cfg: ClientConfig, req: UploadRequest) =>
 /** The job, or undefined while the pipeline has not recorded it yet (404). */
 export async function getJob(cfg: ClientConfig, jobId: string): Promise<Job | undefined> {
   try {
-    return await call<Job>(`${cfg.statusApi}/jobs/${encodeURIComponent(jobId)}`);
+    return normalizeJob(await call<unknown>(`${cfg.statusApi}/jobs/${encodeURIComponent(jobId)}`));
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return undefined;
     throw err;
   }
 }
 
-export const listJobs = (cfg: ClientConfig, opts: { limit?: number; cursor?: string } = {}) => {
+export async function listJobs(cfg: ClientConfig, opts: { limit?: number; cursor?: string } = {}): Promise<{ items: Job[]; cursor?: string }> {
   const q = new URLSearchParams();
   if (opts.limit) q.set("limit", String(opts.limit));
   if (opts.cursor) q.set("cursor", opts.cursor);
   const qs = q.toString();
-  return call<{ items: Job[]; cursor?: string }>(`${cfg.statusApi}/jobs${qs ? `?${qs}` : ""}`);
-};
+  const page = await call<{ items?: unknown[]; cursor?: string }>(`${cfg.statusApi}/jobs${qs ? `?${qs}` : ""}`);
+  return { items: (page?.items ?? []).map(normalizeJob), ...(page?.cursor ? { cursor: page.cursor } : {}) };
+}
 
 /**
  * The presigned POST: every policy field first, the file last as "file" (S3 ignores fields

@@ -23,7 +23,7 @@ const submit = $<HTMLButtonElement>("submit");
 const uploadStatus = $("upload-status");
 const uploadProgress = $<HTMLProgressElement>("upload-progress");
 const uploadPercent = $("upload-percent");
-const uploadLabel = $("upload-progress-label");
+const uploadState = $("upload-state");
 const music = $<HTMLSelectElement>("music");
 
 const jobSection = $("job");
@@ -62,7 +62,6 @@ const control = (f: FieldName): HTMLElement => (f === "aspect" ? form.querySelec
 function setFieldError(f: FieldName, message: string | undefined) {
   const el = $(`${f}-error`);
   el.textContent = message ?? "";
-  el.hidden = !message;
   const targets = f === "aspect" ? [...form.querySelectorAll<HTMLInputElement>('input[name="aspect"]')] : [$(f)];
   for (const t of targets) {
     if (message) t.setAttribute("aria-invalid", "true");
@@ -76,17 +75,38 @@ function showFormError(message: string | undefined, focus = true) {
   if (message && focus) formError.focus();
 }
 
+/** "There is a problem" with one link per invalid field (each link focuses its field). */
+function showErrorSummary(errors: Array<[FieldName, string]>) {
+  const title = document.createElement("p");
+  title.className = "alert-title";
+  title.textContent = errors.length === 1 ? "There is a problem" : `There are ${errors.length} problems`;
+  const list = document.createElement("ul");
+  for (const [f, m] of errors) {
+    const a = document.createElement("a");
+    a.href = `#${f === "aspect" ? "aspect-error" : f}`;
+    a.textContent = `${labelText(f)}: ${m}`;
+    a.addEventListener("click", (e) => {
+      e.preventDefault();
+      control(f).focus();
+    });
+    const li = document.createElement("li");
+    li.append(a);
+    list.append(li);
+  }
+  formError.replaceChildren(title, list);
+  formError.hidden = false;
+}
+
 function clearErrors() {
   showFormError(undefined);
   for (const f of fieldNames) setFieldError(f, undefined);
 }
 
-/** Shows field errors, a summary naming them, and moves focus to the first invalid field. */
-function showFieldErrors(errors: Array<[FieldName, string]>, summary?: string) {
+/** Shows field errors and a summary (role=alert, so it is announced), and focuses the first invalid field. */
+function showFieldErrors(errors: Array<[FieldName, string]>) {
   for (const [f, m] of errors) setFieldError(f, m);
+  showErrorSummary(errors);
   const first = errors[0];
-  const labels = errors.map(([f]) => labelText(f));
-  showFormError(summary ?? (errors.length === 1 ? `Check ${labels[0]}: ${first![1]}` : `Check these fields: ${labels.join(", ")}.`), false);
   if (first) control(first[0]).focus();
 }
 
@@ -123,8 +143,7 @@ async function onPhotoPicked(): Promise<string | undefined> {
     return type;
   } catch (err) {
     if (err instanceof FileRejection) {
-      setFieldError("photo", err.message);
-      showFormError(err.message, false);
+      setFieldError("photo", err.message); // announced: #photo-error is a live region
       return undefined;
     }
     throw err;
@@ -178,7 +197,7 @@ async function onSubmit(e: SubmitEvent) {
 
   setBusy(true);
   uploadStatus.hidden = false;
-  uploadLabel.textContent = "Uploading photo";
+  uploadState.textContent = "Uploading the photo…";
   setProgress(0);
   try {
     const ticket = await createUpload(config, { ...values, contentType: contentType! });
@@ -189,7 +208,7 @@ async function onSubmit(e: SubmitEvent) {
       return showFieldErrors([["photo", `“${file!.name}” is ${formatBytes(file!.size)}; photos can be at most ${formatBytes(ticket.upload.maxBytes)}. Choose a smaller photo.`]]);
     }
     await uploadToStorage(ticket, file!, setProgress).done;
-    uploadLabel.textContent = "Photo uploaded";
+    uploadState.textContent = "Photo uploaded.";
     openJob(ticket.jobId, { title: values.title, justUploaded: true });
     void refreshHistory();
   } catch (err) {
@@ -199,10 +218,7 @@ async function onSubmit(e: SubmitEvent) {
       if (mapped.length) return showFieldErrors(mapped);
       return showFormError(err.status === 401 || err.status === 403 ? `You are not allowed to upload (${err.message}).` : `The upload was refused: ${err.message}`);
     }
-    if (err instanceof StorageRejection) {
-      setFieldError("photo", err.message);
-      return showFormError(err.message);
-    }
+    if (err instanceof StorageRejection) return showFormError(err.message);
     showFormError(`Something went wrong: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     setBusy(false);
@@ -237,7 +253,7 @@ function openJob(jobId: string, opts: { title?: string; justUploaded?: boolean; 
   jobFailure.hidden = true;
   jobHeading.textContent = opts.title ? `“${opts.title}”` : "Your video";
   if (location.hash !== `#job=${jobId}`) history_replace(`#job=${jobId}`);
-  renderJob({ jobId, status: "uploaded", timeline: [] }, opts.justUploaded ? "Uploaded. Waiting for processing to start…" : "Loading…");
+  renderJob({ jobId, status: "uploaded", timeline: [], outputs: { clips: [] } }, opts.justUploaded ? "Uploaded. Waiting for processing to start…" : "Loading…");
   if (opts.focus !== false) jobHeading.focus();
   void poll(jobId);
 }
@@ -263,7 +279,7 @@ async function poll(jobId: string) {
 
 function renderJob(job: Job, message?: string) {
   jobSection.dataset.status = job.status;
-  if (job.params?.title) jobHeading.textContent = `“${job.params.title}”`;
+  if (job.title) jobHeading.textContent = `“${job.title}”`;
   announce(message ?? `Status: ${statusLabel[job.status] ?? job.status}.`);
 
   jobStepsList.replaceChildren(
@@ -306,7 +322,7 @@ function renderJob(job: Job, message?: string) {
     jobFailure.hidden = false;
   } else jobFailure.hidden = true;
 
-  const out = job.outputs ?? {};
+  const out = job.outputs;
   if (job.status === "completed" && (out.hls || out.video) && shownVideoFor !== job.jobId) {
     shownVideoFor = job.jobId;
     showResult(job);
@@ -314,9 +330,9 @@ function renderJob(job: Job, message?: string) {
 }
 
 function showResult(job: Job) {
-  const out = job.outputs ?? {};
+  const out = job.outputs;
   jobResult.hidden = false;
-  if (job.params?.aspect) player.dataset.aspect = job.params.aspect;
+  if (job.aspect) player.dataset.aspect = job.aspect;
   if (out.poster) player.poster = out.poster;
   else player.removeAttribute("poster");
   void attachPlayer(player, { hls: out.hls, mp4: out.video }).then((p) => {
@@ -324,10 +340,13 @@ function showResult(job: Job) {
     else p.destroy();
   });
   downloadMp4.hidden = !out.video;
-  if (out.video) downloadMp4.href = out.video;
+  if (out.video) {
+    downloadMp4.href = out.video;
+    downloadMp4.download = out.videoFilename ?? `${job.jobId}.mp4`;
+  }
   posterLink.parentElement!.hidden = !out.poster;
   if (out.poster) posterLink.href = out.poster;
-  const clips = out.clips ?? [];
+  const clips = out.clips;
   clipsBox.hidden = clips.length === 0;
   clipsList.replaceChildren(
     ...clips.map((url, i) => {
@@ -358,13 +377,13 @@ async function refreshHistory(append = false) {
       button.className = "job-link";
       const title = document.createElement("span");
       title.className = "job-title";
-      title.textContent = j.params?.title || j.jobId;
+      title.textContent = j.title || j.jobId;
       const meta = document.createElement("span");
       meta.className = `job-meta ${j.status}`;
-      const created = j.params?.createdAt ?? j.createdAt;
+      const created = j.createdAt;
       meta.textContent = `${statusLabel[j.status] ?? j.status}${created ? ` · ${new Date(created).toLocaleString()}` : ""}`;
       button.append(title, meta);
-      button.addEventListener("click", () => openJob(j.jobId, { title: j.params?.title }));
+      button.addEventListener("click", () => openJob(j.jobId, { title: j.title }));
       li.append(button);
       return li;
     });
