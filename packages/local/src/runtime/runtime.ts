@@ -1,0 +1,400 @@
+import { randomBytes } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ulid } from "ulid";
+import { createPublisher } from "@reelbridge/core/publish";
+import type { Clock, JobStore, Logger } from "@reelbridge/core";
+import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
+import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
+import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
+import { createFfmpegSegmenter, createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/index";
+import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
+import { createHttpWebhookSender, DEFAULT_WEBHOOK_TIMEOUT_MS } from "@reelbridge/core/notify/http";
+import { createLinkBuilder } from "@reelbridge/core/notify/links";
+import { decodeJobMetadata } from "@reelbridge/core/upload/metadata";
+import { openCaller } from "@reelbridge/core/upload/auth";
+import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
+import { MUSIC_CATALOG } from "@reelbridge/remotion/music";
+import { stageConfig } from "@reelbridge/functions/stage-config";
+import type { StageConfig } from "@reelbridge/functions/stage-config";
+import { endpoints, schedules, subscriptions } from "@reelbridge/functions/topology";
+import type { Subscription } from "@reelbridge/functions/topology";
+import * as ltxStep from "@reelbridge/functions/ltx";
+import * as renderStep from "@reelbridge/functions/render";
+import * as renderWebhook from "@reelbridge/functions/render-webhook";
+import * as renderWatchdog from "@reelbridge/functions/render-watchdog";
+import * as dbWriter from "@reelbridge/functions/db-writer";
+import * as segmenter from "@reelbridge/functions/segmenter";
+import * as notifier from "@reelbridge/functions/notifier";
+import * as uploadApi from "@reelbridge/functions/upload-api";
+import * as statusApi from "@reelbridge/functions/status-api";
+import { createJobsTable, startLocalDynamo } from "../dynamo/index";
+import { createLocalBus } from "../eventbridge/index";
+import type { LocalBus } from "../eventbridge/index";
+import { startWebhookReceiver } from "../fakes/webhook-receiver";
+import type { WebhookReceiver } from "../fakes/webhook-receiver";
+import { createLocalRemotion } from "../remotion-emulator/index";
+import type { LocalRemotion } from "../remotion-emulator/index";
+import { createLocalRenderer } from "../render/index";
+import type { LocalRenderer } from "../render/index";
+import { startLocalS3 } from "../s3/index";
+import type { LocalS3 } from "../s3/index";
+import { directInvoker, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
+import type { AnyHandler } from "./lambda";
+
+/**
+ * The embedded runtime (ARCHITECTURE.md, "The embedded default"): the same handlers, wired
+ * by the same topology, on one machine.
+ *
+ *   local S3        presigned POST endpoint + file-backed blob store  (packages/local/src/s3)
+ *   local bus       EventBridge content filtering and delivery        (packages/local/src/eventbridge)
+ *   dynalite        DynamoDB wire protocol, data on disk              (packages/local/src/dynamo)
+ *   generator       FFmpeg offline image-to-video                     (core/adapters/ffmpeg)
+ *   Remotion        @remotion/renderer + Chromium, signed webhook     (packages/local/src/remotion-emulator)
+ *   receiver        a Standard Webhooks receiver for the demo         (packages/local/src/fakes)
+ *   HTTP            /api/uploads, /api/jobs…, /remotion-webhook, the web client
+ *
+ * Everything lives under `dataDir`, so a restart picks up where it stopped.
+ */
+export interface RuntimeOptions {
+  dataDir: string;
+  /** Port of the HTTP server (API, webhook, web client); 0 = any free port. */
+  port?: number;
+  /** Port of the local S3 endpoint; 0 = any free port. */
+  s3Port?: number;
+  /** A built web client to serve at / (packages/web/dist). */
+  webDir?: string;
+  /** Render scale of the local renderer (1 = full resolution). */
+  renderScale?: number;
+  /** Extra origins allowed to POST uploads (the web client's origin is always allowed). */
+  webOrigins?: string[];
+  /** Where JSON log lines go (default: <dataDir>/logs/runtime.jsonl). */
+  logSink?: (line: string) => void;
+  /** Bus test mode: redeliver and shuffle events so handlers prove idempotency. */
+  testMode?: { redeliverProbability?: number; shuffle?: boolean; seed?: number };
+  /** Override of the stage's concurrency limits (queued steps). */
+  concurrency?: Partial<StageConfig["concurrency"]>;
+  /** Delay scale of local retries (tests shrink it). */
+  retryBaseMs?: number;
+}
+
+export interface RenderProgressEvent {
+  jobId: string;
+  renderId: string;
+  progress: number;
+}
+
+export interface Runtime {
+  dataDir: string;
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:5173 */
+  url: string;
+  apiBase: string;
+  s3: LocalS3;
+  bus: LocalBus;
+  busUrl: string;
+  jobs: JobStore;
+  receiver: WebhookReceiver;
+  remotion: LocalRemotion;
+  config: StageConfig;
+  /** Generation progress (0..1) and render progress, per job, for progress bars. */
+  onProgress(listener: (p: { jobId: string; step: "generating" | "rendering"; fraction: number }) => void): () => void;
+  close(): Promise<void>;
+}
+
+const LOCAL_ACCOUNT = "000000000000";
+const LOCAL_REGION = "us-east-1";
+const BUS_NAME = "local-reelbridge";
+const TABLE = "local-reelbridge-jobs";
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+
+/** Random local secrets, made once per data dir and kept there (like SST secrets in SSM). */
+function localSecrets(dataDir: string): { remotionWebhook: string; notify: string; s3SecretKey: string; s3AccessKey: string } {
+  const file = join(dataDir, "secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  const secrets = {
+    remotionWebhook: randomBytes(32).toString("hex"),
+    notify: `whsec_${randomBytes(32).toString("base64")}`,
+    s3AccessKey: `LOCAL${randomBytes(8).toString("hex").toUpperCase()}`,
+    s3SecretKey: randomBytes(30).toString("base64"),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+function jsonLogger(sink: (line: string) => void, base: Record<string, unknown>): Logger {
+  const log = (level: string) => (message: string, extra?: Record<string, unknown>) =>
+    sink(JSON.stringify({ level, timestamp: new Date().toISOString(), service: "reelbridge-local", message, ...base, ...extra }));
+  return { debug: log("DEBUG"), info: log("INFO"), warn: log("WARN"), error: log("ERROR") };
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const dataDir = resolve(opts.dataDir);
+  for (const d of ["blobs", "dynamo", "bus", "tmp", "logs", "render-cache"]) mkdirSync(join(dataDir, d), { recursive: true });
+  const secrets = localSecrets(dataDir);
+  const logFile = join(dataDir, "logs", "runtime.jsonl");
+  const sink = opts.logSink ?? ((line: string) => appendFileSync(logFile, line.endsWith("\n") ? line : `${line}\n`));
+  const logger = jsonLogger(sink, {});
+  const clock: Clock = { now: () => new Date() };
+  const progressListeners = new Set<(p: { jobId: string; step: "generating" | "rendering"; fraction: number }) => void>();
+  const emitProgress = (p: { jobId: string; step: "generating" | "rendering"; fraction: number }) => progressListeners.forEach((l) => l(p));
+
+  const closers: Array<() => Promise<unknown>> = [];
+  try {
+    // ---- HTTP server first: its URL is the webhook target and the web origin ------------------
+    const server: Server = createServer();
+    await new Promise<void>((ok, fail) => {
+      server.once("error", fail);
+      server.listen(opts.port ?? 0, "127.0.0.1", () => ok());
+    });
+    closers.push(() => new Promise((ok) => server.close(() => ok(undefined))));
+    const port = (server.address() as { port: number }).port;
+    const url = `http://127.0.0.1:${port}`;
+    const webOrigins = [url, `http://localhost:${port}`, ...(opts.webOrigins ?? [])];
+    const base = stageConfig("local");
+    const config: StageConfig = { ...base, webOrigins, concurrency: { ...base.concurrency, ...opts.concurrency } };
+
+    // ---- storage ------------------------------------------------------------------------------
+    const dynamo = await startLocalDynamo({ dataDir: join(dataDir, "dynamo") });
+    closers.push(() => dynamo.close());
+    await createJobsTable(dynamo.client, TABLE);
+    const doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+    const state = createDynamoStepStateStore(doc, { table: TABLE });
+    const jobs = createDynamoJobStore(doc, { table: TABLE });
+    const renderIndex = createDynamoRenderIndex(doc, { table: TABLE });
+
+    // The bus is created below, but S3 publishes into it: late-bound.
+    let bus: LocalBus | undefined;
+    const s3 = await startLocalS3({
+      root: join(dataDir, "blobs"),
+      bucket: "reelbridge-local-media",
+      port: opts.s3Port ?? 0,
+      credentials: { accessKeyId: secrets.s3AccessKey, secretAccessKey: secrets.s3SecretKey },
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      corsOrigins: webOrigins,
+      logger,
+      onObjectCreated: async (event) => {
+        // S3 sends "Object Created" to the account's default bus, which assigns id and time.
+        const res = await bus!.putEvents({
+          Entries: [{ Source: event.source, DetailType: event["detail-type"], Detail: JSON.stringify(event.detail), Resources: event.resources, EventBusName: "default" }],
+        });
+        if (res.FailedEntryCount) throw new Error(`could not publish Object Created: ${JSON.stringify(res.Entries)}`);
+      },
+    });
+    closers.push(() => s3.close());
+    const blobs = s3.blobStore;
+
+    // Music the render step hands to Remotion, where the stacks deploy it in AWS (assets/music/).
+    const musicDir = join(repoRoot, "remotion", "public", "music");
+    for (const track of Object.values(MUSIC_CATALOG)) {
+      const key = `assets/${track.file}`;
+      if (!(await blobs.head(key))) await blobs.putFile(key, join(musicDir, track.file.replace(/^music\//, "")), { contentType: track.file.endsWith(".m4a") ? "audio/mp4" : "audio/mpeg" });
+    }
+
+    // ---- outside services ----------------------------------------------------------------------
+    const receiver = await startWebhookReceiver({ secret: secrets.notify, logPath: join(dataDir, "logs", "webhook-deliveries.jsonl") });
+    closers.push(() => receiver.close());
+
+    const renderer: LocalRenderer = createLocalRenderer({ cacheDir: join(dataDir, "render-cache") });
+    closers.push(() => renderer.close());
+    const remotion = createLocalRemotion({
+      render: (o) => renderer.render(o),
+      blobs,
+      webhookSecret: secrets.remotionWebhook,
+      tmpDir: join(dataDir, "tmp", "render"),
+      concurrency: config.concurrency.render,
+      ...(opts.renderScale ? { scale: opts.renderScale } : {}),
+      onProgress: (p) => emitProgress({ jobId: p.jobId, step: "rendering", fraction: p.progress }),
+      logger,
+    });
+
+    const generator = createFfmpegVideoGenerator({ workDir: join(dataDir, "tmp", "generator") });
+    const publisher = (producer: string) =>
+      createPublisher((entries) => bus!.putEvents({ Entries: entries }), { busName: BUS_NAME, producer, clock });
+
+    // ---- handlers, with local dependencies --------------------------------------------------------
+    const apiBase = `${url}/api`;
+    const ltxDeps: ltxStep.Deps = {
+      blobs,
+      state,
+      publisher: publisher(ltxStep.NAME),
+      generator: {
+        name: generator.name,
+        generate: (req, hooks) => generator.generate(req, { ...hooks, onProgress: (f) => { hooks.onProgress?.(f); emitProgress({ jobId: req.jobId, step: "generating", fraction: f }); } }),
+      },
+      clock,
+      decodeJobMetadata: (meta) => decodeJobMetadata(meta),
+      probeVideo: readMp4Info,
+      maxInputPixels: DEFAULT_MAX_INPUT_PIXELS,
+      fps: config.ltx.fps,
+      presignExpiresSeconds: 900,
+    };
+    const renderDeps: renderStep.Deps = {
+      blobs,
+      renderer: remotion,
+      state,
+      publisher: publisher(renderStep.NAME),
+      clock,
+      webhookUrl: `${url}/remotion-webhook`,
+      keyframeIntervalSeconds: 2,
+      index: renderIndex,
+    };
+    const webhookDeps: renderWebhook.Deps = { secret: secrets.remotionWebhook, state, publisher: publisher(renderWebhook.NAME), blobs, clock, index: renderIndex };
+    const policy = { requireHttps: false, allowPrivateForLocal: true };
+    const notifierDeps: notifier.Deps = {
+      sender: createHttpWebhookSender({ policy, timeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS }),
+      secret: secrets.notify,
+      state,
+      publisher: publisher(notifier.NAME),
+      stageEndpoints: [receiver.url],
+      policy,
+      links: createLinkBuilder({ blobs, statusApiBaseUrl: apiBase }),
+      retry: { budgetMs: notifier.INVOCATION_BUDGET_MS, requestTimeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS },
+    };
+    const handlers: Record<string, AnyHandler> = {
+      [ltxStep.NAME]: ltxStep.createHandler(async () => ltxDeps) as AnyHandler,
+      [renderStep.NAME]: renderStep.createHandler(async () => renderDeps) as AnyHandler,
+      [dbWriter.NAME]: dbWriter.createHandler(async () => ({ jobs })) as AnyHandler,
+      [segmenter.NAME]: segmenter.createHandler(async () => ({ blobs, segmenter: createFfmpegSegmenter(), publisher: publisher(segmenter.NAME), tmpDir: join(dataDir, "tmp", "segmenter") })) as AnyHandler,
+      [notifier.NAME]: notifier.createHandler(async () => notifierDeps) as AnyHandler,
+    };
+    const http: Record<string, AnyHandler> = {
+      "upload-api": uploadApi.createHandler(async () => ({
+        signer: s3.signer,
+        caller: openCaller,
+        clock,
+        newJobId: () => ulid(),
+        musicIds: Object.keys(MUSIC_CATALOG),
+        maxBytes: config.upload.maxBytes,
+        expiresInSeconds: config.upload.expiresInSeconds,
+        webOrigins,
+      })) as AnyHandler,
+      "status-api": statusApi.createHandler(async () => ({ jobs, blobs, clock, auth: openCaller, webOrigins })) as AnyHandler,
+      "render-webhook": renderWebhook.createHandler(async () => webhookDeps) as AnyHandler,
+    };
+    const watchdog = renderWatchdog.createHandler(async () => ({
+      ...webhookDeps,
+      publisher: publisher(renderWatchdog.NAME),
+      index: renderIndex,
+      getRenderProgress: remotion.getProgress,
+      afterSeconds: 120,
+      hardLimitSeconds: 1800,
+    })) as AnyHandler;
+
+    // ---- the bus, built from the topology ---------------------------------------------------------
+    const subs: Subscription[] = subscriptions({ mediaBucket: s3.bucket });
+    const missing = subs.filter((s) => !handlers[s.name]).map((s) => s.name);
+    if (missing.length) throw new Error(`the local runtime has no handler for subscriptions: ${missing.join(", ")}`);
+    bus = createLocalBus({
+      dataDir: join(dataDir, "bus"),
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      buses: ["default", BUS_NAME],
+      subscriptions: subs.map((s) => ({
+        name: s.name,
+        busName: s.bus === "default" ? "default" : BUS_NAME,
+        pattern: s.pattern,
+        delivery: s.delivery,
+        ...(s.delivery.kind === "queue" ? { concurrency: config.concurrency[s.delivery.concurrencyKey] } : {}),
+        invoke: s.delivery.kind === "queue" ? sqsInvoker(s.name, handlers[s.name]!, s.timeoutSeconds) : directInvoker(s.name, handlers[s.name]!, s.timeoutSeconds),
+      })),
+      ...(opts.testMode ? { testMode: opts.testMode } : {}),
+      timing: { retryBaseMs: opts.retryBaseMs ?? 500, retryMaxMs: 15_000 },
+      log: (r) => sink(JSON.stringify({ timestamp: new Date().toISOString(), service: "reelbridge-local-bus", ...r })),
+    });
+    const busHttp = await bus.listen(0);
+    closers.unshift(() => bus!.close());
+
+    // ---- schedules ---------------------------------------------------------------------------------
+    for (const s of schedules) {
+      const timer = setInterval(() => {
+        watchdog({} as never, {} as never).catch((err: unknown) => logger.error("watchdog failed", { error: String(err) }));
+      }, Math.min(s.everyMinutes * 60_000, 60_000));
+      timer.unref();
+      closers.push(async () => clearInterval(timer));
+    }
+
+    // ---- HTTP routes -------------------------------------------------------------------------------
+    const routes = endpoints.map((e) => e.name);
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      handleRequest(req, res).catch((err: unknown) => {
+        logger.error("request failed", { path: req.url, error: String(err) });
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "Internal", message: "internal error" }));
+      });
+    });
+    async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const path = new URL(req.url ?? "/", url).pathname;
+      let target: string | undefined;
+      let fnPath = path;
+      if (path === "/api/uploads" || path === "/api/uploads/") target = "upload-api";
+      else if (path === "/api/jobs" || path.startsWith("/api/jobs/")) target = "status-api";
+      else if (path === "/remotion-webhook") target = "render-webhook";
+      if (target && routes.includes(target)) {
+        if (path.startsWith("/api/")) fnPath = path.slice(4);
+        const event = await toFunctionUrlEvent(req, fnPath);
+        writeFunctionUrlResult(res, (await http[target]!(event as never, {} as never)) as never);
+        return;
+      }
+      if (path === "/config.json") {
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify({ apiBase: "/api" }));
+        return;
+      }
+      if (opts.webDir && req.method === "GET") {
+        const file = resolve(opts.webDir, `.${path === "/" ? "/index.html" : path}`);
+        if (file.startsWith(resolve(opts.webDir)) && existsSync(file) && !file.endsWith("/")) {
+          res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream" }).end(await readFile(file));
+          return;
+        }
+        if (!extname(path)) {
+          res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(await readFile(join(opts.webDir, "index.html")));
+          return;
+        }
+      }
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "NotFound", message: `no route for ${path}` }));
+    }
+
+    writeFileSync(join(dataDir, "runtime.json"), JSON.stringify({ url, apiBase, s3: s3.url, bus: busHttp.url, receiver: receiver.url, pid: process.pid }, null, 2));
+    logger.info("runtime started", { url, s3: s3.url, bus: busHttp.url, dataDir });
+
+    return {
+      dataDir,
+      url,
+      apiBase,
+      s3,
+      bus,
+      busUrl: busHttp.url,
+      jobs,
+      receiver,
+      remotion,
+      config,
+      onProgress(listener) {
+        progressListeners.add(listener);
+        return () => progressListeners.delete(listener);
+      },
+      async close() {
+        for (const c of closers.splice(0)) await c().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+    throw err;
+  }
+}
+
+const MIME: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
+};
+
