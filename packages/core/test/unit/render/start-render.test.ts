@@ -4,6 +4,7 @@ import { PermanentError, TransientError } from "../../../src/errors";
 import { createMemoryRenderIndex } from "../../../src/render";
 import { failRenderStart, startRender } from "../../../src/usecases/start-render";
 import type { StartRenderDeps } from "../../../src/usecases/start-render";
+import type { RenderRequest } from "../../../src/ports";
 import { JOB_ID, fakeRenderer, manualClock, memoryBlobs, memoryState, sample, silentLogger } from "./fakes";
 
 const setup = (over: { renderer?: ReturnType<typeof fakeRenderer>; staleStartSeconds?: number; logoKey?: string } = {}) => {
@@ -127,27 +128,24 @@ describe("startRender", () => {
   });
 
   it("re-starts a start that crashed before recording its renderId, once the claim is stale", async () => {
-    const t = setup({ staleStartSeconds: 300 });
-    // A claim left by an invocation that died between claiming and recording.
-    await t.state.putIfAbsent(JOB_ID, "render", {
-      ...(await (async () => {
-        const probe = setup();
-        await startRender(probe.deps, sample("VideoBaseReady"), probe.ctx);
-        const { renderId: _r, startedAt: _s, startedEventId: _e, bucketName: _b, ...rest } = probe.state.dump().get(`${JOB_ID}|render`)!;
-        return rest;
-      })()),
-      status: "starting",
-      claimedAt: "2026-11-20T10:01:41.000Z",
-    });
+    // The first invocation claims the job and then dies inside renderer.start (never returns).
+    let calls = 0;
+    const renderer = fakeRenderer();
+    const hanging = { ...renderer, start: (req: RenderRequest) => (calls++ === 0 ? new Promise<never>(() => {}) : renderer.start(req)) };
+    const t = setup({ renderer, staleStartSeconds: 300 });
+    void startRender({ ...t.deps, renderer: hanging }, sample("VideoBaseReady"), t.ctx);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(t.state.dump().get(`${JOB_ID}|render`)).toMatchObject({ status: "starting", attempt: 1 });
+
     t.clock.advance(60);
-    await expect(startRender(t.deps, sample("VideoBaseReady"), t.ctx)).rejects.toBeInstanceOf(TransientError);
-    expect(t.renderer.requests).toHaveLength(0);
+    await expect(startRender({ ...t.deps, renderer: hanging }, sample("VideoBaseReady"), t.ctx)).rejects.toBeInstanceOf(TransientError);
 
     t.clock.advance(300);
-    const result = await startRender(t.deps, sample("VideoBaseReady"), t.ctx);
-    expect(result.started).toBe(true);
-    expect(t.renderer.requests).toHaveLength(1);
+    const result = await startRender({ ...t.deps, renderer: hanging }, sample("VideoBaseReady"), t.ctx);
+    expect(result).toMatchObject({ started: true, renderId: "8hfxlw7yoq" });
+    expect(calls).toBe(2);
     expect(t.state.dump().get(`${JOB_ID}|render`)).toMatchObject({ status: "started", attempt: 2 });
+    expect(t.publisher.published).toHaveLength(1);
   });
 
   it("fails permanently without calling the renderer when the job does not fit the composition", async () => {
