@@ -1,5 +1,5 @@
 import { Duration } from "aws-cdk-lib";
-import * as events from "aws-cdk-lib/aws-events";
+import type * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";

@@ -1,6 +1,6 @@
 import { Match } from "aws-cdk-lib/assertions";
 import type { Template } from "aws-cdk-lib/assertions";
-import { Stack } from "aws-cdk-lib";
+import type { Stack } from "aws-cdk-lib";
 import { Function as SstFunction, getStack } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsonSchemas } from "../../packages/events/src/json-schema";
@@ -57,7 +57,7 @@ describe("media bucket", () => {
   });
 
   it("allows browser POSTs from the stage's web origins only", () => {
-    const [[, bucket]] = ofType(storage, "AWS::S3::Bucket") as [[string, { Properties: { CorsConfiguration: { CorsRules: Array<{ AllowedOrigins: string[]; AllowedMethods: string[] }> } } }]];
+    const [[, bucket]] = ofType(storage, "AWS::S3::Bucket") as unknown as [[string, { Properties: { CorsConfiguration: { CorsRules: Array<{ AllowedOrigins: string[]; AllowedMethods: string[] }> } } }]];
     const rules = bucket.Properties.CorsConfiguration.CorsRules;
     expect(rules.flatMap((r) => r.AllowedOrigins)).toEqual(config.webOrigins);
     expect(rules[0]!.AllowedMethods).toContain("POST");
@@ -206,7 +206,7 @@ describe("topology → infrastructure", () => {
     // set is the construct's `runtime` prop, checked here for every function.
     const sstFunctions = [Pipeline, Api].flatMap((s) => getStack(s).node.findAll()).filter((c): c is SstFunction => c instanceof SstFunction);
     expect(sstFunctions).toHaveLength(fns.length);
-    for (const f of sstFunctions) expect(f.props.runtime, f.node.id).toBe("nodejs24.x");
+    for (const f of sstFunctions) expect((f as unknown as { props: { runtime?: string } }).props.runtime, f.node.id).toBe("nodejs24.x");
   });
 
   it("grants least privilege: no wildcard actions, S3 scoped to prefixes, PutEvents scoped to the bus", () => {

@@ -16,6 +16,7 @@ const userText = (max: number) =>
     .string()
     .trim()
     .max(max, `at most ${max} characters`)
+    // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
     .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), "must not contain control characters");
 
 export const MUSIC_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;

@@ -99,8 +99,10 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       handler: "packages/functions/src/notifier.handler",
       // Retries with backoff live in the queue (visibility timeout), so a slow receiver never
       // holds a Lambda for hours, and the last failure lands in the DLQ.
-      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "notifier", batchSize: 1, visibilityTimeoutSeconds: 120, maxReceiveCount: 8 },
-      timeoutSeconds: 20,
+      // 60 s fits three quick attempts of 15 s each; visibility is 6× the timeout (AWS's advice
+      // for SQS consumers) and doubles as the backoff between redeliveries.
+      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "notifier", batchSize: 1, visibilityTimeoutSeconds: 360, maxReceiveCount: 8 },
+      timeoutSeconds: 60,
       memoryMB: 256,
       permissions: [
         { kind: "s3:read", prefix: prefixes.jobs },

@@ -167,7 +167,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const jobs = createDynamoJobStore(doc, { table: TABLE });
     const renderIndex = createDynamoRenderIndex(doc, { table: TABLE });
 
-    // The bus is created below, but S3 publishes into it: late-bound.
+    // The bus is created below (its subscriptions need every handler), but S3 publishes into it.
+    // eslint-disable-next-line prefer-const -- assigned once, after the handlers exist
     let bus: LocalBus | undefined;
     const s3 = await startLocalS3({
       root: join(dataDir, "blobs"),

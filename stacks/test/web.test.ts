@@ -1,0 +1,86 @@
+import { existsSync, statSync } from "node:fs";
+import { Match } from "aws-cdk-lib/assertions";
+import type { Template } from "aws-cdk-lib/assertions";
+import type { Stack } from "aws-cdk-lib";
+import { getStack } from "sst/constructs";
+import type { StaticSite } from "sst/constructs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Api } from "../Api";
+import { Web } from "../Web";
+import { synth } from "./helpers";
+
+// Offline, once for the file: SST's deferred tasks (the site's build and asset zip) do not run.
+let web: Template;
+let site: StaticSite;
+let resolve: (v: unknown) => unknown;
+let distBefore: number | undefined;
+beforeAll(async () => {
+  const dist = "packages/web/dist/index.html";
+  distBefore = existsSync(dist) ? statSync(dist).mtimeMs : undefined;
+  const { template } = await synth("staging");
+  web = template(Web);
+  const webStack = getStack(Web) as unknown as Stack;
+  site = webStack.node.findChild("Site") as StaticSite;
+  resolve = (v) => webStack.resolve(v);
+}, 120_000);
+
+type ReplaceValue = { files: string; search: string; replace: string };
+
+describe("web site", () => {
+  it("serves the page from a private bucket through CloudFront over HTTPS only", () => {
+    web.hasResourceProperties("AWS::S3::Bucket", {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    web.hasResourceProperties("AWS::CloudFront::Distribution", {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: "index.html",
+        DefaultCacheBehavior: Match.objectLike({
+          ViewerProtocolPolicy: "redirect-to-https",
+          // The managed SecurityHeadersPolicy (HSTS, nosniff, frame DENY, referrer policy).
+          ResponseHeadersPolicyId: "67f7725c-6f97-4210-82d7-5512b31e9d03",
+        }),
+      }),
+    });
+  });
+
+  it("answers unknown paths with the page (one-page app; /config.json falls back to build values)", () => {
+    web.hasResourceProperties("AWS::CloudFront::Distribution", {
+      DistributionConfig: Match.objectLike({
+        CustomErrorResponses: Match.arrayWith([Match.objectLike({ ErrorCode: 403, ResponseCode: 200, ResponsePagePath: "/index.html" })]),
+      }),
+    });
+  });
+
+  it("points the page at the stage's upload and status Function URLs", () => {
+    const { uploadApi, statusApi } = apiFns();
+    const env = (site.getConstructMetadata().data as { environment: Record<string, string> }).environment;
+    expect(env.VITE_UPLOAD_API).toBe(uploadApi.url);
+    expect(env.VITE_STATUS_API).toBe(statusApi.url);
+    // The deployed JS gets the real URLs in place of the build's "{{ NAME }}" placeholders.
+    const replace = (site as unknown as { getS3ContentReplaceValues(): ReplaceValue[] }).getS3ContentReplaceValues();
+    expect(replace).toEqual(
+      expect.arrayContaining([
+        { files: "**/*.js", search: "{{ VITE_UPLOAD_API }}", replace: uploadApi.url },
+        { files: "**/*.js", search: "{{ VITE_STATUS_API }}", replace: statusApi.url },
+      ]),
+    );
+    expect(resolve(env.VITE_UPLOAD_API)).not.toEqual(resolve(env.VITE_STATUS_API));
+  });
+
+  it("outputs the site's URL", () => {
+    web.hasOutput("SiteUrl", {});
+  });
+
+  it("does not build the site while synthesizing in tests", () => {
+    web.resourceCountIs("Custom::S3Uploader", 0);
+    const dist = "packages/web/dist/index.html";
+    expect(existsSync(dist) ? statSync(dist).mtimeMs : undefined).toBe(distBefore);
+  });
+});
+
+/** The upload and status API functions, as stacks/Api.ts created them. */
+function apiFns() {
+  const apiStack = getStack(Api) as unknown as Stack;
+  const fn = (name: string) => apiStack.node.findChild(name) as unknown as { url: string };
+  return { uploadApi: fn("UploadApi"), statusApi: fn("StatusApi") };
+}
