@@ -68,7 +68,7 @@ async function startReal(dataDir: string): Promise<RunningStack> {
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       web ??= /web: (http:\/\/\S+)/.exec(out)?.[1];
-      if (web && /^ready\b/m.test(out)) {
+      if (web && /^\s*(?:\[[^\]]*\]\s*)?ready\b/m.test(out)) {
         clearTimeout(timer);
         resolveUrl(web.endsWith("/") ? web : `${web}/`);
       }
