@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { makeCancelSignal, openBrowser, renderMedia, selectComposition } from "@remotion/renderer";
-import type { RenderInputProps } from "@reelbridge/remotion/props";
-import { COMPOSITIONS } from "@reelbridge/remotion/props";
+import type { RenderInputProps } from "../remotion/src/props";
+import { COMPOSITIONS } from "../remotion/src/props";
 import { ensureBundle } from "../packages/local/src/render/bundle-cache";
 import { startMediaServer } from "../packages/local/src/render/media-server";
+import { makeCancelSignal, openBrowser, renderMedia, selectComposition } from "../packages/local/src/render/remotion-renderer";
 import { CHROMIUM_OPTIONS, DEFAULT_BROWSER_EXECUTABLE, GOP_SIZE, createLocalRenderer, fixedKeyframes } from "../packages/local/src/render/renderer";
 
 const exec = promisify(execFile);

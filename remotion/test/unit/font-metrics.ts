@@ -25,10 +25,11 @@ for (const file of ["NotoSans-Bold.woff2", "NotoSansArabic-Bold.woff2", "NotoSan
 }
 const emoji = stack[4]!;
 
-const IGNORABLE = /[\u200D\uFE0E\uFE0F]/u;
+// ZWJ and the text/emoji variation selectors: they pick glyphs, they need none of their own.
+const IGNORABLE = new Set([0x200d, 0xfe0e, 0xfe0f]);
 
 const fontFor = (grapheme: string): Loaded | null => {
-  const cps = [...grapheme].filter((c) => !IGNORABLE.test(c)).map((c) => c.codePointAt(0)!);
+  const cps = [...grapheme].map((c) => c.codePointAt(0)!).filter((c) => !IGNORABLE.has(c));
   // Emoji presentation goes to the colour font, as in the browser.
   if (/\p{Extended_Pictographic}/u.test(grapheme) && cps.every((c) => emoji.unicodes.has(c))) return emoji;
   return stack.find((f) => cps.every((c) => f.unicodes.has(c))) ?? null;

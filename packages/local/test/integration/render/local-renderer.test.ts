@@ -82,6 +82,40 @@ describe("local renderer", () => {
     expect(meanDiff(endCard, lastBase, w, h, 0, 1)).toBeGreaterThan(25);
   });
 
+  it("renders a long right-to-left title with emoji in 16:9 without letting text reach the frame's edges", async () => {
+    const plain = path.join(dir, "plain.mp4");
+    await makeClip(plain, { seconds: 1, width: 480, height: 270, source: "color=c=0x336699:s=480x270:r=30:d=1" });
+    const out = path.join(dir, "landscape.mp4");
+    const title = "غروب الشمس الذهبي فوق الميناء القديم حيث تعود قوارب الصيد إلى ديارها بعد يوم طويل في البحر 🌅🚤";
+    const result = await renderer.render({
+      compositionId: "ReelLandscape",
+      inputProps: props({ aspect: "16:9", title, subtitle: "שקיעה זהובה מעל הנמל 🌊", baseVideoUrl: pathToFileURL(plain).href, baseVideoDurationSeconds: 1 }),
+      outputPath: out,
+      scale: 0.25,
+    });
+    expect(result).toMatchObject({ width: 480, height: 270, durationSeconds: 3 });
+
+    const [w, h] = [480, 270];
+    const frame = await grabGray(out, 0.9, w, h);
+    // The footage is one flat colour and the scrim only varies from top to bottom, so without
+    // text every row is uniform: the outer 5 % on each side must match the row's edge pixel.
+    const edge = Math.round(w * 0.05);
+    let worst = 0;
+    for (let y = 0; y < h; y++) {
+      const ref = frame[y * w]!;
+      for (const x of [...Array(edge).keys(), ...Array.from({ length: edge }, (_, i) => w - 1 - i)]) {
+        worst = Math.max(worst, Math.abs(frame[y * w + x]! - ref));
+      }
+    }
+    expect(worst).toBeLessThan(12);
+    // ...while the text is there, inside.
+    let inside = 0;
+    for (let y = Math.floor(h * 0.4); y < h; y++) {
+      for (let x = edge; x < w - edge; x++) inside = Math.max(inside, Math.abs(frame[y * w + x]! - frame[y * w]!));
+    }
+    expect(inside).toBeGreaterThan(100);
+  });
+
   it("rejects props the composition cannot render, before opening anything", async () => {
     await expect(
       renderer.render({ compositionId: "ReelLandscape", inputProps: props(), outputPath: path.join(dir, "x.mp4") }),
