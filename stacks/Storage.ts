@@ -1,6 +1,8 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as s3 from "aws-cdk-lib/aws-s3";
+import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
+import { fileURLToPath } from "node:url";
 import { Config } from "sst/constructs";
 import type { StackContext } from "sst/constructs";
 import { JOBS_TABLE_KEYS, JOBS_TABLE_TTL_ATTRIBUTE } from "../packages/core/src/adapters/aws/dynamodb-table";
@@ -41,6 +43,14 @@ export function Storage({ stack, app }: StackContext) {
     ],
     removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     autoDeleteObjects: app.stage !== "prod",
+  });
+
+  // The music catalog's tracks, where the render step presigns them for Remotion.
+  new s3deploy.BucketDeployment(stack, "MusicAssets", {
+    destinationBucket: bucket,
+    destinationKeyPrefix: `${prefixes.assets}music/`,
+    sources: [s3deploy.Source.asset(fileURLToPath(new URL("../remotion/public/music", import.meta.url)), { exclude: ["*.md"] })],
+    prune: true,
   });
 
   const table = new dynamodb.Table(stack, "Jobs", {

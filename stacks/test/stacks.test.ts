@@ -74,6 +74,10 @@ describe("media bucket", () => {
     });
   });
 
+  it("deploys the music catalog's tracks where the render step presigns them", () => {
+    storage.hasResourceProperties("Custom::CDKBucketDeployment", { DestinationBucketKeyPrefix: "assets/music/", Prune: true });
+  });
+
   it("has a jobs table with the owner index, on demand, with point-in-time recovery", () => {
     storage.hasResourceProperties("AWS::DynamoDB::Table", {
       KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
@@ -206,7 +210,15 @@ describe("topology → infrastructure", () => {
     // set is the construct's `runtime` prop, checked here for every function.
     const sstFunctions = [Pipeline, Api].flatMap((s) => getStack(s).node.findAll()).filter((c): c is SstFunction => c instanceof SstFunction);
     expect(sstFunctions).toHaveLength(fns.length);
-    for (const f of sstFunctions) expect((f as unknown as { props: { runtime?: string } }).props.runtime, f.node.id).toBe("nodejs24.x");
+    const containers = new Set(topo().filter((s) => s.packaging?.kind === "container").map((s) => s.name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase())));
+    for (const f of sstFunctions) {
+      const props = (f as unknown as { props: { runtime?: string; container?: { file?: string } } }).props;
+      if (containers.has(f.node.id)) {
+        // The segmenter ships FFmpeg in a container image built from the repository.
+        expect(props.runtime).toBe("container");
+        expect(props.container?.file).toBe("packages/functions/segmenter.Dockerfile");
+      } else expect(props.runtime, f.node.id).toBe("nodejs24.x");
+    }
   });
 
   it("grants least privilege: no wildcard actions, S3 scoped to prefixes, PutEvents scoped to the bus", () => {

@@ -182,7 +182,7 @@ export interface RenderRequest {
 export interface Renderer {
   readonly name: string;
   /** Starts the render and returns at once; completion arrives through the webhook. */
-  start(req: RenderRequest): Promise<{ renderId: string }>;
+  start(req: RenderRequest): Promise<{ renderId: string; bucketName?: string }>;
 }
 
 // ---- platform -------------------------------------------------------------------------------

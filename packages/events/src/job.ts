@@ -10,12 +10,31 @@ export type Aspect = z.infer<typeof aspectSchema>;
  */
 export const jobIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a ULID (26 Crockford base32 characters)");
 
-/** Text the user typed: any Unicode (accents, CJK, RTL, emoji), trimmed, bounded in characters. */
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+/** User-perceived characters: an emoji family or a letter with accents counts once. */
+export const graphemeCount = (s: string): number => {
+  let n = 0;
+  for (const _ of graphemes.segment(s)) n++;
+  return n;
+};
+
+/**
+ * Limits of the text the video shows. They equal the composition's (remotion/src/props.ts), so a
+ * job the upload API accepts can always be rendered; core's limits test holds them together.
+ */
+export const TEXT_LIMITS = { title: 100, subtitle: 160, cameraPrompt: 500 } as const;
+
+/**
+ * Text the user typed: any Unicode (accents, CJK, RTL, emoji), trimmed, bounded in graphemes
+ * (what a person counts), with a code-unit bound (20×: an emoji family with skin tones is 19
+ * code units) that JSON Schema can express too.
+ */
 const userText = (max: number) =>
   z
     .string()
     .trim()
-    .max(max, `at most ${max} characters`)
+    .max(max * 20, `at most ${max} characters`)
+    .refine((s) => graphemeCount(s) <= max, `at most ${max} characters`)
     // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
     .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), "must not contain control characters");
 
@@ -34,9 +53,9 @@ export type ClipOptions = z.infer<typeof clipOptionsSchema>;
  */
 export const jobParamsSchema = z.object({
   jobId: jobIdSchema,
-  title: userText(120).pipe(z.string().min(1, "must not be empty")),
-  subtitle: userText(200),
-  cameraPrompt: userText(500),
+  title: userText(TEXT_LIMITS.title).pipe(z.string().min(1, "must not be empty")),
+  subtitle: userText(TEXT_LIMITS.subtitle),
+  cameraPrompt: userText(TEXT_LIMITS.cameraPrompt),
   /** An id from the project's music catalog. */
   music: z.string().regex(MUSIC_ID_PATTERN, "must be a music catalog id"),
   aspect: aspectSchema,

@@ -71,6 +71,11 @@ export interface Subscription {
   timeoutSeconds: number;
   memoryMB: number;
   permissions: Permission[];
+  /**
+   * How the function ships: a nodejs24.x zip (default), or a container image built from a
+   * Dockerfile with the repository root as context (the segmenter: it needs FFmpeg).
+   */
+  packaging?: { kind: "container"; dockerfile: string; diskMB: number };
 }
 
 /** A function reached over HTTP (a Lambda Function URL in AWS, a local route offline). */

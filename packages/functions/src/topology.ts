@@ -14,6 +14,8 @@ export type * from "./topology-types";
 export const prefixes = {
   uploads: "uploads/",
   jobs: "jobs/",
+  /** Deployed with the stack: the music catalog's tracks (assets/music/…), the brand logo. */
+  assets: "assets/",
 } as const;
 
 /** EventBridge's own default: retry for 24 h, up to 185 times. */
@@ -59,6 +61,8 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       memoryMB: 512,
       permissions: [
         { kind: "s3:read", prefix: prefixes.jobs },
+        // Music and logo: presigned for Remotion.
+        { kind: "s3:read", prefix: prefixes.assets },
         { kind: "events:put" },
         { kind: "jobs:write" },
         { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" },
@@ -90,6 +94,8 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
         { kind: "s3:write", prefix: prefixes.jobs },
         { kind: "events:put" },
       ],
+      // FFmpeg 5.1 from Debian bookworm, the same as the local runtime (docs/ffmpeg-lambda.md).
+      packaging: { kind: "container", dockerfile: "packages/functions/segmenter.Dockerfile", diskMB: 2_048 },
     },
     {
       name: "notifier",
@@ -143,7 +149,8 @@ export const endpoints: Endpoint[] = [
     auth: "signature",
     timeoutSeconds: 15,
     memoryMB: 256,
-    permissions: [{ kind: "events:put" }, { kind: "jobs:write" }, { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" }],
+    // Reads the final video's head (size) before announcing it.
+    permissions: [{ kind: "s3:read", prefix: prefixes.jobs }, { kind: "events:put" }, { kind: "jobs:write" }, { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" }],
   },
 ];
 
@@ -155,6 +162,6 @@ export const schedules: Schedule[] = [
     everyMinutes: 5,
     timeoutSeconds: 60,
     memoryMB: 256,
-    permissions: [{ kind: "jobs:write" }, { kind: "events:put" }, { kind: "remotion:render" }],
+    permissions: [{ kind: "s3:read", prefix: prefixes.jobs }, { kind: "jobs:write" }, { kind: "events:put" }, { kind: "remotion:render" }],
   },
 ];

@@ -61,7 +61,7 @@ describe("job parameters", () => {
   });
 
   it("rejects an empty title, unknown aspect and over-long subtitle with the field named", () => {
-    const r = jobParamsSchema.safeParse({ ...job(), title: "  ", aspect: "4:3", subtitle: "x".repeat(201) });
+    const r = jobParamsSchema.safeParse({ ...job(), title: "  ", aspect: "4:3", subtitle: "x".repeat(161) });
     expect(r.success).toBe(false);
     expect(r.error!.issues.map((i) => i.path.join("."))).toEqual(expect.arrayContaining(["title", "aspect", "subtitle"]));
   });

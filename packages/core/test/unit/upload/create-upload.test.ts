@@ -75,7 +75,7 @@ describe("createUpload", () => {
     ["aspect", { aspect: "4:3" }, /9:16/],
     ["contentType", { contentType: "image/gif" }, /image\/jpeg/],
     ["title", { title: "   " }, /empty/],
-    ["title", { title: "x".repeat(121) }, /120/],
+    ["title", { title: "x".repeat(101) }, /100/],
     ["durationSeconds", { durationSeconds: 2.5 }, /int/i],
     ["durationSeconds", { durationSeconds: 60 }, /20/],
     ["callbackUrl", { callbackUrl: "ftp://example.com" }, /./],
@@ -98,7 +98,7 @@ describe("createUpload", () => {
   it("rejects parameters too large for S3's 2 KB metadata, naming the longest fields", async () => {
     let seed = 7;
     const cjk = (n: number) => Array.from({ length: n }, () => String.fromCodePoint(0x4e00 + ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 20_000))).join("");
-    const err = await rejection({ ...goodRequest(), title: cjk(120), subtitle: cjk(200), cameraPrompt: cjk(500) });
+    const err = await rejection({ ...goodRequest(), title: cjk(100), subtitle: cjk(160), cameraPrompt: cjk(500) });
     expect(err.details.map((d) => d.field)).toEqual(["cameraPrompt", "subtitle"]);
     expect(err.message).toMatch(/2048/);
   });
