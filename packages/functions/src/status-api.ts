@@ -1,3 +1,4 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { jobIdSchema } from "@reelbridge/events";
 import type { BlobStore, Clock, JobStore, Logger } from "@reelbridge/core";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
@@ -6,7 +7,14 @@ import { InvalidCursorError, InvalidListRequestError, JobNotFoundError } from "@
 import { createJwtVerifier, openCaller } from "@reelbridge/core/upload/auth";
 import type { CallerVerifier } from "@reelbridge/core/upload/auth";
 import { UnauthorizedError } from "@reelbridge/core/upload/errors";
-import { getJobStatus, listJobs } from "@reelbridge/core/usecases/job-status";
+import {
+  getHlsPlaylist,
+  getJobStatus,
+  HLS_CONTENT_TYPE,
+  HLS_PLAYLIST_MAX_AGE_SECONDS,
+  HlsNotReadyError,
+  listJobs,
+} from "@reelbridge/core/usecases/job-status";
 import { dynamoDocClient, s3Client } from "./lib/aws";
 import { functionEnv, once } from "./lib/env";
 import { httpEndpoint } from "./lib/handlers";
@@ -18,12 +26,18 @@ export const NAME = "status-api";
 /** What the status API runs with; the local runtime passes its file blob store and emulator. */
 export interface Deps {
   jobs: JobStore;
-  blobs: Pick<BlobStore, "presignGet">;
+  blobs: Pick<BlobStore, "get" | "presignGet">;
   clock: Clock;
   /** `openCaller` on stages without auth: every job is readable, GET /jobs lists "anonymous". */
   auth: CallerVerifier;
   /** Origins allowed to call from a browser (CORS). */
   webOrigins: string[];
+  /**
+   * Where this API is reached from outside, e.g. `http://127.0.0.1:5173/api` in the local
+   * runtime (which mounts it under /api). Without it, URLs the API hands out are built from
+   * the request's host (a Function URL's own domain).
+   */
+  publicBaseUrl?: string;
 }
 
 export async function defaultDeps(): Promise<Deps> {
@@ -39,6 +53,7 @@ export async function defaultDeps(): Promise<Deps> {
 }
 
 const JOB_PATH = /^\/jobs\/([^/]+)\/?$/;
+const HLS_PATH = /^\/jobs\/([^/]+)\/hls\/index\.m3u8$/;
 const LIST_PATH = /^\/jobs\/?$/;
 
 const originOf = (url: string) => {
@@ -68,8 +83,23 @@ const error = (status: number, code: string, message: string, headers: Record<st
   body: { error: code, message },
 });
 
+/**
+ * The API's external base URL: the configured one, else the request's scheme and host (a
+ * Function URL always sends both). Only a plausible host is echoed back.
+ */
+function publicBase(deps: Deps, req: HttpRequest): string | undefined {
+  if (deps.publicBaseUrl) return deps.publicBaseUrl.replace(/\/+$/, "");
+  const host = req.headers.host;
+  const proto = req.headers["x-forwarded-proto"] ?? "https";
+  if (!host || !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host) || !/^https?$/.test(proto)) return undefined;
+  return `${proto}://${host}`;
+}
+
+const hlsRoute = (jobId: string) => `/jobs/${encodeURIComponent(jobId)}/hls/index.m3u8`;
+
 async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
-  const jobMatch = JOB_PATH.exec(req.path);
+  const hlsMatch = HLS_PATH.exec(req.path);
+  const jobMatch = hlsMatch ?? JOB_PATH.exec(req.path);
   const isList = LIST_PATH.test(req.path);
   if (!jobMatch && !isList) return error(404, "NotFound", `no route for ${req.path}`);
   if (req.method === "OPTIONS") return { status: 204 };
@@ -81,7 +111,18 @@ async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
   if (jobMatch) {
     const jobId = decodeURIComponent(jobMatch[1] ?? "");
     if (!jobIdSchema.safeParse(jobId).success) return error(400, "InvalidJobId", "the job id must be a ULID");
-    const view = await getJobStatus(deps, { jobId, caller: deps.auth.open ? undefined : caller });
+    const who = deps.auth.open ? undefined : caller;
+    if (hlsMatch) {
+      const { playlist } = await getHlsPlaylist(deps, { jobId, caller: who });
+      return {
+        status: 200,
+        // Private: the segment URLs inside are credentials for this caller's media.
+        headers: { "content-type": HLS_CONTENT_TYPE, "cache-control": `private, max-age=${HLS_PLAYLIST_MAX_AGE_SECONDS}` },
+        body: playlist,
+      };
+    }
+    const base = publicBase(deps, req);
+    const view = await getJobStatus(deps, { jobId, caller: who, ...(base ? { hlsPlaylistUrl: `${base}${hlsRoute(jobId)}` } : {}) });
     return { status: 200, body: view };
   }
 
@@ -101,7 +142,7 @@ export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promi
     res = await answer(deps, req);
   } catch (err) {
     if (err instanceof UnauthorizedError) res = error(401, err.code, err.message, { "www-authenticate": err.wwwAuthenticate });
-    else if (err instanceof JobNotFoundError) res = error(404, err.code, err.message);
+    else if (err instanceof JobNotFoundError || err instanceof HlsNotReadyError) res = error(404, err.code, err.message);
     else if (err instanceof InvalidCursorError || err instanceof InvalidListRequestError) res = error(400, err.code, err.message);
     else throw err;
     logger.warn("request rejected", { status: res.status, path: req.path, code: (err as { code?: string }).code });
@@ -109,9 +150,17 @@ export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promi
   return { ...res, headers: { ...cors, ...res.headers } };
 }
 
-/** GET /jobs/{jobId} and GET /jobs (Lambda Function URL). */
+/** GET /jobs/{jobId}, GET /jobs/{jobId}/hls/index.m3u8 and GET /jobs (Lambda Function URL). */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
-  return httpEndpoint(NAME, async (req, logger) => route(await deps(), req, logger));
+  const json = httpEndpoint(NAME, async (req, logger) => route(await deps(), req, logger));
+  // httpEndpoint serialises every body as JSON; the playlist is text, so it is unwrapped here.
+  return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const res = await json(event, context);
+    if (res.headers?.["content-type"] === HLS_CONTENT_TYPE && res.statusCode === 200 && typeof res.body === "string") {
+      return { ...res, body: JSON.parse(res.body) as string };
+    }
+    return res;
+  };
 }
 
 export const handler = createHandler();

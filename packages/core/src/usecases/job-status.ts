@@ -1,9 +1,18 @@
 import type { JobParams } from "@reelbridge/events";
 import type { BlobStore, Clock, GeneratedVideo, JobRecord, JobStatus, JobStore, TimelineEntry } from "../ports";
+import { BlobNotFoundError } from "../ports";
 import { InvalidListRequestError, JobNotFoundError } from "../jobs/errors";
 
 /** Presigned GET URLs live this long. */
 export const STATUS_URL_TTL_SECONDS = 15 * 60;
+/**
+ * Segment URLs inside a served playlist live this long: a viewer may pause and resume well
+ * after the playlist was fetched (a player re-fetches only live playlists, not VOD ones).
+ */
+export const HLS_SEGMENT_URL_TTL_SECONDS = 60 * 60;
+/** How long a browser may reuse a served playlist: far less than its segment URLs live. */
+export const HLS_PLAYLIST_MAX_AGE_SECONDS = 60;
+export const HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl";
 export const LIST_LIMIT_MAX = 50;
 export const LIST_LIMIT_DEFAULT = 20;
 
@@ -27,7 +36,13 @@ export interface JobStatusView {
   timeline: TimelineEntry[];
   outputs: {
     video?: PresignedUrl & { filename: string };
-    hlsPlaylist?: PresignedUrl;
+    /**
+     * The status API's playlist route (GET /jobs/{jobId}/hls/index.m3u8), which serves the
+     * playlist with every segment presigned. It does not expire itself; the segment URLs in
+     * each answer do. A presigned URL of the stored playlist is never given: its segment URIs
+     * are relative, so a player would fetch them unsigned from a private bucket.
+     */
+    hlsPlaylist?: { url: string };
     clips: PresignedUrl[];
     poster?: PresignedUrl;
   };
@@ -59,7 +74,15 @@ const readable = (record: JobRecord | undefined, caller: Caller): record is JobR
  * GET /jobs/{jobId}: the job's status, timeline, parameters and outputs as presigned GET URLs
  * (15 minutes). A job that is not the caller's answers exactly like one that does not exist.
  */
-export async function getJobStatus(deps: JobStatusDeps, req: { jobId: string; caller: Caller }): Promise<JobStatusView> {
+export async function getJobStatus(
+  deps: JobStatusDeps,
+  req: {
+    jobId: string;
+    caller: Caller;
+    /** Where this job's playlist route answers; without it the view names no playlist. */
+    hlsPlaylistUrl?: string;
+  },
+): Promise<JobStatusView> {
   const record = await deps.jobs.get(req.jobId);
   if (!readable(record, req.caller)) throw new JobNotFoundError(req.jobId);
 
@@ -71,9 +94,9 @@ export async function getJobStatus(deps: JobStatusDeps, req: { jobId: string; ca
 
   const o = record.outputs;
   const filename = record.video?.filename;
-  const [video, hlsPlaylist, poster, clips] = await Promise.all([
+  const hlsPlaylist = o.hlsPlaylistKey && req.hlsPlaylistUrl ? { url: req.hlsPlaylistUrl } : undefined;
+  const [video, poster, clips] = await Promise.all([
     o.finalVideoKey ? presign(o.finalVideoKey, filename) : undefined,
-    o.hlsPlaylistKey ? presign(o.hlsPlaylistKey) : undefined,
     o.posterKey ? presign(o.posterKey) : undefined,
     Promise.all((o.clipKeys ?? []).map((k) => presign(k))),
   ]);
@@ -103,6 +126,91 @@ export async function getJobStatus(deps: JobStatusDeps, req: { jobId: string; ca
     ...(record.video ? { video: { ...record.video, video_url: video?.url ?? record.video.video_url, thumbnail_url: poster?.url ?? null } } : {}),
     notifications: record.notifications ?? [],
   };
+}
+
+/** The job exists (and is the caller's) but has no HLS package yet, or it is gone: 404. */
+export class HlsNotReadyError extends Error {
+  readonly code = "HlsNotReady";
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} has no HLS playlist yet`);
+    this.name = "HlsNotReadyError";
+  }
+}
+
+export interface HlsPlaylistDeps {
+  jobs: JobStore;
+  blobs: Pick<BlobStore, "get" | "presignGet">;
+  clock: Clock;
+}
+
+/**
+ * GET /jobs/{jobId}/hls/index.m3u8: the stored playlist with each segment URI replaced by a
+ * presigned GET URL (HLS_SEGMENT_URL_TTL_SECONDS), so a player can stream from a private
+ * bucket. Same owner rule as getJobStatus. `expiresAt` is when the first segment URL stops working.
+ */
+export async function getHlsPlaylist(deps: HlsPlaylistDeps, req: { jobId: string; caller: Caller }): Promise<{ playlist: string; expiresAt: string }> {
+  const record = await deps.jobs.get(req.jobId);
+  if (!readable(record, req.caller)) throw new JobNotFoundError(req.jobId);
+  const playlistKey = record.outputs.hlsPlaylistKey;
+  if (!playlistKey) throw new HlsNotReadyError(req.jobId);
+
+  let text: string;
+  try {
+    text = new TextDecoder().decode((await deps.blobs.get(playlistKey)).bytes);
+  } catch (err) {
+    if (err instanceof BlobNotFoundError) throw new HlsNotReadyError(req.jobId);
+    throw err;
+  }
+  const expiresAt = new Date(deps.clock.now().getTime() + HLS_SEGMENT_URL_TTL_SECONDS * 1000).toISOString();
+  const jobPrefix = `jobs/${record.jobId}/`;
+  const playlist = await rewriteHlsPlaylist(text, async (uri) => {
+    const key = resolveSegmentKey(playlistKey, uri);
+    if (key === undefined) return uri;
+    // The segmenter only writes inside the job's folder; never sign anything else.
+    if (!key.startsWith(jobPrefix)) throw new Error(`playlist ${playlistKey} names ${JSON.stringify(uri)}, outside ${jobPrefix}`);
+    return deps.blobs.presignGet(key, { expiresInSeconds: HLS_SEGMENT_URL_TTL_SECONDS });
+  });
+  return { playlist, expiresAt };
+}
+
+/**
+ * The object key a playlist's URI names, resolved against the playlist's own key like a URL;
+ * undefined for an absolute URL (already fetchable, left as it is).
+ */
+export function resolveSegmentKey(playlistKey: string, uri: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith("//")) return undefined;
+  const base = new URL(`http://bucket/${playlistKey.split("/").map(encodeURIComponent).join("/")}`);
+  return decodeURIComponent(new URL(uri, base).pathname.slice(1));
+}
+
+const MAP_URI = /^(#EXT-X-MAP:.*\bURI=")([^"]*)(".*)$/;
+
+/**
+ * Rewrites a media playlist's URIs with `sign`: every URI line (a line that is neither blank
+ * nor starts with "#") and the URI attribute of #EXT-X-MAP (fMP4 init segment). Tags,
+ * comments, blank lines and line endings are kept as they are.
+ */
+export async function rewriteHlsPlaylist(text: string, sign: (uri: string) => Promise<string>): Promise<string> {
+  const lines = text.split(/(?<=\n)/);
+  const signed = new Map<string, Promise<string>>();
+  const once = (uri: string) => {
+    if (!signed.has(uri)) signed.set(uri, sign(uri));
+    return signed.get(uri)!;
+  };
+  const out = await Promise.all(
+    lines.map(async (raw) => {
+      const eol = /\r?\n$/.exec(raw)?.[0] ?? "";
+      const line = raw.slice(0, raw.length - eol.length);
+      const uri = line.trim();
+      if (uri === "") return raw;
+      if (uri.startsWith("#")) {
+        const m = MAP_URI.exec(line);
+        return m ? `${m[1]}${await once(m[2]!)}${m[3]}${eol}` : raw;
+      }
+      return `${await once(uri)}${eol}`;
+    }),
+  );
+  return out.join("");
 }
 
 export interface JobSummary {

@@ -30,7 +30,12 @@ const fakeJwt: CallerVerifier = {
 
 const deps = (auth: CallerVerifier): Deps => ({
   jobs,
-  blobs: { presignGet: async (key, o) => `https://media.example/${key}?X-Amz-Expires=${o.expiresInSeconds}` },
+  blobs: {
+    presignGet: async (key, o) => `https://media.example/${key}?X-Amz-Expires=${o.expiresInSeconds}`,
+    get: async () => {
+      throw new Error("the job view never reads media");
+    },
+  },
   clock: { now: () => new Date("2026-11-20T12:00:00.000Z") },
   auth,
   webOrigins: [ORIGIN],
@@ -42,7 +47,7 @@ function request(method: string, path: string, opts: { token?: string; origin?: 
     routeKey: "$default",
     rawPath: path,
     rawQueryString: new URLSearchParams(opts.query ?? {}).toString(),
-    headers: { ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}), ...(opts.origin ? { Origin: opts.origin } : {}) },
+    headers: { host: "abc123.lambda-url.eu-west-1.on.aws", "x-forwarded-proto": "https", ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}), ...(opts.origin ? { Origin: opts.origin } : {}) },
     queryStringParameters: opts.query,
     requestContext: { http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.1", userAgent: "test" } } as APIGatewayProxyEventV2["requestContext"],
     isBase64Encoded: false,
@@ -76,7 +81,7 @@ describe("status API with auth on", () => {
     expect(res.headers["cache-control"]).toBe("no-store");
     expect(res.body.status).toBe("completed");
     expect(res.body.outputs.video.url).toBe(`https://media.example/jobs/${JOB}/final.mp4?X-Amz-Expires=900`);
-    expect(res.body.outputs.hlsPlaylist.url).toContain("hls/index.m3u8");
+    expect(res.body.outputs.hlsPlaylist).toEqual({ url: `https://abc123.lambda-url.eu-west-1.on.aws/jobs/${JOB}/hls/index.m3u8` });
     expect(res.body.outputs.clips).toHaveLength(2);
     expect(res.body.outputs.poster.url).toContain("poster.jpg");
     expect(res.body.timeline).toHaveLength(3);

@@ -50,15 +50,18 @@ describe("recordEvent", () => {
 describe("getJobStatus", () => {
   it("answers status, timeline, parameters and presigned outputs to the owner", async () => {
     const jobs = await finishedJob();
-    const view = await getJobStatus({ jobs, blobs, clock }, { jobId: JOB, caller: { owner: "user_2f9a" } });
+    const playlistRoute = `https://status.example/jobs/${JOB}/hls/index.m3u8`;
+    const view = await getJobStatus({ jobs, blobs, clock }, { jobId: JOB, caller: { owner: "user_2f9a" }, hlsPlaylistUrl: playlistRoute });
     const exp = "2026-11-20T12:15:00.000Z";
     expect(view.status).toBe("completed");
     expect(view.outputs).toEqual({
       video: { url: `https://media.example/jobs/${JOB}/final.mp4?sig=x&exp=900`, expiresAt: exp, filename: `lisbon-at-golden-hour-${JOB}.mp4` },
-      hlsPlaylist: { url: `https://media.example/jobs/${JOB}/hls/index.m3u8?sig=x&exp=900`, expiresAt: exp },
+      hlsPlaylist: { url: playlistRoute },
       clips: [0, 1].map((i) => ({ url: `https://media.example/jobs/${JOB}/clips/clip-00${i}.mp4?sig=x&exp=900`, expiresAt: exp })),
       poster: { url: `https://media.example/jobs/${JOB}/poster.jpg?sig=x&exp=900`, expiresAt: exp },
     });
+    // The stored playlist is never presigned: its relative segment URIs would be fetched unsigned.
+    expect(presigned.some((p) => p.key.endsWith(".m3u8"))).toBe(false);
     expect(presigned.find((p) => p.key.endsWith("final.mp4"))?.opts).toEqual({ expiresInSeconds: 900, downloadFileName: `lisbon-at-golden-hour-${JOB}.mp4` });
     expect(view.video?.video_url).toBe(view.outputs.video?.url);
     expect(view.video?.thumbnail_url).toBe(view.outputs.poster?.url);
