@@ -11,6 +11,7 @@ export interface CommandModule { main(argv: string[]): Promise<number> }
 export interface CommandEntry { summary: string; load: () => Promise<CommandModule> }
 
 export const COMMANDS: Record<string, CommandEntry> = {
+  dev: { summary: "run the local stack (web client, APIs, S3, bus, DynamoDB, renderer) until stopped", load: () => import("./commands/dev") },
   run: { summary: "run the whole pipeline offline on one photo (default: the sample) and print where everything is", load: () => import("./commands/run") },
   events: { summary: "test-pattern | put | replay: EventBridge patterns and the local bus", load: () => import("./commands/events") },
   dlq: { summary: "list | redrive: the local bus's dead-letter queue", load: () => import("./commands/dlq") },

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { BlobStore, Logger, RenderRequest, Renderer } from "@reelbridge/core";
 import type { GetRenderProgress, RenderProgressSnapshot, RenderStartResult } from "@reelbridge/core/render/ports";
@@ -43,6 +43,11 @@ export interface LocalRemotionOptions {
   /** Wait before webhook retry n (1-based); default Remotion's 1000 * 2^(n-1) ms. */
   webhookRetryDelayMs?: (retry: number) => number;
   logger?: Logger;
+  /**
+   * Where renders in flight are recorded. A render cut short by a stop or crash is started again,
+   * under the same renderId, by `resume()` when the runtime comes back: nothing is lost.
+   */
+  stateDir?: string;
 }
 
 export const LOCAL_REMOTION_RENDERER = "remotion-local";
@@ -71,6 +76,8 @@ export type LocalRemotion = Omit<Renderer, "start"> & {
   getProgress: GetRenderProgress;
   /** Resolves when every render started so far has finished and sent its webhook. */
   idle(): Promise<void>;
+  /** Starts again the renders a stop or crash cut short (see `stateDir`); returns how many. */
+  resume(): Promise<number>;
   /** Aborts running and queued renders (they send no webhook) and waits for them. */
   close(): Promise<void>;
 };
@@ -138,6 +145,27 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
     bucketName: opts.blobs.bucket,
     customData: st.request.webhook.customData ?? null,
   });
+
+  const stateFile = (renderId: string) => (opts.stateDir ? path.join(opts.stateDir, `${renderId}.json`) : undefined);
+  const remember = async (st: RenderState) => {
+    const file = stateFile(st.renderId);
+    if (!file) return;
+    await mkdir(opts.stateDir!, { recursive: true });
+    await writeFile(`${file}.tmp`, JSON.stringify({ renderId: st.renderId, request: st.request, startedAt: st.startedAt }));
+    await rename(`${file}.tmp`, file);
+  };
+  const forget = async (renderId: string) => {
+    const file = stateFile(renderId);
+    if (file) await rm(file, { force: true });
+  };
+
+  const launch = (st: RenderState) => {
+    renders.set(st.renderId, st);
+    st.finished = run(st).then(async () => {
+      // Settled (webhook sent) unless the emulator was closed mid-render: then it resumes later.
+      if (!closed) await forget(st.renderId);
+    });
+  };
 
   const run = async (st: RenderState) => {
     await slot();
@@ -212,9 +240,33 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
         abort: new AbortController(),
         finished: Promise.resolve(),
       };
-      renders.set(renderId, st);
-      st.finished = run(st);
+      await remember(st);
+      launch(st);
       return { renderId, bucketName: opts.blobs.bucket };
+    },
+    async resume() {
+      if (!opts.stateDir) return 0;
+      const files = (await readdir(opts.stateDir).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
+      for (const f of files) {
+        const saved = JSON.parse(await readFile(path.join(opts.stateDir, f), "utf8")) as { renderId: string; request: RenderRequest; startedAt: number };
+        if (renders.has(saved.renderId)) continue;
+        log?.info("resuming a render cut short by a restart", { renderId: saved.renderId, jobId: saved.request.jobId });
+        launch({
+          renderId: saved.renderId,
+          jobId: saved.request.jobId,
+          request: saved.request,
+          startedAt: saved.startedAt,
+          progress: 0,
+          done: false,
+          fatal: false,
+          errors: [],
+          outputSizeInBytes: null,
+          timeToFinishMs: null,
+          abort: new AbortController(),
+          finished: Promise.resolve(),
+        });
+      }
+      return files.length;
     },
     async getProgress({ renderId }): Promise<RenderProgressSnapshot> {
       const st = renders.get(renderId);

@@ -151,7 +151,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       server.once("error", fail);
       server.listen(opts.port ?? 0, "127.0.0.1", () => ok());
     });
-    closers.push(() => new Promise((ok) => server.close(() => ok(undefined))));
+    closers.push(() => new Promise((ok) => { server.close(() => ok(undefined)); server.closeAllConnections(); }));
     const port = (server.address() as { port: number }).port;
     const url = `http://127.0.0.1:${port}`;
     const webOrigins = [url, `http://localhost:${port}`, ...(opts.webOrigins ?? [])];
@@ -212,7 +212,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       ...(opts.renderScale ? { scale: opts.renderScale } : {}),
       onProgress: (p) => emitProgress({ jobId: p.jobId, step: "rendering", fraction: p.progress }),
       logger,
+      stateDir: join(dataDir, "renders"),
     });
+    closers.push(() => remotion.close());
 
     const generator = createFfmpegVideoGenerator({ workDir: join(dataDir, "tmp", "generator") });
     const publisher = (producer: string) =>
@@ -275,7 +277,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         expiresInSeconds: config.upload.expiresInSeconds,
         webOrigins,
       })) as AnyHandler,
-      "status-api": statusApi.createHandler(async () => ({ jobs, blobs, clock, auth: openCaller, webOrigins })) as AnyHandler,
+      "status-api": statusApi.createHandler(async () => ({ jobs, blobs, clock, auth: openCaller, webOrigins, publicBaseUrl: apiBase })) as AnyHandler,
       "render-webhook": renderWebhook.createHandler(async () => webhookDeps) as AnyHandler,
     };
     const watchdog = renderWatchdog.createHandler(async () => ({
@@ -309,7 +311,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       log: (r) => sink(JSON.stringify({ timestamp: new Date().toISOString(), service: "reelbridge-local-bus", ...r })),
     });
     const busHttp = await bus.listen(0);
-    closers.unshift(() => bus!.close());
+    // Renders a previous run was in the middle of start again under their renderId.
+    const resumed = await remotion.resume();
+    if (resumed) logger.info("resumed renders", { count: resumed });
+    closers.push(() => bus!.close());
 
     // ---- schedules ---------------------------------------------------------------------------------
     for (const s of schedules) {
@@ -379,7 +384,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         return () => progressListeners.delete(listener);
       },
       async close() {
-        for (const c of closers.splice(0)) await c().catch(() => undefined);
+        // Last started, first stopped: the schedules and the bus stop delivering before the
+        // renderer, storage and the HTTP server go away.
+        for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
       },
     };
   } catch (err) {

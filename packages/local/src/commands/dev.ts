@@ -1,0 +1,101 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { captureLambdaLogs, originalStdoutWrite } from "../runtime/logs";
+import { startRuntime } from "../runtime/runtime";
+
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+const webRoot = join(repoRoot, "packages", "web");
+
+const USAGE = `usage: reelbridge dev [options]
+
+Runs the local stack on localhost until stopped (Ctrl-C): the web client, the upload and status
+APIs, the S3 upload endpoint, the event bus, the DynamoDB emulator, the local renderer and a
+webhook receiver. State lives in the data directory and survives restarts: a job in flight when
+the process stops continues when it starts again.
+
+options:
+  --port N          port of the web client and APIs (default 5173)
+  --s3-port N       port of the S3 endpoint (default: any free port)
+  --scale N         render scale, 0.1..1 (default 1)
+  --data-dir DIR    where everything is kept (default .reelbridge)
+`;
+
+/** Newest modification time of any file under a directory (skipping node_modules and dist). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const name of readdirSync(dir)) {
+    if (name === "node_modules" || name === "dist" || name.startsWith(".")) continue;
+    const p = join(dir, name);
+    const s = statSync(p);
+    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
+  }
+  return t;
+}
+
+/** Builds the web client when its dist is missing or older than its sources. */
+export function ensureWebBuild(log: (line: string) => void): string {
+  const dist = join(webRoot, "dist");
+  const index = join(dist, "index.html");
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(webRoot)) return dist;
+  log("building the web client (vite build)…");
+  const r = spawnSync("pnpm", ["--filter", "@reelbridge/web", "build"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error("the web client failed to build (pnpm --filter @reelbridge/web build)");
+  return dist;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { port: { type: "string" }, "s3-port": { type: "string" }, scale: { type: "string" }, "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const port = values.port === undefined ? 5173 : Number(values.port);
+  const s3Port = values["s3-port"] === undefined ? 0 : Number(values["s3-port"]);
+  const scale = values.scale === undefined ? undefined : Number(values.scale);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(s3Port) || s3Port < 0 || s3Port > 65535) {
+    process.stderr.write("--port and --s3-port must be port numbers\n");
+    return 2;
+  }
+  if (scale !== undefined && !(scale >= 0.1 && scale <= 1)) {
+    process.stderr.write("--scale must be between 0.1 and 1\n");
+    return 2;
+  }
+  const dataDir = resolve((values["data-dir"] as string | undefined) ?? process.env.REELBRIDGE_DATA_DIR ?? ".reelbridge");
+  const say = (line: string) => originalStdoutWrite(`${line}\n`);
+  const webDir = ensureWebBuild(say);
+  const logFile = join(dataDir, "logs", "runtime.jsonl");
+  const restoreLogs = captureLambdaLogs(logFile);
+
+  const runtime = await startRuntime({ dataDir, port, s3Port, webDir, ...(scale ? { renderScale: scale } : {}) });
+  say(`web: ${runtime.url}/`);
+  say(`upload API: POST ${runtime.apiBase}/uploads`);
+  say(`status API: GET ${runtime.apiBase}/jobs/{jobId}, GET ${runtime.apiBase}/jobs`);
+  say(`S3 endpoint: ${runtime.s3.url} (bucket ${runtime.s3.bucket})`);
+  say(`event bus: ${runtime.busUrl} (AWSEvents.PutEvents; try: pnpm reelbridge events put --data-dir ${dataDir} --entries …)`);
+  say(`webhook receiver: ${runtime.receiver.url} (deliveries in ${join(dataDir, "logs", "webhook-deliveries.jsonl")})`);
+  say(`data: ${dataDir}`);
+  say(`logs: ${logFile}`);
+  say("ready");
+
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  say("stopping…");
+  await runtime.close();
+  restoreLogs();
+  return 0;
+}
