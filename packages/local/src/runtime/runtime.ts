@@ -146,11 +146,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const closers: Array<() => Promise<unknown>> = [];
   try {
     // ---- HTTP server first: its URL is the webhook target and the web origin ------------------
+    // Ports are kept from the previous run of this data dir when none is asked for: URLs handed
+    // out before a stop (presigned media, the render webhook) must still work after a restart.
+    const previous = previousPorts(dataDir);
     const server: Server = createServer();
-    await new Promise<void>((ok, fail) => {
-      server.once("error", fail);
-      server.listen(opts.port ?? 0, "127.0.0.1", () => ok());
-    });
+    await listenPreferring(server, opts.port, previous.http);
     closers.push(() => new Promise((ok) => { server.close(() => ok(undefined)); server.closeAllConnections(); }));
     const port = (server.address() as { port: number }).port;
     const url = `http://127.0.0.1:${port}`;
@@ -173,7 +173,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const s3 = await startLocalS3({
       root: join(dataDir, "blobs"),
       bucket: "reelbridge-local-media",
-      port: opts.s3Port ?? 0,
+      port: opts.s3Port || (previous.s3 && (await portIsFree(previous.s3)) ? previous.s3 : 0),
       credentials: { accessKeyId: secrets.s3AccessKey, secretAccessKey: secrets.s3SecretKey },
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
@@ -393,6 +393,44 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
     throw err;
   }
+}
+
+function previousPorts(dataDir: string): { http?: number; s3?: number } {
+  try {
+    const prev = JSON.parse(readFileSync(join(dataDir, "runtime.json"), "utf8")) as { url?: string; s3?: string };
+    return { http: prev.url ? Number(new URL(prev.url).port) : undefined, s3: prev.s3 ? Number(new URL(prev.s3).port) : undefined };
+  } catch {
+    return {};
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const probe = createServer();
+    probe.once("error", () => ok(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => ok(true)));
+  });
+}
+
+/** Listens on the asked port (an error if taken), else the previous run's, else any free port. */
+async function listenPreferring(server: Server, asked: number | undefined, previous: number | undefined): Promise<void> {
+  const attempt = (port: number) =>
+    new Promise<void>((ok, fail) => {
+      server.once("error", fail);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", fail);
+        ok();
+      });
+    });
+  if (asked) return attempt(asked);
+  if (previous) {
+    try {
+      return await attempt(previous);
+    } catch {
+      // Taken by something else now: any free port (renders in flight get fresh URLs on retry).
+    }
+  }
+  return attempt(0);
 }
 
 const MIME: Record<string, string> = {
