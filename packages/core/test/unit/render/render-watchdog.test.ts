@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { GetRenderProgress, RenderProgressSnapshot } from "../../../src/render";
 import { handleRenderWebhook } from "../../../src/usecases/render-webhook";
+import { RENDER_STATE } from "../../../src/render/record";
 import { reconcileRenders } from "../../../src/usecases/render-watchdog";
 import { JOB_ID, RENDER_ID, remotionDelivery, startedJob, successPayload } from "./helpers";
 
@@ -78,6 +79,63 @@ describe("reconcileRenders", () => {
     expect(await t.run()).toMatchObject({ checked: 1, errors: 1 });
     expect(t.index.entries()).toHaveLength(1);
     expect(t.publisher.published).toEqual([]);
+  });
+
+  it("fails a render past the hard limit whose progress cannot be read with RenderTimeout, once", async () => {
+    const denied = Object.assign(new Error("User is not authorized to perform: lambda:InvokeFunction"), { name: "AccessDeniedException" });
+    const t = await watchdog(denied);
+    t.clock.advance(1_801);
+    expect(await t.run()).toMatchObject({ checked: 1, failed: 1, errors: 0 });
+    expect(t.publisher.published).toEqual([
+      expect.objectContaining({
+        type: "RenderFailed",
+        data: expect.objectContaining({ reason: { code: "RenderTimeout", message: expect.stringMatching(/could not be asked \(AccessDeniedException\)/), retryable: false } }),
+      }),
+    ]);
+    expect(t.index.entries()).toEqual([]);
+    t.clock.advance(300);
+    expect(await t.run()).toMatchObject({ checked: 0 });
+    expect(t.publisher.published).toHaveLength(1);
+  });
+
+  it("fails a render past the hard limit whose progress call never answers", async () => {
+    const t = await watchdog(running);
+    const deps = { ...t.deps, getRenderProgress: () => new Promise<never>(() => undefined), afterSeconds: 600, hardLimitSeconds: 1_800, progressTimeoutMs: 20 };
+    t.clock.advance(1_900);
+    expect(await reconcileRenders(deps, { logger: t.logger })).toMatchObject({ failed: 1 });
+    expect(t.publisher.published[0]).toMatchObject({ type: "RenderFailed", data: { reason: { code: "RenderTimeout", message: expect.stringContaining("did not answer") } } });
+  });
+
+  it("renders whose progress keeps failing do not hold back newer ones", async () => {
+    const t = await watchdog(running);
+    // 60 older renders (more than a run used to take) whose progress call always fails.
+    const stuck = Array.from({ length: 60 }, (_, i) => ({ jobId: `01JD7X8Q2RZ4V6N3K5M9P1T${String(i).padStart(3, "0")}`, renderId: `stuck-${i}` }));
+    for (const s of stuck) {
+      await t.state.putIfAbsent(s.jobId, RENDER_STATE, { ...(await t.state.get(JOB_ID, RENDER_STATE)), renderId: s.renderId, startedAt: "2026-11-20T10:00:00.000Z" });
+      await t.index.add({ ...s, startedAt: "2026-11-20T10:00:00.000Z" });
+    }
+    const deps = {
+      ...t.deps,
+      afterSeconds: 600,
+      getRenderProgress: async (q: { renderId: string }) => {
+        if (q.renderId.startsWith("stuck-")) throw new Error("ResourceNotFoundException");
+        return { done: true, fatalErrorEncountered: false, overallProgress: 1, errors: [] };
+      },
+    };
+    t.writeOutput();
+    t.clock.advance(700);
+    expect(await reconcileRenders(deps, { logger: t.logger })).toMatchObject({ checked: 61, errors: 60, completed: 1 });
+    expect(t.publisher.published.map((e) => e.jobId)).toEqual([JOB_ID]);
+  });
+
+  it("leaves what it cannot reach in time for the next run", async () => {
+    const t = await watchdog(running);
+    t.clock.advance(700);
+    expect(await reconcileRenders({ ...t.deps, getRenderProgress: async () => running, afterSeconds: 600 }, { logger: t.logger, remainingMs: () => 5_000 })).toMatchObject({
+      checked: 0,
+      deferred: 1,
+    });
+    expect(t.index.entries()).toHaveLength(1);
   });
 
   it("drops index entries of renders the webhook already settled, without asking Remotion", async () => {
