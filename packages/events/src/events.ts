@@ -41,6 +41,22 @@ export const videoBaseReadyData = z.object({
   }),
 });
 
+export const videoBaseStartedData = z.object({
+  job,
+  /** The uploaded original. */
+  source: objectRefSchema.extend({ sizeBytes: z.number().int().nonnegative() }),
+  /** The validated, oriented, metadata-free image the generator animates. */
+  image: objectRefSchema.extend({ width: z.number().int().positive(), height: z.number().int().positive() }),
+  generator: z.object({
+    /** "ltx-2" or "offline-ffmpeg". */
+    name: z.string().min(1),
+    /** The provider's id of the generation: VideoBaseReady reports the same one. */
+    generationId: z.string().min(1),
+    model: z.string().optional(),
+    cameraMotion: z.string(),
+  }),
+});
+
 export const videoBaseFailedData = z.object({
   /** Absent only when the upload's metadata could not be read at all. */
   job: job.optional(),
@@ -171,6 +187,12 @@ const def = <DT extends string, S extends Source, D extends z.ZodType>(
 };
 
 export const pipelineEvents = {
+  VideoBaseStarted: def("VideoBaseStarted", sources.ingest, videoBaseStartedData, {
+    summary: "The photo was validated and its animation was submitted to the video generator.",
+    emittedWhen: "After the generation id is recorded for the job, before the step waits for the clip.",
+    producer: "ltx-step",
+    consumers: ["db-writer"],
+  }),
   VideoBaseReady: def("VideoBaseReady", sources.ingest, videoBaseReadyData, {
     summary: "The photo was validated and animated into a base clip.",
     emittedWhen: "After the base clip is stored at jobs/{jobId}/base.mp4.",
