@@ -119,6 +119,8 @@ export function deriveStatus(seen: ReadonlySet<DetailType>): { status: JobStatus
   if (renderOk) return { status: "rendered" };
   if (seen.has("RenderStarted")) return { status: "rendering" };
   if (baseOk) return { status: "generated" };
+  // VideoBaseStarted is not proof of success: a VideoBaseFailed after it fails the job (above).
+  if (seen.has("VideoBaseStarted")) return { status: "generating" };
   return { status: "uploaded" };
 }
 

@@ -7,6 +7,10 @@ const clip = (s: string, max = 160) => (s.length > max ? `${s.slice(0, max - 1)}
 /** A short human summary of a pipeline event for the job's timeline. */
 export function summarize(e: PipelineEvent<DetailType>): string {
   switch (e["detail-type"]) {
+    case "VideoBaseStarted": {
+      const g = e.detail.data.generator;
+      return clip(`animating the photo on ${g.name}${g.model ? ` (${g.model})` : ""}, ${g.cameraMotion}, generation ${g.generationId}`);
+    }
     case "VideoBaseReady": {
       const d = e.detail.data;
       return `base clip ${secs(d.baseVideo.durationSeconds)} ${d.baseVideo.width}×${d.baseVideo.height} by ${d.generator.name} in ${secs(d.generator.seconds)}`;

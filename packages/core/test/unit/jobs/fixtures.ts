@@ -28,7 +28,7 @@ export function variant<T extends DetailType>(type: T, patch: { eventId?: string
   return e;
 }
 
-export const successTypes = ["VideoBaseReady", "RenderStarted", "RenderCompleted", "SegmentsReady", "NotificationDelivered", "NotificationFailed"] as const;
+export const successTypes = ["VideoBaseStarted", "VideoBaseReady", "RenderStarted", "RenderCompleted", "SegmentsReady", "NotificationDelivered", "NotificationFailed"] as const;
 export const allTypes = [...successTypes, "VideoBaseFailed", "RenderFailed", "SegmentsFailed"] as const;
 
 /** The events of one job, with every field (and the jobId) re-keyed for job `jobId`. */

@@ -62,9 +62,38 @@ describe("job record from the sample job's events", () => {
   });
 });
 
+describe("a job being generated (VideoBaseStarted)", () => {
+  it("exists with its parameters and reads generating, with the submission on its timeline", () => {
+    const record = toJobRecord(fold(jobEvents(["VideoBaseStarted"])));
+    expect(record).toMatchObject({ jobId: JOB, owner: "user_2f9a", status: "generating", createdAt: "2026-11-20T10:00:00.000Z", updatedAt: "2026-11-20T10:00:08.000Z", outputs: {} });
+    expect(record.params.title).toBe("Lisbon at golden hour");
+    expect(record.video).toBeUndefined();
+    expect(record.timeline).toEqual([
+      {
+        eventId: `${JOB}.VideoBaseStarted`,
+        type: "VideoBaseStarted",
+        time: "2026-11-20T10:00:08.000Z",
+        summary: "animating the photo on ltx-2 (ltx-2-fast), dolly_in, generation a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+      },
+    ]);
+  });
+
+  it("ranks between uploaded and generated", () => {
+    expect(statusRank.uploaded).toBeLessThan(statusRank.generating);
+    expect(statusRank.generating).toBeLessThan(statusRank.generated);
+  });
+});
+
 describe("status rules (README.md state machine)", () => {
   const cases: Array<[DetailType[], string, string | undefined]> = [
+    [["VideoBaseStarted"], "generating", undefined],
+    [["VideoBaseStarted", "NotificationDelivered"], "generating", undefined],
     [["VideoBaseReady"], "generated", undefined],
+    // Started says nothing about the outcome: whatever ends the base step wins, in either order.
+    [["VideoBaseReady", "VideoBaseStarted"], "generated", undefined],
+    [["VideoBaseStarted", "VideoBaseFailed"], "failed", "UnsupportedFormat"],
+    [["VideoBaseFailed", "VideoBaseStarted"], "failed", "UnsupportedFormat"],
+    [["VideoBaseStarted", "RenderStarted"], "rendering", undefined],
     [["VideoBaseReady", "RenderStarted"], "rendering", undefined],
     [["VideoBaseFailed"], "failed", "UnsupportedFormat"],
     [["VideoBaseReady", "RenderStarted", "RenderFailed"], "failed", "RenderTimeout"],
@@ -110,14 +139,14 @@ describe("idempotent and order-independent", () => {
       expect(comparableState(s!)).toEqual(expected);
       n++;
     }
-    expect(n).toBe(720);
+    expect(n).toBe(5040);
   });
 
-  it("random orders of all nine events with random repeats end in the same record", () => {
+  it("random orders of all ten events with random repeats end in the same record", () => {
     const events = jobEvents(allTypes);
     const expected = comparableState(fold(events));
     expect(expected.status).toBe("completed");
-    expect(expected.timeline).toHaveLength(9);
+    expect(expected.timeline).toHaveLength(10);
     const rand = rng(42);
     for (let i = 0; i < 1000; i++) {
       const s = fold(shuffledWithDuplicates(events, rand, 1 + (i % 5)));
