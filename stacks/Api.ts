@@ -16,6 +16,10 @@ export function Api({ stack, app }: StackContext) {
   const { bus } = use(Bus);
   const config = useStageConfig(app);
 
+  if (!config.auth && app.stage === "prod") {
+    // Open uploads spend LTX credits and Remotion money, and GET /jobs would list every job.
+    throw new Error(`stage "prod" must configure JWT auth (auth: { issuer, audience, jwksUrl }) in packages/functions/src/stage-config.ts`);
+  }
   if (!config.auth) {
     // Said at deploy time, as the issue asks: anyone with the URL can upload on this stage.
     console.warn(`[reelbridge] stage "${app.stage}" has no JWT issuer configured: the upload and status APIs are OPEN.`);
@@ -36,10 +40,6 @@ export function Api({ stack, app }: StackContext) {
               },
             }
           : { authorizer: "none", cors: false },
-        environment: {
-          WEB_ORIGINS: config.webOrigins.join(","),
-          AUTH_MODE: config.auth ? "jwt" : "open",
-        },
       });
       return [e.name, fn];
     }),

@@ -23,22 +23,17 @@ export function Pipeline({ stack, app }: StackContext) {
   const defaultBus = events.EventBus.fromEventBusName(stack, "DefaultBus", "default");
   const resources = { bucket, table, bus, secrets, buses: { default: defaultBus, pipeline: bus } };
 
-  const remotionEnv = {
-    REMOTION_REGION: config.remotion.region,
-    REMOTION_FUNCTION_NAME: config.remotion.functionName,
-    REMOTION_SERVE_URL: config.remotion.serveUrl,
-  };
   const built = subscriptions({ mediaBucket: bucket.bucketName }).map((sub) =>
     buildSubscription(stack, sub, resources, config, {
       environment: {
-        ...(sub.name === "render-step" ? { ...remotionEnv, RENDER_WEBHOOK_URL: renderWebhook.url! } : {}),
+        ...(sub.name === "render-step" ? { RENDER_WEBHOOK_URL: renderWebhook.url! } : {}),
         ...(sub.name === "notifier" ? { STATUS_API_URL: statusApi.url! } : {}),
       },
     }),
   );
 
   for (const s of schedules) {
-    const fn = topologyFunction(stack, pascal(s.name), s, resources, { environment: remotionEnv });
+    const fn = topologyFunction(stack, pascal(s.name), s, resources);
     new events.Rule(stack, `${pascal(s.name)}Schedule`, {
       schedule: events.Schedule.rate(cdkMinutes(s.everyMinutes)),
       targets: [new targets.LambdaFunction(fn)],

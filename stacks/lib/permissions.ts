@@ -27,12 +27,14 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
         actions: ["s3:GetObject"],
         resources: readPrefixes.map((p) => t.bucket.arnForObjects(`${p}*`)),
       }),
-      // Without ListBucket a missing key answers 403 instead of 404; scoped to the same prefixes.
+      // Without ListBucket a missing key answers 403 instead of 404, and the steps rely on 404
+      // (a vanished upload is a permanent InvalidUpload, not an AccessDenied retried for hours).
+      // A condition on s3:prefix would not help: GET and HEAD carry no prefix, so the grant must
+      // be unconditional. It reveals key names of this bucket only, never contents.
       new iam.PolicyStatement({
-        sid: "ListMediaPrefixes",
+        sid: "ListMediaForNotFound",
         actions: ["s3:ListBucket"],
         resources: [t.bucket.bucketArn],
-        conditions: { StringLike: { "s3:prefix": readPrefixes.map((p) => `${p}*`) } },
       }),
     );
   }

@@ -6,7 +6,7 @@ import { segmentsFailedEvent, segmentVideo } from "@reelbridge/core/usecases/seg
 import type { SegmentVideoDeps } from "@reelbridge/core/usecases/segment-video";
 import { eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once, optionalEnv } from "./lib/env";
-import { directStep, pipelineJobId } from "./lib/handlers";
+import { pipelineJobId, queueStep } from "./lib/handlers";
 import { subscriptions } from "./topology";
 
 /** What the segmenter runs with; the local runtime passes its file blob store and local bus. */
@@ -18,6 +18,8 @@ const subscription = subscriptions({ mediaBucket: "-" }).find((s) => s.name === 
 if (!subscription) throw new Error(`topology has no subscription ${NAME}`);
 /** FFmpeg is killed this long before the function's own timeout, so the failure is ours to report. */
 export const FFMPEG_TIMEOUT_MS = Math.max(30, subscription.timeoutSeconds - 30) * 1000;
+/** Receives before the DLQ: the last one reports SegmentsFailed (RetriesExhausted) first. */
+export const MAX_RECEIVE_COUNT = subscription.delivery.kind === "queue" ? subscription.delivery.maxReceiveCount : 1;
 
 /**
  * Production dependencies, once per cold start. FFmpeg comes from the container image
@@ -40,7 +42,7 @@ export async function defaultDeps(): Promise<Deps> {
  * of FFmpeg's stderr); an invalid event or another permanent error → SegmentsFailed from `fail`.
  */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
-  return directStep<PipelineEvent<"RenderCompleted">>({
+  return queueStep<PipelineEvent<"RenderCompleted">>({
     name: NAME,
     parse: (raw) => parseEvent("RenderCompleted", raw),
     jobIdOf: pipelineJobId,
@@ -63,7 +65,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
       }
       await (await deps()).publisher.publish([segmentsFailedEvent({ eventId, jobId }, data.data, reason)]);
     },
-  });
+  }, { maxReceiveCount: MAX_RECEIVE_COUNT });
 }
 
 export const handler = createHandler();

@@ -22,6 +22,7 @@ export const stageConfigSchema = z.object({
   concurrency: z.object({
     ltx: z.number().int().min(2).max(1000),
     render: z.number().int().min(2).max(1000),
+    segmenter: z.number().int().min(2).max(1000),
     notifier: z.number().int().min(2).max(1000),
   }),
   upload: z.object({
@@ -61,7 +62,7 @@ const base: StageConfig = {
   webOrigins: ["http://localhost:5173"],
   consumerAccounts: [],
   consumerSubscriptions: [],
-  concurrency: { ltx: 2, render: 2, notifier: 5 },
+  concurrency: { ltx: 2, render: 2, segmenter: 2, notifier: 5 },
   upload: { maxBytes: 15 * 1024 * 1024, expiresInSeconds: 600 },
   ltx: { provider: "ltx", baseUrl: "https://api.ltx.video", model: "ltx-2-fast", fps: 24 },
   remotion: {
@@ -109,7 +110,7 @@ const stages: Record<string, StageConfig> = {
   prod: {
     ...base,
     webOrigins: ["https://reelbridge.example.com"],
-    concurrency: { ltx: 5, render: 10, notifier: 20 },
+    concurrency: { ltx: 5, render: 10, segmenter: 10, notifier: 20 },
     archiveRetentionDays: 0,
   },
 };

@@ -45,7 +45,7 @@ export type Delivery =
       maxReceiveCount: number;
     };
 
-export type ConcurrencyKey = "ltx" | "render" | "notifier";
+export type ConcurrencyKey = "ltx" | "render" | "segmenter" | "notifier";
 
 /** What a handler may touch. stacks/ turns these into least-privilege IAM statements. */
 export type Permission =

@@ -86,7 +86,11 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       bus: "pipeline",
       pattern: on("RenderCompleted"),
       handler: "packages/functions/src/segmenter.handler",
-      delivery: { kind: "direct", retry: eventBridgeDefault, asyncRetryAttempts: 2 },
+      // Queued, unlike ARCHITECTURE.md's sketch (docs/decisions/0005): FFmpeg is CPU-bound, so
+      // a burst must not start one FFmpeg per render at once, and the receive count tells the
+      // handler its last attempt, so a transient failure that never clears still ends the job
+      // with SegmentsFailed instead of only a DLQ message.
+      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "segmenter", batchSize: 1, visibilityTimeoutSeconds: 1_800, maxReceiveCount: 3 },
       timeoutSeconds: 300,
       memoryMB: 2_048,
       permissions: [

@@ -32,12 +32,16 @@ const freePort = () =>
   });
 
 /**
- * The stack the browser test runs against: the real `reelbridge dev` when the local runtime
- * has it, otherwise the fake API (same contracts). REELBRIDGE_E2E=fake forces the fake.
+ * The stack the browser test runs against: the real `reelbridge dev`. REELBRIDGE_E2E=fake runs
+ * the page against the fake API instead (same contracts), for working on the page alone; it is
+ * never a silent fallback.
  */
 export async function startStack(): Promise<RunningStack> {
   const dataDir = await mkdtemp(join(tmpdir(), "reelbridge-e2e-"));
-  if (existsSync(DEV_COMMAND) && process.env.REELBRIDGE_E2E !== "fake") return startReal(dataDir);
+  if (process.env.REELBRIDGE_E2E !== "fake") {
+    if (!existsSync(DEV_COMMAND)) throw new Error(`the browser test needs \`reelbridge dev\` (${DEV_COMMAND}); set REELBRIDGE_E2E=fake to run it against the fake API`);
+    return startReal(dataDir);
+  }
   await promisify(execFile)("pnpm", ["--filter", "@reelbridge/web", "build"], { cwd: ROOT });
   const fake = await startFakeStack({ webDist: join(ROOT, "packages/web/dist"), workDir: dataDir });
   return {

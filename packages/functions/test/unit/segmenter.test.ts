@@ -6,7 +6,7 @@ import { createMemoryPublisher } from "@reelbridge/core";
 import { FfmpegError } from "@reelbridge/core/media/errors";
 import completedSample from "../../../events/samples/v1/RenderCompleted.json";
 import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
-import { FFMPEG_TIMEOUT_MS, createHandler } from "../../src/segmenter";
+import { FFMPEG_TIMEOUT_MS, MAX_RECEIVE_COUNT, createHandler } from "../../src/segmenter";
 import type { Deps } from "../../src/segmenter";
 import { subscriptions } from "../../src/topology";
 
@@ -36,12 +36,32 @@ function setup(error: Error) {
   };
   return { publisher, handler: createHandler(async () => deps) };
 }
-const invoke = (handler: ReturnType<typeof createHandler>, event: unknown) => (handler as unknown as (e: unknown, c: unknown) => Promise<void>)(event, {});
+/** The segmenter consumes its queue: the event arrives as an SQS record's body. */
+const invoke = async (handler: ReturnType<typeof createHandler>, event: unknown, receiveCount = 1) => {
+  const res = (await (handler as unknown as (e: unknown, c: unknown) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>)(
+    {
+      Records: [
+        {
+          messageId: "m-1",
+          receiptHandle: "r-1",
+          body: JSON.stringify(event),
+          attributes: { ApproximateReceiveCount: String(receiveCount) },
+          messageAttributes: {},
+          eventSource: "aws:sqs",
+          eventSourceARN: "arn:aws:sqs:us-east-1:111122223333:segmenter",
+          awsRegion: "us-east-1",
+        },
+      ],
+    },
+    { getRemainingTimeInMillis: () => 300_000 },
+  )) ?? { batchItemFailures: [] };
+  return res.batchItemFailures.map((f) => f.itemIdentifier);
+};
 
 describe("segmenter handler", () => {
   it("kills FFmpeg before the function's own timeout", () => {
     const sub = subscriptions({ mediaBucket: "b" }).find((s) => s.name === "segmenter")!;
-    expect(sub.delivery.kind).toBe("direct");
+    expect(sub.delivery.kind).toBe("queue");
     expect(FFMPEG_TIMEOUT_MS).toBeLessThan(sub.timeoutSeconds * 1000);
   });
 
@@ -53,10 +73,16 @@ describe("segmenter handler", () => {
     ]);
   });
 
-  it("rethrows a transient failure so the platform retries", async () => {
+  it("reports a transient failure as a batch item failure so the queue redelivers it", async () => {
     const { publisher, handler } = setup(new FfmpegError("ffmpeg timed out", { retryable: true }));
-    await expect(invoke(handler, structuredClone(completedSample))).rejects.toThrow(/timed out/);
+    expect(await invoke(handler, structuredClone(completedSample))).toEqual(["m-1"]);
     expect(publisher.published).toHaveLength(0);
+  });
+
+  it("ends the job with SegmentsFailed when a transient failure outlasts the last receive", async () => {
+    const { publisher, handler } = setup(new FfmpegError("ffmpeg was killed (SIGKILL)", { retryable: true }));
+    expect(await invoke(handler, structuredClone(completedSample), MAX_RECEIVE_COUNT)).toEqual(["m-1"]);
+    expect(publisher.published).toMatchObject([{ type: "SegmentsFailed", data: { reason: { code: "RetriesExhausted", message: expect.stringContaining("killed") } } }]);
   });
 
   it("fails the job with InvalidEvent when the event breaks its contract but still names the job and video", async () => {

@@ -90,6 +90,10 @@ export interface RenderProgressEvent {
 }
 
 export interface Runtime {
+  /** What the runtime paid for since it started: generator calls and renders started. */
+  stats: { generations: number; renders: number };
+  /** The subscriptions the bus was built with (from the topology), as the bus sees them. */
+  subscriptions: Array<{ name: string; busName: string; pattern: object; delivery: Subscription["delivery"]; concurrency?: number }>;
   dataDir: string;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:5173 */
   url: string;
@@ -144,6 +148,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const emitProgress = (p: { jobId: string; step: "generating" | "rendering"; fraction: number }) => progressListeners.forEach((l) => l(p));
 
   const closers: Array<() => Promise<unknown>> = [];
+  const stats = { generations: 0, renders: 0 };
   try {
     // ---- HTTP server first: its URL is the webhook target and the web origin ------------------
     // Ports are kept from the previous run of this data dir when none is asked for: URLs handed
@@ -228,7 +233,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       publisher: publisher(ltxStep.NAME),
       generator: {
         name: generator.name,
-        generate: (req, hooks) => generator.generate(req, { ...hooks, onProgress: (f) => { hooks.onProgress?.(f); emitProgress({ jobId: req.jobId, step: "generating", fraction: f }); } }),
+        generate: (req, hooks) => {
+          stats.generations++;
+          return generator.generate(req, { ...hooks, onProgress: (f) => { hooks.onProgress?.(f); emitProgress({ jobId: req.jobId, step: "generating", fraction: f }); } });
+        },
       },
       clock,
       decodeJobMetadata: (meta) => decodeJobMetadata(meta),
@@ -239,7 +247,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     };
     const renderDeps: renderStep.Deps = {
       blobs,
-      renderer: remotion,
+      renderer: {
+        name: remotion.name,
+        start: (req) => {
+          stats.renders++;
+          return remotion.start(req);
+        },
+      },
       state,
       publisher: publisher(renderStep.NAME),
       clock,
@@ -293,19 +307,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const subs: Subscription[] = subscriptions({ mediaBucket: s3.bucket });
     const missing = subs.filter((s) => !handlers[s.name]).map((s) => s.name);
     if (missing.length) throw new Error(`the local runtime has no handler for subscriptions: ${missing.join(", ")}`);
-    bus = createLocalBus({
-      dataDir: join(dataDir, "bus"),
-      account: LOCAL_ACCOUNT,
-      region: LOCAL_REGION,
-      buses: ["default", BUS_NAME],
-      subscriptions: subs.map((s) => ({
+    const busSubscriptions = subs.map((s) => ({
         name: s.name,
         busName: s.bus === "default" ? "default" : BUS_NAME,
         pattern: s.pattern,
         delivery: s.delivery,
         ...(s.delivery.kind === "queue" ? { concurrency: config.concurrency[s.delivery.concurrencyKey] } : {}),
         invoke: s.delivery.kind === "queue" ? sqsInvoker(s.name, handlers[s.name]!, s.timeoutSeconds) : directInvoker(s.name, handlers[s.name]!, s.timeoutSeconds),
-      })),
+      }));
+    bus = createLocalBus({
+      dataDir: join(dataDir, "bus"),
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      buses: ["default", BUS_NAME],
+      subscriptions: busSubscriptions,
       ...(opts.testMode ? { testMode: opts.testMode } : {}),
       timing: { retryBaseMs: opts.retryBaseMs ?? 500, retryMaxMs: 15_000 },
       log: (r) => sink(JSON.stringify({ timestamp: new Date().toISOString(), service: "reelbridge-local-bus", ...r })),
@@ -369,6 +384,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     logger.info("runtime started", { url, s3: s3.url, bus: busHttp.url, dataDir });
 
     return {
+      stats,
+      subscriptions: busSubscriptions.map(({ invoke: _invoke, ...rest }) => rest),
       dataDir,
       url,
       apiBase,
