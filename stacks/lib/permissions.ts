@@ -66,16 +66,12 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
   if (permissions.some((p) => p.kind === "remotion:render")) {
     const stack = Stack.of(t.bucket);
     out.push(
-      // Remotion's documented caller policy, trimmed to starting renders and reading progress.
+      // Remotion's documented caller policy, trimmed: renderMediaOnLambda and getRenderProgress
+      // are both invocations of the Remotion function (scripts/deploy-remotion.ts).
       new iam.PolicyStatement({
         sid: "InvokeRemotionRenderer",
         actions: ["lambda:InvokeFunction"],
         resources: [`arn:aws:lambda:*:${stack.account}:function:remotion-render-*`],
-      }),
-      new iam.PolicyStatement({
-        sid: "ReadRemotionProgress",
-        actions: ["s3:GetObject", "s3:ListBucket"],
-        resources: ["arn:aws:s3:::remotionlambda-*", "arn:aws:s3:::remotionlambda-*/*"],
       }),
     );
   }

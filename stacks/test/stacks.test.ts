@@ -228,7 +228,7 @@ describe("topology → infrastructure", () => {
       const statements = (p.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown; Sid?: string }> }).Statement;
       for (const s of statements) {
         for (const a of [s.Action].flat()) expect(a, `${id}: ${a}`).not.toMatch(/\*/);
-        if ([s.Action].flat().some((a) => a === "s3:GetObject" || a === "s3:PutObject") && s.Sid !== "ReadRemotionProgress") {
+        if ([s.Action].flat().some((a) => a === "s3:GetObject" || a === "s3:PutObject")) {
           expect(JSON.stringify(s.Resource), id).toMatch(/\/(uploads|jobs)\/\*/);
         }
         if ([s.Action].flat().includes("events:PutEvents")) {

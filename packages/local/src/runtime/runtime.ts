@@ -206,7 +206,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const receiver = await startWebhookReceiver({ secret: secrets.notify, logPath: join(dataDir, "logs", "webhook-deliveries.jsonl") });
     closers.push(() => receiver.close());
 
-    const renderer: LocalRenderer = createLocalRenderer({ cacheDir: join(dataDir, "render-cache") });
+    // CHROMIUM_PATH points at another Chromium than Debian's /usr/bin/chromium.
+    const renderer: LocalRenderer = createLocalRenderer({ cacheDir: join(dataDir, "render-cache"), ...(process.env.CHROMIUM_PATH ? { browserExecutable: process.env.CHROMIUM_PATH } : {}) });
     closers.push(() => renderer.close());
     const remotion = createLocalRemotion({
       render: (o) => renderer.render(o),
