@@ -65,3 +65,14 @@ export function permanentReason(err: unknown): FailureReason | undefined {
   }
   return undefined;
 }
+
+/**
+ * A zod error's first issues as one readable line ("job.title: Too big; (root): …"), for
+ * messages that reach a *Failed event or a log. Structural, so any zod version's error fits.
+ */
+export function describeZodError(err: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }, opts: { max?: number } = {}): string {
+  return err.issues
+    .slice(0, opts.max ?? 5)
+    .map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`)
+    .join("; ");
+}

@@ -2,7 +2,7 @@ import type { Data, FailureReason, JobParams, PipelineEvent } from "@reelbridge/
 import { jobParamsSchema } from "@reelbridge/events";
 import { MUSIC_CATALOG, musicIdSchema } from "@reelbridge/remotion/music";
 import { DIMENSIONS, FPS, compositionIdFor, durationInFrames, renderInputPropsSchema } from "@reelbridge/remotion/props";
-import { InvalidEventError, PermanentError, TransientError, permanentReason } from "../errors";
+import { InvalidEventError, PermanentError, TransientError, describeZodError, permanentReason } from "../errors";
 import type { BlobStore, Clock, EventPublisher, Logger, OutgoingEvent, RenderRequest, Renderer, StepStateStore } from "../ports";
 import type { RenderIndex, RenderStartResult } from "../render/ports";
 import type { ExpectedVideo, RenderRecord } from "../render/record";
@@ -98,8 +98,7 @@ async function buildInputProps(deps: StartRenderDeps, data: Data<"VideoBaseReady
   };
   const parsed = renderInputPropsSchema.safeParse(props);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw startFailed(`the job does not fit the composition's input props: ${issues}`, parsed.error);
+    throw startFailed(`the job does not fit the composition's input props: ${describeZodError(parsed.error)}`, parsed.error);
   }
   return parsed.data as Record<string, unknown>;
 }
