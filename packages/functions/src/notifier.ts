@@ -12,16 +12,16 @@ import type { NotifyDeps } from "@reelbridge/core/usecases/notify";
 import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once, optionalEnv, sstSecret } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
+import type { QueueHandlerOptions } from "./lib/handlers";
+import { queuedSubscriptionNamed } from "./lib/topology";
 import { stageConfig } from "./stage-config";
-import { subscriptions } from "./topology";
 
 /** What the notifier runs with; the local runtime passes its demo receiver's policy and stores. */
 export type Deps = Omit<NotifyDeps, "logger">;
 
 export const NAME = "notifier";
 
-const subscription = subscriptions({ mediaBucket: "-" }).find((s) => s.name === NAME);
-if (!subscription || subscription.delivery.kind !== "queue") throw new Error(`topology has no queued subscription ${NAME}`);
+const subscription = queuedSubscriptionNamed(NAME);
 export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 /** Quick retries stop early enough to record the outcome before the function times out. */
 export const INVOCATION_BUDGET_MS = Math.max(1, subscription.timeoutSeconds - 5) * 1000;
@@ -67,7 +67,7 @@ export function parseNotifiedEvent(raw: unknown): NotifiedEvent {
  * is retried by the queue; the use-case itself emits NotificationFailed on the last receive, so
  * there is no `fail` here (a notifier problem never fails the job).
  */
-export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
+export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opts: QueueHandlerOptions = {}) {
   return queueStep<NotifiedEvent>(
     {
       name: NAME,
@@ -77,7 +77,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
         await notifyEvent({ ...(await deps()), logger: ctx.logger }, event, ctx);
       },
     },
-    { maxReceiveCount: MAX_RECEIVE_COUNT },
+    { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT },
   );
 }
 

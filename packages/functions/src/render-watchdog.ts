@@ -1,5 +1,5 @@
 import middy from "@middy/core";
-import type { Logger } from "@reelbridge/core";
+import type { Context } from "aws-lambda";
 import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
 import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
 import { createRemotionLambdaProgress } from "@reelbridge/core/adapters/aws/remotion-lambda-renderer";
@@ -8,7 +8,7 @@ import { reconcileRenders } from "@reelbridge/core/usecases/render-watchdog";
 import type { ReconcileSummary, RenderWatchdogDeps } from "@reelbridge/core/usecases/render-watchdog";
 import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once } from "./lib/env";
-import { makeLogger } from "./lib/handlers";
+import { asLogger, makeLogger } from "./lib/handlers";
 import { stageConfig } from "./stage-config";
 
 /** What the watchdog runs with; the local runtime passes the emulator's progress and its stores. */
@@ -32,16 +32,12 @@ export async function defaultDeps(): Promise<Deps> {
 
 /** Scheduled (topology `schedules`): settles renders whose webhook never arrived. */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
-  const base = makeLogger(NAME);
-  const logger: Logger = {
-    debug: (m, e) => base.debug(m, e ?? {}),
-    info: (m, e) => base.info(m, e ?? {}),
-    warn: (m, e) => base.warn(m, e ?? {}),
-    error: (m, e) => base.error(m, e ?? {}),
-  };
-  return middy(async (_event: unknown): Promise<ReconcileSummary> => {
+  const logger = asLogger(makeLogger(NAME));
+  return middy(async (_event: unknown, context: Context): Promise<ReconcileSummary> => {
     const d = await deps();
-    return reconcileRenders({ ...d, logger }, { logger });
+    // Renders left when the invocation runs short are checked by the next run.
+    const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? () => context.getRemainingTimeInMillis() : undefined;
+    return reconcileRenders({ ...d, logger }, { logger, ...(remainingMs ? { remainingMs } : {}) });
   });
 }
 

@@ -10,16 +10,16 @@ import type { StartRenderDeps } from "@reelbridge/core/usecases/start-render";
 import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once, requiredEnv, sstSecret } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
+import type { QueueHandlerOptions } from "./lib/handlers";
+import { queuedSubscriptionNamed } from "./lib/topology";
 import { stageConfig } from "./stage-config";
-import { subscriptions } from "./topology";
 
 /** What the render step runs with; the local runtime passes the Remotion emulator, its blob store and dynalite. */
 export type Deps = StartRenderDeps;
 
 export const NAME = "render-step";
 
-const subscription = subscriptions({ mediaBucket: "-" }).find((s) => s.name === NAME);
-if (!subscription || subscription.delivery.kind !== "queue") throw new Error(`topology has no queued subscription ${NAME}`);
+const subscription = queuedSubscriptionNamed(NAME);
 export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 
 /**
@@ -53,7 +53,7 @@ export async function defaultDeps(): Promise<Deps> {
  * burst never exhausts the account's Lambda concurrency that Remotion fans out into).
  * A job that cannot be rendered, or that exhausted its retries, ends with RenderFailed.
  */
-export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
+export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opts: QueueHandlerOptions = {}) {
   return queueStep<PipelineEvent<"VideoBaseReady">>(
     {
       name: NAME,
@@ -67,7 +67,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
         await failRenderStart({ state: d.state, publisher: d.publisher, rendererName: d.renderer.name }, raw, reason, ctx);
       },
     },
-    { maxReceiveCount: MAX_RECEIVE_COUNT },
+    { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT },
   );
 }
 

@@ -17,6 +17,7 @@ import {
 } from "@reelbridge/core/usecases/job-status";
 import { dynamoDocClient, s3Client } from "./lib/aws";
 import { functionEnv, once } from "./lib/env";
+import { corsFor } from "./lib/cors";
 import { httpEndpoint } from "./lib/handlers";
 import type { HttpRequest, HttpResponse } from "./lib/handlers";
 import { stageConfig } from "./stage-config";
@@ -56,26 +57,11 @@ const JOB_PATH = /^\/jobs\/([^/]+)\/?$/;
 const HLS_PATH = /^\/jobs\/([^/]+)\/hls\/index\.m3u8$/;
 const LIST_PATH = /^\/jobs\/?$/;
 
-const originOf = (url: string) => {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
-};
-
-function corsHeaders(deps: Deps, req: HttpRequest): Record<string, string> {
-  const origin = req.headers.origin;
-  const base = { vary: "Origin" };
-  if (!origin || !deps.webOrigins.some((o) => originOf(o) === origin)) return base;
-  return {
-    ...base,
-    "access-control-allow-origin": origin,
-    "access-control-allow-methods": "GET, OPTIONS",
-    "access-control-allow-headers": "authorization, content-type",
-    "access-control-max-age": "600",
-  };
-}
+/** On every answer, errors and unexpected 500s included, so the browser can read them. */
+const commonHeaders = (deps: Pick<Deps, "webOrigins">, req: HttpRequest): Record<string, string> => ({
+  ...corsFor(req, deps.webOrigins, { methods: "GET, OPTIONS" }),
+  "cache-control": "no-store",
+});
 
 const error = (status: number, code: string, message: string, headers: Record<string, string> = {}): HttpResponse => ({
   status,
@@ -136,7 +122,6 @@ async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
 
 /** Routes one request; every answer (errors too) carries CORS headers for allowed origins. */
 export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promise<HttpResponse> {
-  const cors = { ...corsHeaders(deps, req), "cache-control": "no-store" };
   let res: HttpResponse;
   try {
     res = await answer(deps, req);
@@ -147,12 +132,12 @@ export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promi
     else throw err;
     logger.warn("request rejected", { status: res.status, path: req.path, code: (err as { code?: string }).code });
   }
-  return { ...res, headers: { ...cors, ...res.headers } };
+  return { ...res, headers: { ...commonHeaders(deps, req), ...res.headers } };
 }
 
 /** GET /jobs/{jobId}, GET /jobs/{jobId}/hls/index.m3u8 and GET /jobs (Lambda Function URL). */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
-  const json = httpEndpoint(NAME, async (req, logger) => route(await deps(), req, logger));
+  const json = httpEndpoint(NAME, async (req, logger) => route(await deps(), req, logger), { headers: async (req) => commonHeaders(await deps(), req) });
   // httpEndpoint serialises every body as JSON; the playlist is text, so it is unwrapped here.
   return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const res = await json(event, context);

@@ -6,7 +6,8 @@ import type { UploadSigner } from "@reelbridge/core/upload/ports";
 import { createS3UploadSigner } from "@reelbridge/core/adapters/aws/s3-upload-signer";
 import type { Clock } from "@reelbridge/core";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
-import { HttpError, httpEndpoint } from "./lib/handlers";
+import { corsFor } from "./lib/cors";
+import { httpEndpoint } from "./lib/handlers";
 import type { HttpRequest, HttpResponse } from "./lib/handlers";
 import { functionEnv, once } from "./lib/env";
 import { s3Client } from "./lib/aws";
@@ -51,73 +52,55 @@ export async function defaultDeps(): Promise<Deps> {
   };
 }
 
-const normaliseOrigin = (o: string) => {
-  try {
-    return new URL(o).origin;
-  } catch {
-    return o;
-  }
-};
+const cors = (req: HttpRequest, d: Pick<Deps, "webOrigins">) => corsFor(req, d.webOrigins, { methods: "POST, OPTIONS" });
 
-/** CORS for the stage's web origins only; the token travels in a header, never a cookie. */
-function corsFor(req: HttpRequest, webOrigins: readonly string[]): Record<string, string> {
-  const origin = req.headers.origin;
-  if (!origin || !webOrigins.map(normaliseOrigin).includes(origin)) return {};
-  return { "access-control-allow-origin": origin, vary: "Origin" };
-}
-
-const problem = (status: number, error: string, message: string, headers: Record<string, string>, details?: unknown): HttpResponse => ({
+const problem = (status: number, error: string, message: string, headers: Record<string, string> = {}, details?: unknown): HttpResponse => ({
   status,
   headers,
   body: { error, message, ...(details ? { details } : {}) },
 });
 
+/** Every answer, errors and unexpected 500s included, carries CORS headers for the stage's origins. */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
-  return httpEndpoint(NAME, async (req, logger) => {
-    const d = await deps();
-    const cors = corsFor(req, d.webOrigins);
-    if (req.method === "OPTIONS") {
-      if (!cors["access-control-allow-origin"]) return problem(403, "Forbidden", "origin not allowed", {});
-      return {
-        status: 204,
-        headers: {
-          ...cors,
-          "access-control-allow-methods": "POST, OPTIONS",
-          "access-control-allow-headers": "authorization, content-type",
-          "access-control-max-age": "600",
-        },
-      };
-    }
-    if (req.path.replace(/\/+$/, "") !== "/uploads") return problem(404, "NotFound", `no route for ${req.path}`, cors);
-    if (req.method !== "POST") return problem(405, "MethodNotAllowed", "use POST /uploads", { ...cors, allow: "POST, OPTIONS" });
-    try {
-      const { owner } = await d.caller.verify(req.headers.authorization);
-      let input: unknown;
+  return httpEndpoint(
+    NAME,
+    async (req, logger) => {
+      const d = await deps();
+      if (req.method === "OPTIONS") {
+        if (!cors(req, d)["access-control-allow-origin"]) return problem(403, "Forbidden", "origin not allowed");
+        return { status: 204 };
+      }
+      if (req.path.replace(/\/+$/, "") !== "/uploads") return problem(404, "NotFound", `no route for ${req.path}`);
+      if (req.method !== "POST") return problem(405, "MethodNotAllowed", "use POST /uploads", { allow: "POST, OPTIONS" });
       try {
-        input = JSON.parse(req.rawBody);
-      } catch {
-        throw new UploadValidationError("the body must be JSON", [{ field: "(body)", message: "not valid JSON" }]);
+        const { owner } = await d.caller.verify(req.headers.authorization);
+        let input: unknown;
+        try {
+          input = JSON.parse(req.rawBody);
+        } catch {
+          throw new UploadValidationError("the body must be JSON", [{ field: "(body)", message: "not valid JSON" }]);
+        }
+        const res = await createUpload(d, input, { owner });
+        logger.info("upload issued", { jobId: res.jobId, owner, expiresAt: res.upload.expiresAt });
+        return {
+          status: 201,
+          headers: { "cache-control": "no-store", location: res.statusUrl },
+          body: { jobId: res.jobId, upload: { url: res.upload.url, fields: res.upload.fields, expiresAt: res.upload.expiresAt, maxBytes: res.upload.maxBytes }, statusUrl: res.statusUrl },
+        };
+      } catch (err) {
+        if (err instanceof UnauthorizedError) {
+          logger.warn("unauthorized", { message: err.message });
+          return problem(401, "Unauthorized", err.message, { "www-authenticate": err.wwwAuthenticate });
+        }
+        if (err instanceof UploadValidationError) {
+          logger.warn("invalid upload request", { details: err.details });
+          return problem(400, err.code, err.message, {}, err.details);
+        }
+        throw err;
       }
-      const res = await createUpload(d, input, { owner });
-      logger.info("upload issued", { jobId: res.jobId, owner, expiresAt: res.upload.expiresAt });
-      return {
-        status: 201,
-        headers: { ...cors, "cache-control": "no-store", location: res.statusUrl },
-        body: { jobId: res.jobId, upload: { url: res.upload.url, fields: res.upload.fields, expiresAt: res.upload.expiresAt, maxBytes: res.upload.maxBytes }, statusUrl: res.statusUrl },
-      };
-    } catch (err) {
-      if (err instanceof UnauthorizedError) {
-        logger.warn("unauthorized", { message: err.message });
-        return problem(401, "Unauthorized", err.message, { ...cors, "www-authenticate": err.wwwAuthenticate });
-      }
-      if (err instanceof UploadValidationError) {
-        logger.warn("invalid upload request", { details: err.details });
-        return problem(400, err.code, err.message, cors, err.details);
-      }
-      if (err instanceof HttpError) return problem(err.status, err.errorCode, err.message, cors, err.details);
-      throw err;
-    }
-  });
+    },
+    { headers: async (req) => cors(req, await deps()) },
+  );
 }
 
 export const handler = createHandler();

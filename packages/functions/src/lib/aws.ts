@@ -1,5 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createPublisher } from "@reelbridge/core";
@@ -9,9 +10,11 @@ import type { EventPublisher } from "@reelbridge/core";
 let s3: S3Client | undefined;
 let eb: EventBridgeClient | undefined;
 let ddb: DynamoDBDocumentClient | undefined;
+let sqs: SQSClient | undefined;
 
 export const s3Client = () => (s3 ??= new S3Client({}));
 export const eventBridgeClient = () => (eb ??= new EventBridgeClient({}));
+export const sqsClient = () => (sqs ??= new SQSClient({}));
 export const dynamoDocClient = () =>
   (ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
 

@@ -3,16 +3,20 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { FailureReason } from "@reelbridge/events";
-import { InvalidEventError, errorFields, permanentReason } from "@reelbridge/core";
+import { InvalidEventError, describeZodError, errorFields, permanentReason } from "@reelbridge/core";
 import type { Logger } from "@reelbridge/core";
 import { ZodError } from "zod";
+import { sqsClient } from "./aws";
+import { createSqsVisibilityChanger, queueUrlFromArn, redeliveryDelaySeconds, visibilityChangerOf } from "./visibility";
+import type { ChangeVisibility } from "./visibility";
 
 /**
  * The shared shape of every handler (STYLE.md, "Handlers are a few lines"): middy, structured
  * JSON logs with the jobId on every line, contract parsing at the boundary, and the one
  * mapping from errors to platform behaviour:
  *   - invalid event or permanent error → the step's `fail` emits its *Failed event; not retried
- *   - transient error → thrown, so the platform retries (SQS redelivery / async retries)
+ *   - transient error → thrown, so the platform retries (SQS redelivery / async retries); a
+ *     queued record is first made visible again after its Retry-After or a backoff (visibility.ts)
  *   - transient error on the queue's last receive → `fail` with RetriesExhausted, then the
  *     message still goes to the DLQ, so the job is visibly failed and nothing is lost.
  */
@@ -40,15 +44,13 @@ export interface StepDefinition<E> {
 export const makeLogger = (service: string): PowertoolsLogger =>
   new PowertoolsLogger({ serviceName: `reelbridge-${service}`, logLevel: (process.env.LOG_LEVEL as "INFO") ?? "INFO" });
 
-const asLogger = (l: PowertoolsLogger): Logger => ({
+/** Core's Logger port over a Powertools logger (structured JSON, persistent keys). */
+export const asLogger = (l: PowertoolsLogger): Logger => ({
   debug: (m, e) => l.debug(m, e ?? {}),
   info: (m, e) => l.info(m, e ?? {}),
   warn: (m, e) => l.warn(m, e ?? {}),
   error: (m, e) => l.error(m, e ?? {}),
 });
-
-const describeZod = (err: ZodError) =>
-  err.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
 
 /** Processes one EventBridge event through a step definition. Throws only transient errors. */
 export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base: PowertoolsLogger, attempt: number, lastAttempt: boolean): Promise<void> {
@@ -60,7 +62,7 @@ export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base
   try {
     event = def.parse(raw);
   } catch (err) {
-    const invalid = err instanceof ZodError ? new InvalidEventError(`event does not match its contract: ${describeZod(err)}`, { cause: err }) : err;
+    const invalid = err instanceof ZodError ? new InvalidEventError(`event does not match its contract: ${describeZodError(err)}`, { cause: err }) : err;
     const reason = permanentReason(invalid);
     if (!reason) throw invalid;
     log.error("rejected invalid event", { eventId, ...errorFields(invalid) });
@@ -85,11 +87,52 @@ export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base
   }
 }
 
-/** A step consumed from an SQS queue (the rule targets the queue). Reports batch item failures. */
-export function queueStep<E>(def: StepDefinition<E>, opts: { maxReceiveCount: number }) {
+export interface QueueStepOptions {
+  maxReceiveCount: number;
+  /**
+   * Sets a failed record's visibility to its redelivery delay. Default: the invoker's (see
+   * withVisibilityChanger), else SQS ChangeMessageVisibility inside Lambda, else nothing.
+   */
+  changeVisibility?: ChangeVisibility;
+  /** For tests: the jitter source of the backoff. */
+  random?: () => number;
+}
+
+/** Options every queued handler's createHandler accepts (after its deps). */
+export type QueueHandlerOptions = Pick<QueueStepOptions, "changeVisibility">;
+
+let awsChanger: ChangeVisibility | undefined;
+// Only a real Lambda has an SQS queue behind its records; elsewhere (tests, the local runtime)
+// whoever delivers the records retries them itself.
+const defaultChanger = (): ChangeVisibility | undefined =>
+  process.env.AWS_LAMBDA_FUNCTION_NAME ? (awsChanger ??= createSqsVisibilityChanger(sqsClient())) : undefined;
+
+/**
+ * A step consumed from an SQS queue (the rule targets the queue). Reports batch item failures,
+ * also when every record of the batch failed, after setting each failed record's visibility to
+ * its redelivery delay (a failure there is logged; the record is still reported failed).
+ */
+export function queueStep<E>(def: StepDefinition<E>, opts: QueueStepOptions) {
   const logger = makeLogger(def.name);
   const processor = new BatchProcessor(EventType.SQS);
-  const record = async (r: SQSRecord) => {
+  const deferRedelivery = async (r: SQSRecord, err: unknown, attempt: number, change: ChangeVisibility | undefined) => {
+    if (!change) return;
+    const queueUrl = queueUrlFromArn(r.eventSourceARN);
+    const visibilityTimeoutSeconds = redeliveryDelaySeconds(err, attempt, opts.random);
+    const fields = { messageId: r.messageId, attempt, visibilityTimeoutSeconds };
+    if (!queueUrl) {
+      logger.warn("cannot defer redelivery: the record's eventSourceARN is not a queue ARN", { ...fields, eventSourceARN: r.eventSourceARN });
+      return;
+    }
+    try {
+      await change({ queueUrl, receiptHandle: r.receiptHandle, visibilityTimeoutSeconds });
+      logger.info("redelivery deferred", fields);
+    } catch (changeErr) {
+      // The record is still reported failed: it comes back after the queue's own timeout.
+      logger.error("could not change the record's visibility", { ...fields, ...errorFields(changeErr) });
+    }
+  };
+  const recordHandler = (change: ChangeVisibility | undefined) => async (r: SQSRecord) => {
     const attempt = Number(r.attributes.ApproximateReceiveCount ?? "1");
     let raw: unknown;
     try {
@@ -98,11 +141,17 @@ export function queueStep<E>(def: StepDefinition<E>, opts: { maxReceiveCount: nu
       logger.error("queue message is not JSON; dropping", { messageId: r.messageId });
       return;
     }
-    await processEvent(def, raw, logger, attempt, attempt >= opts.maxReceiveCount);
+    try {
+      await processEvent(def, raw, logger, attempt, attempt >= opts.maxReceiveCount);
+    } catch (err) {
+      await deferRedelivery(r, err, attempt, change);
+      throw err;
+    }
   };
-  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, record, processor, { context }),
-  );
+  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const change = opts.changeVisibility ?? visibilityChangerOf(context) ?? defaultChanger();
+    return processPartialResponse(event, recordHandler(change), processor, { context, throwOnFullBatchFailure: false });
+  });
 }
 
 /** A step the rule invokes directly (asynchronous invocation). */
@@ -149,17 +198,32 @@ export function toHttpRequest(e: APIGatewayProxyEventV2): HttpRequest {
   };
 }
 
+export interface HttpEndpointOptions {
+  /**
+   * Headers added to every response, errors and the catch-all 500 included (e.g. CORS, so a
+   * browser can read why a request failed). A response's own headers win.
+   */
+  headers?: (req: HttpRequest) => Record<string, string> | Promise<Record<string, string>>;
+}
+
 /** A Function URL handler: maps HttpError to its status with a JSON error body; logs the rest. */
-export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logger) => Promise<HttpResponse>) {
+export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logger) => Promise<HttpResponse>, opts: HttpEndpointOptions = {}) {
   const logger = makeLogger(name);
+  const json = "application/json";
   return middy(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const req = toHttpRequest(event);
     const log = asLogger(logger);
+    let common: Record<string, string> = {};
+    try {
+      if (opts.headers) common = await opts.headers(req);
+    } catch (err) {
+      log.error("could not compute the response headers", { path: req.path, ...errorFields(err) });
+    }
     try {
       const res = await run(req, log);
       return {
         statusCode: res.status,
-        headers: { "content-type": "application/json", ...res.headers },
+        headers: { "content-type": json, ...common, ...res.headers },
         body: res.body === undefined ? "" : JSON.stringify(res.body),
       };
     } catch (err) {
@@ -167,12 +231,12 @@ export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logge
         log.warn("request rejected", { status: err.status, errorCode: err.errorCode, message: err.message, path: req.path });
         return {
           statusCode: err.status,
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": json, ...common },
           body: JSON.stringify({ error: err.errorCode, message: err.message, ...(err.details ? { details: err.details } : {}) }),
         };
       }
       log.error("request failed", { path: req.path, ...errorFields(err) });
-      return { statusCode: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: "Internal", message: "internal error" }) };
+      return { statusCode: 500, headers: { "content-type": json, ...common }, body: JSON.stringify({ error: "Internal", message: "internal error" }) };
     }
   });
 }

@@ -9,12 +9,14 @@ import startedSample from "../../../events/samples/v1/RenderStarted.json";
 import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
 import { INVOCATION_BUDGET_MS, MAX_RECEIVE_COUNT, createHandler } from "../../src/notifier";
 import type { Deps } from "../../src/notifier";
+import type { VisibilityChange } from "../../src/lib/visibility";
 import { subscriptions } from "../../src/topology";
 
 process.env.LOG_LEVEL = "SILENT";
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 function setup(answers: Array<WebhookResponse | Error>) {
+  const deferred: VisibilityChange[] = [];
   const sent: WebhookRequest[] = [];
   const publisher = createMemoryPublisher();
   const deps: Deps = {
@@ -34,7 +36,8 @@ function setup(answers: Array<WebhookResponse | Error>) {
     links: async () => ({}),
     retry: { attemptsPerInvocation: 1 },
   };
-  return { sent, publisher, handler: createHandler(async () => deps) };
+  const changeVisibility = async (c: VisibilityChange) => void deferred.push(c);
+  return { sent, publisher, deferred, handler: createHandler(async () => deps, { changeVisibility }) };
 }
 
 function sqs(body: unknown, receiveCount = 1): SQSEvent {
@@ -80,11 +83,17 @@ describe("notifier handler", () => {
 
   it("leaves an undelivered webhook on the queue, and on the last receive emits NotificationFailed before the DLQ", async () => {
     const { publisher, handler } = setup([{ status: 500, bodySnippet: "" }, { status: 500, bodySnippet: "" }]);
-    // A batch whose every record failed is rejected as a whole (Powertools' FullBatchFailureError): SQS redelivers.
-    await expect(handler(sqs(completedSample, 1), context)).rejects.toThrow(/All records failed/);
+    // The failed record is reported (a batch of one too), so SQS redelivers it.
+    expect(await handler(sqs(completedSample, 1), context)).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
     expect(publisher.published).toHaveLength(0);
-    await expect(handler(sqs(completedSample, MAX_RECEIVE_COUNT), context)).rejects.toThrow(/All records failed/);
+    expect(await handler(sqs(completedSample, MAX_RECEIVE_COUNT), context)).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
     expect(publisher.published).toMatchObject([{ type: "NotificationFailed", data: { attempts: 2, reason: { code: "RetriesExhausted" } } }]);
+  });
+
+  it("asks the queue to redeliver after the receiver's Retry-After, not the queue's visibility timeout", async () => {
+    const { deferred, handler } = setup([{ status: 503, retryAfterSeconds: 120, bodySnippet: "" }]);
+    expect(await handler(sqs(completedSample, 1), context)).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
+    expect(deferred).toEqual([{ queueUrl: "https://sqs.eu-west-1.amazonaws.com/111122223333/notifier", receiptHandle: "r-1", visibilityTimeoutSeconds: 120 }]);
   });
 
   it("drops an event type it does not notify, and an invalid event, without sending", async () => {

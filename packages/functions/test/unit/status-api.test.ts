@@ -138,4 +138,20 @@ describe("status API on an open stage", () => {
     const foreign = await call(openCaller, "OPTIONS", "/jobs", { origin: "https://evil.example" });
     expect(foreign.headers["access-control-allow-origin"]).toBeUndefined();
   });
+
+  it("lets the browser read an unexpected 500 too", async () => {
+    const broken: Deps = {
+      ...deps(openCaller),
+      jobs: {
+        ...jobs,
+        get: async () => {
+          throw new Error("ProvisionedThroughputExceededException");
+        },
+      },
+    };
+    const res = (await createHandler(async () => broken)(request("GET", `/jobs/${JOB}`, { origin: ORIGIN }), {} as Context)) as APIGatewayProxyStructuredResultV2;
+    expect(res.statusCode).toBe(500);
+    expect(res.headers?.["access-control-allow-origin"]).toBe(ORIGIN);
+    expect(res.headers?.["cache-control"]).toBe("no-store");
+  });
 });

@@ -144,6 +144,18 @@ describe("upload API: POST /uploads", () => {
       const res = await call(deps(openCaller), event("POST", "/uploads", { body: goodBody, origin: "https://evil.example" }));
       expect(res.headers["access-control-allow-origin"]).toBeUndefined();
     });
+
+    it("lets the browser read an unexpected 500 too", async () => {
+      const broken: Deps["signer"] = {
+        createPresignedPost: async () => {
+          throw new Error("socket hang up");
+        },
+      };
+      const res = await call(deps(openCaller, { signer: broken }), event("POST", "/uploads", { body: goodBody, origin: ORIGIN }));
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error: "Internal", message: "internal error" });
+      expect(res.headers["access-control-allow-origin"]).toBe(ORIGIN);
+    });
   });
 
   it("answers 404 and 405 for other routes and methods", async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { keepVisibility, withVisibilityChanger } from "@reelbridge/functions/lib/visibility";
 import type { EventBridgeEnvelope, InvokeResult } from "../eventbridge/types";
 
 /**
@@ -29,7 +30,11 @@ export function lambdaContext(functionName: string, timeoutSeconds: number): Con
   };
 }
 
-/** Queue kind: the rule put the events on an SQS queue; the function consumes a batch. */
+/**
+ * Queue kind: the rule put the events on an SQS queue; the function consumes a batch. The local
+ * bus backs failed records off itself, so the handler is told to leave their visibility alone
+ * (in AWS it would call ChangeMessageVisibility).
+ */
 export function sqsInvoker(name: string, handler: AnyHandler, timeoutSeconds: number) {
   return async (events: EventBridgeEnvelope[], info: { attempts: number[] }): Promise<InvokeResult> => {
     const sqsEvent: SQSEvent = {
@@ -50,7 +55,8 @@ export function sqsInvoker(name: string, handler: AnyHandler, timeoutSeconds: nu
         awsRegion: "local",
       })),
     };
-    const res = (await handler(sqsEvent as never, lambdaContext(name, timeoutSeconds))) as SQSBatchResponse | undefined;
+    const context = withVisibilityChanger(lambdaContext(name, timeoutSeconds), keepVisibility);
+    const res = (await handler(sqsEvent as never, context)) as SQSBatchResponse | undefined;
     const failed = res?.batchItemFailures?.map((f) => f.itemIdentifier) ?? [];
     return { failedEventIds: failed };
   };
