@@ -48,7 +48,8 @@ describe("links", () => {
     const blobs = createMemoryBlobStore();
     const links = await createLinkBuilder({ blobs, statusApiBaseUrl: "https://api.example.com/" })(sample("SegmentsReady"));
     expect(links.status).toBe("https://api.example.com/jobs/01JD7X8Q2RZ4V6N3K5M9P1T0AB");
-    expect(links.video).toContain("final.mp4?X-Amz-Expires=86400");
+    // Presigned links last 1 h: the signing role's credentials would not honour more; links.status lasts.
+    expect(links.video).toContain("final.mp4?X-Amz-Expires=3600");
     expect(links.poster).toContain("poster.jpg");
     expect(links.hls).toBeUndefined();
     const cdn = await createLinkBuilder({ blobs, publicMediaBaseUrl: "https://media.example.com" })(sample("SegmentsReady"));
