@@ -1,11 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { decodeS3Key, jobParamsSchema, reasonCodeSchema } from "@reelbridge/events";
 import type { Data, FailureReason, JobParams, ReasonCode, S3ObjectCreatedEvent } from "@reelbridge/events";
-import { PermanentError } from "../errors";
+import { PermanentError, TransientError } from "../errors";
 import { cameraMotionFromPrompt } from "../media/camera";
 import { MediaError } from "../media/errors";
 import { normalizeImage } from "../media/image";
 import { BlobNotFoundError } from "../ports";
-import type { BlobStore, Clock, EventPublisher, Logger, StepStateStore, VideoGenerator } from "../ports";
+import type { BlobStore, CameraMotion, Clock, EventPublisher, Logger, StepStateStore, VideoGenerator } from "../ports";
 
 /** What the LTX step knows about the clip it stored, from the file itself. */
 export interface VideoFacts {
@@ -31,6 +32,11 @@ export interface IngestUploadDeps {
   model?: string;
   /** Lifetime of the image URL handed to the generator: at least 900 s, to cover LTX's queue. */
   presignExpiresSeconds: number;
+  /**
+   * How long a claim to submit the job's generation holds (default GENERATION_CLAIM_LEASE_SECONDS).
+   * Must outlast one invocation (the Lambda timeout), so a live holder is never taken over.
+   */
+  claimLeaseSeconds?: number;
 }
 
 export interface IngestContext {
@@ -44,11 +50,27 @@ export interface IngestContext {
 
 export type IngestOutcome =
   | { status: "ready"; data: Data<"VideoBaseReady">; resumed: boolean; replayed: boolean }
+  | { status: "deferred"; why: string }
   | { status: "failed"; reason: FailureReason }
   | { status: "ignored"; why: string };
 
 /** The step-state record name holding the generation of a job. */
 export const GENERATION_STATE = "generation";
+
+/**
+ * Claims on submitting a job's generation are numbered records `generation-claim.1`, `.2`, …,
+ * each created with putIfAbsent: creating epoch n is holding the claim. A claim whose lease ran
+ * out (its holder died before recording a generation) or that its holder released is taken over
+ * by creating epoch n + 1, which again only one delivery can do.
+ */
+export const GENERATION_CLAIM_STATE = "generation-claim";
+export const generationClaimName = (epoch: number) => `${GENERATION_CLAIM_STATE}.${epoch}`;
+/** 15 min: longer than one LTX-step invocation (600 s timeout), so a live holder is never taken over. */
+export const GENERATION_CLAIM_LEASE_SECONDS = 900;
+/** A delivery that finds another one submitting waits this long before it is redelivered. */
+export const CLAIM_HELD_RETRY_AFTER_SECONDS = 30;
+/** Takeovers of one job's claim before giving up (each needs a holder that died: a handful at most). */
+const MAX_CLAIM_EPOCHS = 50;
 
 const UPLOAD_KEY = /^uploads\/([0-9A-HJKMNP-TV-Z]{26})\/source$/;
 
@@ -57,6 +79,7 @@ export const jobKeys = (jobId: string) => ({
   baseVideo: `jobs/${jobId}/base.mp4`,
 });
 
+export const videoBaseStartedEventId = (jobId: string) => `${jobId}.VideoBaseStarted`;
 export const videoBaseReadyEventId = (jobId: string) => `${jobId}.VideoBaseReady`;
 export const videoBaseFailedEventId = (jobId: string) => `${jobId}.VideoBaseFailed`;
 
@@ -104,10 +127,16 @@ export function ingestFailureReason(err: unknown): FailureReason | undefined {
  *  2. Reads the upload and its signed metadata; the params' jobId must be the key's.
  *  3. normalizeImage: real JPEG/PNG/WebP, pixel budget before decoding, EXIF orientation applied,
  *     metadata stripped, cover-cropped to the aspect's resolution → jobs/{jobId}/image.jpg.
- *  4. Presigns the image and calls the generator. The generation id is recorded (putIfAbsent)
- *     as soon as the provider accepts the job; a retried or duplicated delivery passes it back
- *     as existingGenerationId, so the generation is resumed, never paid twice.
- *  5. Probes the clip, stores jobs/{jobId}/base.mp4, records completion, then publishes
+ *  4. Presigns the image and calls the generator. A job with a recorded generation id resumes
+ *     it (existingGenerationId). Otherwise the delivery first claims the submission (a
+ *     conditional write with a lease, see GENERATION_CLAIM_STATE): only the holder submits, so
+ *     two concurrent deliveries of the same upload never pay for two generations. A delivery
+ *     that finds the claim held and no generation recorded yet is retried later
+ *     (TransientError), when it resumes the holder's generation; on its last attempt it stands
+ *     down instead ("deferred"), since the holder's own delivery is still in flight.
+ *  5. The generation id is recorded (putIfAbsent) as soon as the provider accepts the job, then
+ *     VideoBaseStarted is published (the job reads "generating" meanwhile).
+ *  6. Probes the clip, stores jobs/{jobId}/base.mp4, records completion, then publishes
  *     VideoBaseReady (after the write it announces).
  *
  * Permanent errors publish VideoBaseFailed with a stable reason code and return; anything
@@ -124,6 +153,8 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     return { status: "ignored", why: `key ${event.detail.object.key} is not uploads/{jobId}/source` };
   }
   if (deps.presignExpiresSeconds < 900) throw new Error(`presignExpiresSeconds must be ≥ 900 (LTX may queue the job), got ${deps.presignExpiresSeconds}`);
+  const leaseSeconds = deps.claimLeaseSeconds ?? GENERATION_CLAIM_LEASE_SECONDS;
+  if (!(leaseSeconds > 0)) throw new Error(`claimLeaseSeconds must be positive, got ${leaseSeconds}`);
   if (event.detail.bucket.name !== deps.blobs.bucket) {
     logger.warn("event names another bucket than the step's blob store", { eventBucket: event.detail.bucket.name, bucket: deps.blobs.bucket });
   }
@@ -132,13 +163,18 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
   const keys = jobKeys(jobId);
   let params: JobParams | undefined;
 
+  /** Re-publishes VideoBaseReady when the job's clip is already stored; false otherwise. */
+  const replayCompleted = async (record: GenerationRecord | undefined): Promise<Data<"VideoBaseReady"> | undefined> => {
+    if (!(record?.status === "completed" && record.ready && (await deps.blobs.head(keys.baseVideo)))) return undefined;
+    logger.info("base clip already stored; re-publishing VideoBaseReady", { generationId: record.generationId });
+    await deps.publisher.publish([{ type: "VideoBaseReady", data: record.ready, eventId: videoBaseReadyEventId(jobId), jobId, causationId: event.id }]);
+    return record.ready;
+  };
+
   try {
-    const prior = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
-    if (prior?.status === "completed" && prior.ready && (await deps.blobs.head(keys.baseVideo))) {
-      logger.info("base clip already stored; re-publishing VideoBaseReady", { generationId: prior.generationId });
-      await deps.publisher.publish([{ type: "VideoBaseReady", data: prior.ready, eventId: videoBaseReadyEventId(jobId), jobId, causationId: event.id }]);
-      return { status: "ready", data: prior.ready, resumed: false, replayed: true };
-    }
+    let prior = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
+    const replayed = await replayCompleted(prior);
+    if (replayed) return { status: "ready", data: replayed, resumed: false, replayed: true };
 
     let upload: Awaited<ReturnType<BlobStore["get"]>>;
     try {
@@ -148,6 +184,7 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
       throw err;
     }
     params = decodeParams(deps, upload.metadata, jobId);
+    const job = params;
 
     const normalized = await normalizeImage(upload.bytes, { aspect: params.aspect, maxInputPixels: deps.maxInputPixels });
     await deps.blobs.put(keys.image, normalized.bytes, { contentType: normalized.contentType, metadata: { jobid: jobId } });
@@ -162,43 +199,91 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     });
 
     const cameraMotion = cameraMotionFromPrompt(params.cameraPrompt);
+    const image = { bucket: deps.blobs.bucket, key: keys.image, width: normalized.width, height: normalized.height };
+    const publishStarted = (generationId: string, generatorName: string) =>
+      publishVideoBaseStarted(deps, { jobId, causationId: event.id, job, source: { ...source, sizeBytes: upload.sizeBytes }, image, generatorName, generationId, cameraMotion }, logger);
+
+    // No generation recorded: claim the submission before paying for one.
+    let claim: number | undefined;
+    if (typeof prior?.generationId !== "string") {
+      const owner = randomUUID();
+      const c = await claimGeneration(deps, jobId, { owner, eventId: event.id, leaseSeconds });
+      if (c.held) {
+        // Another delivery holds the claim: use what it has recorded by now, if anything.
+        prior = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
+        const ready = await replayCompleted(prior);
+        if (ready) return { status: "ready", data: ready, resumed: false, replayed: true };
+        if (typeof prior?.generationId !== "string") {
+          const holder = { epoch: c.epoch, holder: c.holder.owner, holderEventId: c.holder.eventId, leaseUntil: c.holder.leaseUntil };
+          if (ctx.lastAttempt) {
+            // Failing the job now (RetriesExhausted) would end a job that the holder is still making.
+            logger.warn("another delivery is submitting this job's generation; standing down on the last attempt", holder);
+            return { status: "deferred", why: `another delivery (${String(c.holder.eventId ?? c.holder.owner)}) is submitting the generation` };
+          }
+          logger.info("another delivery is submitting this job's generation; retrying later", holder);
+          throw new TransientError("another delivery is submitting this job's generation", { retryAfterSeconds: CLAIM_HELD_RETRY_AFTER_SECONDS });
+        }
+        logger.info("another delivery submitted this job's generation; resuming it", { generationId: prior.generationId });
+      } else {
+        claim = c.epoch;
+        logger.info("generation claimed", { epoch: c.epoch, owner });
+        // A holder whose lease ran out may still have recorded a generation after our first read.
+        const recorded = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
+        if (typeof recorded?.generationId === "string") prior = recorded;
+      }
+    }
+
     const existingGenerationId = typeof prior?.generationId === "string" ? prior.generationId : undefined;
     let submittedAt = typeof prior?.submittedAt === "string" ? prior.submittedAt : undefined;
-    const result = await deps.generator.generate(
-      {
-        jobId,
-        image: { bytes: normalized.bytes, url: imageUrl },
-        prompt: params.cameraPrompt,
-        cameraMotion,
-        durationSeconds: params.durationSeconds,
-        width: normalized.width,
-        height: normalized.height,
-        fps: deps.fps,
-        ...(deps.model !== undefined ? { model: deps.model } : {}),
-      },
-      {
-        ...(existingGenerationId !== undefined ? { existingGenerationId } : {}),
-        onSubmitted: async (generationId) => {
-          const at = deps.clock.now().toISOString();
-          const record = { generationId, generator: deps.generator.name, submittedAt: at, status: "submitted" };
-          const r = await deps.state.putIfAbsent(jobId, GENERATION_STATE, record);
-          if (r.created || r.value.generationId === generationId) {
-            submittedAt = (r.value.submittedAt as string | undefined) ?? at;
-            logger.info("generation recorded", { generationId, generator: deps.generator.name });
-            return;
-          }
-          if (existingGenerationId !== undefined && r.value.generationId === existingGenerationId) {
-            // The recorded generation was gone at the provider: this one replaces it.
-            await deps.state.update(jobId, GENERATION_STATE, { ...record, replaces: existingGenerationId });
-            submittedAt = at;
-            logger.warn("recorded generation was gone; replaced it", { generationId, replaced: existingGenerationId });
-            return;
-          }
-          // Two deliveries raced past the record: both generations are paid; finish ours.
-          logger.warn("a concurrent delivery recorded another generation for this job", { generationId, recorded: r.value.generationId });
+    // Resuming: announce the generation again (same eventId) in case a crash lost the first one.
+    if (existingGenerationId !== undefined) await publishStarted(existingGenerationId, typeof prior?.generator === "string" ? prior.generator : deps.generator.name);
+    let submitted = false;
+    let result: Awaited<ReturnType<VideoGenerator["generate"]>>;
+    try {
+      result = await deps.generator.generate(
+        {
+          jobId,
+          image: { bytes: normalized.bytes, url: imageUrl },
+          prompt: params.cameraPrompt,
+          cameraMotion,
+          durationSeconds: params.durationSeconds,
+          width: normalized.width,
+          height: normalized.height,
+          fps: deps.fps,
+          ...(deps.model !== undefined ? { model: deps.model } : {}),
         },
-      },
-    );
+        {
+          ...(existingGenerationId !== undefined ? { existingGenerationId } : {}),
+          onSubmitted: async (generationId) => {
+            submitted = true;
+            const at = deps.clock.now().toISOString();
+            const record = { generationId, generator: deps.generator.name, submittedAt: at, status: "submitted" };
+            const r = await deps.state.putIfAbsent(jobId, GENERATION_STATE, record);
+            if (r.created || r.value.generationId === generationId) {
+              submittedAt = (r.value.submittedAt as string | undefined) ?? at;
+              logger.info("generation recorded", { generationId, generator: deps.generator.name });
+              await publishStarted(generationId, deps.generator.name);
+              return;
+            }
+            if (existingGenerationId !== undefined && r.value.generationId === existingGenerationId) {
+              // The recorded generation was gone at the provider: this one replaces it.
+              await deps.state.update(jobId, GENERATION_STATE, { ...record, replaces: existingGenerationId });
+              submittedAt = at;
+              logger.warn("recorded generation was gone; replaced it", { generationId, replaced: existingGenerationId });
+              await publishStarted(generationId, deps.generator.name);
+              return;
+            }
+            // Only two deliveries replacing the same vanished generation get here (a new
+            // submission is always claimed first): both are paid; finish ours.
+            logger.warn("a concurrent delivery recorded another generation for this job", { generationId, recorded: r.value.generationId });
+          },
+        },
+      );
+    } catch (err) {
+      // Nothing was submitted: let the retry (or a duplicate) claim at once instead of waiting out the lease.
+      if (claim !== undefined && !submitted) await releaseClaim(deps, jobId, claim, logger);
+      throw err;
+    }
 
     let facts: VideoFacts;
     try {
@@ -212,7 +297,7 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     const data: Data<"VideoBaseReady"> = {
       job: params,
       source: { ...source, sizeBytes: upload.sizeBytes },
-      image: { bucket: deps.blobs.bucket, key: keys.image, width: normalized.width, height: normalized.height },
+      image,
       baseVideo: {
         bucket: deps.blobs.bucket,
         key: keys.baseVideo,
@@ -243,6 +328,80 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     logger.warn("upload failed permanently", { code: reason.code, message: reason.message });
     await publishVideoBaseFailed(deps, { jobId, source, causationId: event.id, reason, ...(params ? { params } : {}) });
     return { status: "failed", reason };
+  }
+}
+
+/** A claim record: who holds the right to submit the job's generation, until when. */
+interface ClaimRecord {
+  owner?: string;
+  eventId?: string;
+  claimedAt?: string;
+  leaseUntil?: string;
+  releasedAt?: string;
+}
+
+/**
+ * Claims the submission of a job's generation: creates the first free `generation-claim.{n}`,
+ * walking past claims whose lease ran out or that were released. `held` when a live claim is
+ * in the way.
+ */
+async function claimGeneration(
+  deps: Pick<IngestUploadDeps, "state" | "clock">,
+  jobId: string,
+  me: { owner: string; eventId: string; leaseSeconds: number },
+): Promise<{ held: false; epoch: number } | { held: true; epoch: number; holder: ClaimRecord }> {
+  for (let epoch = 1; epoch <= MAX_CLAIM_EPOCHS; epoch++) {
+    const now = deps.clock.now();
+    const mine = { owner: me.owner, eventId: me.eventId, claimedAt: now.toISOString(), leaseUntil: new Date(now.getTime() + me.leaseSeconds * 1000).toISOString() };
+    const r = await deps.state.putIfAbsent(jobId, generationClaimName(epoch), mine);
+    const holder = r.value as ClaimRecord;
+    if (r.created || holder.owner === me.owner) return { held: false, epoch };
+    // An unreadable lease counts as expired: a claim nobody can ever take over would block the job.
+    const until = Date.parse(String(holder.leaseUntil));
+    if (until > now.getTime()) return { held: true, epoch, holder };
+  }
+  throw new TransientError(`job ${jobId}: more than ${MAX_CLAIM_EPOCHS} abandoned generation claims`);
+}
+
+/** Ends our claim early (it is ours until its lease ends, so an unconditional write is safe). */
+async function releaseClaim(deps: Pick<IngestUploadDeps, "state" | "clock">, jobId: string, epoch: number, logger: Logger): Promise<void> {
+  const at = deps.clock.now().toISOString();
+  try {
+    await deps.state.update(jobId, generationClaimName(epoch), { leaseUntil: at, releasedAt: at });
+  } catch (err) {
+    // The lease ends on its own; the retry just waits for it.
+    logger.warn("could not release the generation claim", { epoch, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/**
+ * Publishes VideoBaseStarted. Best effort: the event only lets the job read "generating"
+ * meanwhile, and failing here would abandon a paid generation's polling for a redelivery.
+ */
+async function publishVideoBaseStarted(
+  deps: Pick<IngestUploadDeps, "publisher" | "model">,
+  s: {
+    jobId: string;
+    causationId: string;
+    job: JobParams;
+    source: Data<"VideoBaseStarted">["source"];
+    image: Data<"VideoBaseStarted">["image"];
+    generatorName: string;
+    generationId: string;
+    cameraMotion: CameraMotion;
+  },
+  logger: Logger,
+): Promise<void> {
+  const data: Data<"VideoBaseStarted"> = {
+    job: s.job,
+    source: s.source,
+    image: s.image,
+    generator: { name: s.generatorName, generationId: s.generationId, ...(deps.model !== undefined ? { model: deps.model } : {}), cameraMotion: s.cameraMotion },
+  };
+  try {
+    await deps.publisher.publish([{ type: "VideoBaseStarted", data, eventId: videoBaseStartedEventId(s.jobId), jobId: s.jobId, causationId: s.causationId }]);
+  } catch (err) {
+    logger.error("could not publish VideoBaseStarted; the job reads uploaded until the clip is ready", { generationId: s.generationId, error: err instanceof Error ? err.message : String(err) });
   }
 }
 

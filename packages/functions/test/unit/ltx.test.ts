@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { Context, SQSEvent } from "aws-lambda";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { JobParams } from "@reelbridge/events";
 import { TransientError, createMemoryPublisher } from "@reelbridge/core";
 import type { VideoGenerator } from "@reelbridge/core";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { decodeJobMetadata, encodeJobMetadata } from "@reelbridge/core/upload/metadata";
+import { generationClaimName } from "@reelbridge/core/usecases/ingest-upload";
 import readySample from "../../../events/samples/v1/VideoBaseReady.json";
 import s3Sample from "../../../events/samples/v1/S3ObjectCreated.json";
 import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
@@ -75,6 +76,20 @@ function sqs(body: unknown, receiveCount = 1): SQSEvent {
   };
 }
 
+/**
+ * The ids of the records the handler reported failed (SQS redelivers them): in its batch
+ * response, or in the error Powertools throws when every record of the batch failed.
+ */
+async function failedRecords(run: Promise<unknown>): Promise<string[]> {
+  try {
+    const res = (await run) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+    return res.batchItemFailures.map((f) => f.itemIdentifier);
+  } catch (err) {
+    if (err instanceof Error && /All records failed/.test(err.message)) return ["m-1"];
+    throw err;
+  }
+}
+
 const context = { functionName: "ltx-step", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
 const objectCreated = () => structuredClone(s3Sample);
 
@@ -89,8 +104,9 @@ describe("ltx-step handler", () => {
     const params = await uploadPhoto(blobs);
     const res = await handler(sqs(objectCreated()), context);
     expect(res).toEqual({ batchItemFailures: [] });
-    expect(publisher.published).toHaveLength(1);
-    expect(publisher.published[0]).toMatchObject({ type: "VideoBaseReady", jobId: JOB, causationId: s3Sample.id, data: { job: params } });
+    expect(publisher.published.map((e) => e.type)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
+    expect(publisher.published[0]).toMatchObject({ eventId: `${JOB}.VideoBaseStarted`, jobId: JOB, causationId: s3Sample.id, data: { job: params, generator: { generationId: "gen-1" } } });
+    expect(publisher.published[1]).toMatchObject({ jobId: JOB, causationId: s3Sample.id, data: { job: params } });
     expect(blobs.keys("jobs/")).toEqual([`jobs/${JOB}/base.mp4`, `jobs/${JOB}/image.jpg`]);
   });
 
@@ -117,12 +133,12 @@ describe("ltx-step handler", () => {
       throw new TransientError("LTX 503 after 4 attempts");
     });
     await uploadPhoto(blobs);
-    // A batch of one whose only record failed: Powertools fails the invocation, so SQS redelivers it.
-    await expect(handler(sqs(objectCreated(), 1), context)).rejects.toThrow(/All records failed/);
+    // The record is reported failed, so SQS redelivers it.
+    expect(await failedRecords(handler(sqs(objectCreated(), 1), context))).toEqual(["m-1"]);
     expect(publisher.published).toEqual([]);
 
     // The message still goes to the DLQ (nothing is lost) and the job is visibly failed.
-    await expect(handler(sqs(objectCreated(), MAX_RECEIVE_COUNT), context)).rejects.toThrow(/All records failed/);
+    expect(await failedRecords(handler(sqs(objectCreated(), MAX_RECEIVE_COUNT), context))).toEqual(["m-1"]);
     expect(publisher.published).toHaveLength(1);
     expect(publisher.published[0]).toMatchObject({ type: "VideoBaseFailed", eventId: `${JOB}.VideoBaseFailed`, data: { reason: { code: "RetriesExhausted" } } });
     expect((publisher.published[0]!.data as { reason: { message: string } }).reason.message).toMatch(/LTX 503/);
@@ -134,6 +150,30 @@ describe("ltx-step handler", () => {
     await handler(sqs(objectCreated()), context);
     await handler(sqs({ ...objectCreated(), id: "duplicate-delivery" }), context);
     expect(submitted()).toBe(1);
-    expect(new Set(publisher.published.map((e) => e.eventId))).toEqual(new Set([`${JOB}.VideoBaseReady`]));
+    expect(new Set(publisher.published.map((e) => e.eventId))).toEqual(new Set([`${JOB}.VideoBaseStarted`, `${JOB}.VideoBaseReady`]));
+  });
+
+  it("pays for one generation when the duplicate arrives while the first is still submitting", async () => {
+    const gate = Promise.withResolvers<void>();
+    let submitted = 0;
+    const { deps, blobs, publisher, handler } = setup(async (_req, hooks) => {
+      if (hooks.existingGenerationId) return { generationId: hooks.existingGenerationId, video: CLIP, contentType: "video/mp4" };
+      await gate.promise;
+      submitted++;
+      await hooks.onSubmitted("gen-1");
+      return { generationId: "gen-1", video: CLIP, contentType: "video/mp4" };
+    });
+    await uploadPhoto(blobs);
+    const first = handler(sqs(objectCreated()), context);
+    await vi.waitFor(async () => expect(await deps.state.get(JOB, generationClaimName(1))).toBeDefined());
+    // The duplicate finds the submission claimed and nothing recorded yet: back to the queue, not to LTX.
+    expect(await failedRecords(handler(sqs({ ...objectCreated(), id: "duplicate-delivery" }), context))).toEqual(["m-1"]);
+    // Even on its last receive it does not fail the job the first delivery is making.
+    expect(await failedRecords(handler(sqs({ ...objectCreated(), id: "duplicate-delivery" }, MAX_RECEIVE_COUNT), context))).toEqual([]);
+    gate.resolve();
+    expect(await first).toEqual({ batchItemFailures: [] });
+    expect(await failedRecords(handler(sqs({ ...objectCreated(), id: "duplicate-delivery" }, 2), context))).toEqual([]);
+    expect(submitted).toBe(1);
+    expect(publisher.published.map((e) => e.type)).toEqual(["VideoBaseStarted", "VideoBaseReady", "VideoBaseReady"]);
   });
 });

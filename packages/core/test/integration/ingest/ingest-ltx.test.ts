@@ -104,7 +104,8 @@ describe("LTX step over HTTP: use-case + LTX adapter + fake LTX v2 server", () =
       const params = upload(JOB_A);
       const out = await ingestUpload(deps, objectCreated(JOB_A), { logger });
       expect(out.status).toBe("ready");
-      const data = publisher.published[0]!.data as unknown as { baseVideo: Record<string, number>; generator: Record<string, unknown>; job: JobParams };
+      expect(publisher.published.map((e) => e.type)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
+      const data = publisher.published[1]!.data as unknown as { baseVideo: Record<string, number>; generator: Record<string, unknown>; job: JobParams };
       expect(data.job).toEqual(params);
       expect(data.baseVideo).toEqual({ bucket: "media", key: `jobs/${JOB_A}/base.mp4`, sizeBytes: clip.byteLength, durationSeconds: 1.6, width: 320, height: 568, fps: 25 });
       expect(data.generator).toMatchObject({ name: "ltx-2", model: "ltx-2-fast", cameraMotion: "dolly_in" });
@@ -129,9 +130,10 @@ describe("LTX step over HTTP: use-case + LTX adapter + fake LTX v2 server", () =
     upload(JOB_A);
 
     await expect(ingestUpload({ ...deps, generator: generator({ maxWaitMs: 50 }) }, objectCreated(JOB_A), { logger })).rejects.toBeInstanceOf(TransientError);
-    expect(publisher.published).toEqual([]);
     const recorded = (await state.get(JOB_A, GENERATION_STATE))!.generationId;
     expect(recorded).toBe([...ltx.jobs.keys()][0]);
+    // The job reads "generating" meanwhile: VideoBaseStarted names the generation being followed.
+    expect(publisher.published).toMatchObject([{ type: "VideoBaseStarted", eventId: `${JOB_A}.VideoBaseStarted`, data: { generator: { name: "ltx-2", generationId: recorded } } }]);
 
     const resumed = await ingestUpload(deps, objectCreated(JOB_A, "s3-duplicate"), { logger });
     expect(resumed).toMatchObject({ status: "ready", resumed: true, data: { generator: { generationId: recorded } } });
@@ -140,7 +142,8 @@ describe("LTX step over HTTP: use-case + LTX adapter + fake LTX v2 server", () =
     const replay = await ingestUpload(deps, objectCreated(JOB_A, "s3-duplicate-2"), { logger });
     expect(replay).toMatchObject({ status: "ready", replayed: true });
     expect(ltx.counts()).toMatchObject({ accepted: 1, submits: submitsBefore });
-    expect(publisher.published.map((e) => e.eventId)).toEqual([`${JOB_A}.VideoBaseReady`, `${JOB_A}.VideoBaseReady`]);
+    // The resumed delivery announced the same generation again under the same eventId.
+    expect(publisher.published.map((e) => e.eventId)).toEqual([`${JOB_A}.VideoBaseStarted`, `${JOB_A}.VideoBaseStarted`, `${JOB_A}.VideoBaseReady`, `${JOB_A}.VideoBaseReady`]);
   });
 
   it("ends the job with GenerationFailed when LTX fails it, and the next upload still succeeds", async () => {
@@ -148,11 +151,16 @@ describe("LTX step over HTTP: use-case + LTX adapter + fake LTX v2 server", () =
     const params = upload(JOB_A);
     ltx.failJob("Generation failed: content policy");
     expect(await ingestUpload(deps, objectCreated(JOB_A), { logger })).toMatchObject({ status: "failed", reason: { code: "GenerationFailed" } });
-    expect(publisher.published[0]).toMatchObject({ type: "VideoBaseFailed", data: { job: params, reason: { code: "GenerationFailed", message: expect.stringMatching(/content policy/) } } });
+    expect(publisher.published[1]).toMatchObject({ type: "VideoBaseFailed", data: { job: params, reason: { code: "GenerationFailed", message: expect.stringMatching(/content policy/) } } });
 
     upload(JOB_B);
     expect((await ingestUpload(deps, objectCreated(JOB_B), { logger })).status).toBe("ready");
-    expect(publisher.published.map((e) => e.type)).toEqual(["VideoBaseFailed", "VideoBaseReady"]);
+    expect(publisher.published.map((e) => [e.type, e.jobId])).toEqual([
+      ["VideoBaseStarted", JOB_A],
+      ["VideoBaseFailed", JOB_A],
+      ["VideoBaseStarted", JOB_B],
+      ["VideoBaseReady", JOB_B],
+    ]);
   });
 
   it("hands a long concurrency limit back to the queue without recording or publishing anything", async () => {

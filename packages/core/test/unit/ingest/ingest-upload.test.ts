@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { pipelineEvents } from "@reelbridge/events";
 import type { JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
 import readySample from "../../../../events/samples/v1/VideoBaseReady.json";
@@ -12,7 +12,7 @@ import { createJsonLogger } from "../../../src/logger";
 import type { GenerationHooks, GenerationRequest, OutgoingEvent, VideoGenerator } from "../../../src/ports";
 import { createMemoryPublisher } from "../../../src/publish";
 import { decodeJobMetadata, encodeJobMetadata } from "../../../src/upload/metadata";
-import { GENERATION_STATE, failUpload, ingestUpload } from "../../../src/usecases/ingest-upload";
+import { GENERATION_STATE, failUpload, generationClaimName, ingestUpload } from "../../../src/usecases/ingest-upload";
 import type { IngestUploadDeps } from "../../../src/usecases/ingest-upload";
 import { createMemoryBlobStore } from "../../support/memory-blob-store";
 import { createMemoryStepStateStore } from "../../support/memory-step-state";
@@ -41,6 +41,9 @@ interface FakeGenerator extends VideoGenerator {
   calls: Array<{ req: GenerationRequest; existingGenerationId?: string }>;
   /** The next generate() throws this after submitting (a Lambda timing out while polling). */
   failAfterSubmit?: Error;
+  /** generate() waits for these before submitting / after submitting (a slow provider). */
+  beforeSubmit?: Promise<void>;
+  afterSubmit?: Promise<void>;
   video: Uint8Array;
 }
 
@@ -55,9 +58,11 @@ function fakeGenerator(): FakeGenerator {
       g.calls.push({ req, ...(hooks.existingGenerationId ? { existingGenerationId: hooks.existingGenerationId } : {}) });
       let id = hooks.existingGenerationId;
       if (!id) {
+        await g.beforeSubmit;
         id = `gen-${++n}`;
         g.submitted.push(id);
         await hooks.onSubmitted(id);
+        await g.afterSubmit;
       }
       if (g.failAfterSubmit) {
         const e = g.failAfterSubmit;
@@ -144,24 +149,45 @@ const only = (published: OutgoingEvent[]) => {
   expect(published).toHaveLength(1);
   return published[0]!;
 };
+const types = (published: OutgoingEvent[]) => published.map((e) => e.type);
+/** The one event of `type` among those published. */
+const one = (published: OutgoingEvent[], type: OutgoingEvent["type"]) => only(published.filter((e) => e.type === type));
 
 describe("ingestUpload", () => {
   it("turns a good upload into jobs/{jobId}/image.jpg + base.mp4 and publishes VideoBaseReady after storing them", async () => {
     const { deps, blobs, state, publisher, generator, upload } = setup();
     const bytes = await goodJpeg();
     upload(JOB_A, bytes);
-    let storedAtPublish: string[] = [];
+    const storedAtPublish: Record<string, string[]> = {};
+    const recordedAtPublish: Record<string, unknown> = {};
     const publish = publisher.publish.bind(publisher);
     publisher.publish = async (events) => {
-      storedAtPublish = blobs.keys("jobs/");
+      for (const e of events) {
+        storedAtPublish[e.type] = blobs.keys("jobs/");
+        recordedAtPublish[e.type] = await state.get(JOB_A, GENERATION_STATE);
+      }
       await publish(events);
     };
 
     const out = await ingestUpload(deps, objectCreated(JOB_A), ctx);
 
     expect(out.status).toBe("ready");
-    expect(storedAtPublish).toEqual([`jobs/${JOB_A}/base.mp4`, `jobs/${JOB_A}/image.jpg`]);
-    const event = only(publisher.published);
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
+    // VideoBaseStarted once the generation is recorded, before the clip exists.
+    expect(storedAtPublish.VideoBaseStarted).toEqual([`jobs/${JOB_A}/image.jpg`]);
+    expect(recordedAtPublish.VideoBaseStarted).toMatchObject({ generationId: "gen-1", status: "submitted" });
+    const started = publisher.published[0]!;
+    expect(started).toMatchObject({ type: "VideoBaseStarted", eventId: `${JOB_A}.VideoBaseStarted`, jobId: JOB_A, causationId: `s3-event-${JOB_A}` });
+    expect(started.data).toEqual({
+      job: params(JOB_A),
+      source: { bucket: "memory-media", key: `uploads/${JOB_A}/source`, sizeBytes: bytes.byteLength },
+      image: { bucket: "memory-media", key: `jobs/${JOB_A}/image.jpg`, width: 1080, height: 1920 },
+      generator: { name: "fake-ltx", generationId: "gen-1", model: "ltx-2-fast", cameraMotion: "dolly_in" },
+    });
+    pipelineEvents.VideoBaseStarted.data.parse(started.data);
+
+    expect(storedAtPublish.VideoBaseReady).toEqual([`jobs/${JOB_A}/base.mp4`, `jobs/${JOB_A}/image.jpg`]);
+    const event = one(publisher.published, "VideoBaseReady");
     expect(event).toMatchObject({ type: "VideoBaseReady", eventId: `${JOB_A}.VideoBaseReady`, jobId: JOB_A, causationId: `s3-event-${JOB_A}` });
     expect(event.data).toEqual({
       job: params(JOB_A),
@@ -202,7 +228,8 @@ describe("ingestUpload", () => {
     publisher.published.length = 0;
     upload(JOB_B, await goodJpeg());
     expect((await ingestUpload(deps, objectCreated(JOB_B), ctx)).status).toBe("ready");
-    expect(only(publisher.published)).toMatchObject({ type: "VideoBaseReady", jobId: JOB_B });
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
+    expect(one(publisher.published, "VideoBaseReady")).toMatchObject({ jobId: JOB_B });
   });
 
   it("refuses the decompression bomb from its header, without decoding it", async () => {
@@ -248,16 +275,117 @@ describe("ingestUpload", () => {
     generator.failAfterSubmit = new TransientError("Lambda timed out while polling");
 
     await expect(ingestUpload(deps, objectCreated(JOB_A), ctx)).rejects.toBeInstanceOf(TransientError);
-    expect(publisher.published).toEqual([]);
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted"]);
     expect(await state.get(JOB_A, GENERATION_STATE)).toMatchObject({ generationId: "gen-1", status: "submitted" });
 
     // The retry comes a minute later: the reported wall time runs from the original submit.
-    deps.clock = { now: () => new Date("2026-11-20T10:01:01.500Z") };
+    const { submittedAt } = (await state.get(JOB_A, GENERATION_STATE)) as { submittedAt: string };
+    deps.clock = { now: () => new Date(Date.parse(submittedAt) + 60_000) };
     const out = await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, lastAttempt: false });
     expect(out).toMatchObject({ status: "ready", resumed: true });
     expect(generator.submitted).toEqual(["gen-1"]);
     expect(generator.calls[1]!.existingGenerationId).toBe("gen-1");
-    expect(only(publisher.published)).toMatchObject({ type: "VideoBaseReady", data: { generator: { generationId: "gen-1", seconds: 60 } } });
+    // The resumed delivery announces the same generation again under the same eventId (consumers dedup it).
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseStarted", "VideoBaseReady"]);
+    expect(publisher.published[1]).toEqual(publisher.published[0]);
+    expect(one(publisher.published, "VideoBaseReady")).toMatchObject({ data: { generator: { generationId: "gen-1", seconds: 60 } } });
+  });
+
+  it("pays for one generation when a duplicate event arrives while the first is submitting: the duplicate is retried later and then replays", async () => {
+    const { deps, publisher, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    const gate = Promise.withResolvers<void>();
+    generator.beforeSubmit = gate.promise;
+
+    // EventBridge delivered the same "Object Created" twice; both are processed at once.
+    const runs = [ingestUpload(deps, objectCreated(JOB_A), ctx), ingestUpload(deps, objectCreated(JOB_A), ctx)];
+    const first = await Promise.race(runs.map((p, i) => p.then(() => i, () => i)));
+    const loser = runs[first]!;
+    const winner = runs[1 - first]!;
+    const err = await loser.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).toMatchObject({ retryAfterSeconds: 30 });
+    expect(generator.calls).toHaveLength(1);
+
+    gate.resolve();
+    expect(await winner).toMatchObject({ status: "ready", replayed: false });
+    expect(generator.submitted).toEqual(["gen-1"]);
+
+    // The queue redelivers the loser later: it re-publishes the same VideoBaseReady, generating nothing.
+    const redelivered = await ingestUpload(deps, objectCreated(JOB_A), ctx);
+    expect(redelivered).toMatchObject({ status: "ready", replayed: true });
+    expect(generator.calls).toHaveLength(1);
+    expect(generator.submitted).toEqual(["gen-1"]);
+    const readies = publisher.published.filter((e) => e.type === "VideoBaseReady");
+    expect(readies).toHaveLength(2);
+    expect(readies[1]!.eventId).toBe(`${JOB_A}.VideoBaseReady`);
+    expect(readies[1]).toEqual(readies[0]);
+  });
+
+  it("a duplicate that arrives once the generation is submitted resumes it instead of paying again", async () => {
+    const { deps, publisher, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    const gate = Promise.withResolvers<void>();
+    generator.afterSubmit = gate.promise;
+
+    const winner = ingestUpload(deps, objectCreated(JOB_A), ctx);
+    await vi.waitFor(() => expect(generator.submitted).toEqual(["gen-1"]));
+    const dup = await ingestUpload(deps, objectCreated(JOB_A, { id: "s3-event-duplicate" }), ctx);
+    expect(dup).toMatchObject({ status: "ready", resumed: true, data: { generator: { generationId: "gen-1" } } });
+    gate.resolve();
+    expect(await winner).toMatchObject({ status: "ready", data: { generator: { generationId: "gen-1" } } });
+
+    expect(generator.submitted).toEqual(["gen-1"]);
+    expect(generator.calls.map((c) => c.existingGenerationId)).toEqual([undefined, "gen-1"]);
+    expect(new Set(publisher.published.map((e) => e.eventId))).toEqual(new Set([`${JOB_A}.VideoBaseStarted`, `${JOB_A}.VideoBaseReady`]));
+  });
+
+  it("waits for a live claim (retried, or standing down on the last attempt) and takes over one whose holder died", async () => {
+    const { deps, state, publisher, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    // Another delivery claimed the submission a minute ago (the clock starts at 10:00) and is still within its 15-min lease.
+    await state.putIfAbsent(JOB_A, generationClaimName(1), { owner: "other", eventId: "s3-event-other", claimedAt: "2026-11-20T09:59:00.000Z", leaseUntil: "2026-11-20T10:14:00.000Z" });
+
+    await expect(ingestUpload(deps, objectCreated(JOB_A), ctx)).rejects.toMatchObject({ name: "TransientError", retryAfterSeconds: 30 });
+    // On the queue's last receive, failing the job (RetriesExhausted) would end a job being made.
+    expect(await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, lastAttempt: true })).toMatchObject({ status: "deferred" });
+    expect(generator.calls).toEqual([]);
+    expect(publisher.published).toEqual([]);
+
+    // 16 minutes later the holder has recorded nothing: it died before submitting.
+    deps.clock = { now: () => new Date("2026-11-20T10:16:00.000Z") };
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ready", data: { generator: { generationId: "gen-1" } } });
+    expect(generator.submitted).toEqual(["gen-1"]);
+    expect(await state.get(JOB_A, generationClaimName(2))).toMatchObject({ eventId: `s3-event-${JOB_A}`, leaseUntil: "2026-11-20T10:31:00.000Z" });
+  });
+
+  it("a holder whose lease ran out but who recorded a generation is resumed, not taken over", async () => {
+    const { deps, state, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    await state.putIfAbsent(JOB_A, generationClaimName(1), { owner: "other", claimedAt: "2026-11-20T09:00:00.000Z", leaseUntil: "2026-11-20T09:15:00.000Z" });
+    await state.putIfAbsent(JOB_A, GENERATION_STATE, { generationId: "gen-other", generator: "fake-ltx", submittedAt: "2026-11-20T09:00:05.000Z", status: "submitted" });
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ready", resumed: true, data: { generator: { generationId: "gen-other" } } });
+    expect(generator.submitted).toEqual([]);
+    expect(await state.get(JOB_A, generationClaimName(2))).toBeUndefined();
+  });
+
+  it("releases the claim when the generator fails before submitting, so the retry does not wait out the lease", async () => {
+    const { deps, state, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    const fake = deps.generator;
+    deps.generator = {
+      name: "fake-ltx",
+      generate: async () => {
+        throw new TransientError("LTX 429", { retryAfterSeconds: 5 });
+      },
+    };
+    await expect(ingestUpload(deps, objectCreated(JOB_A), ctx)).rejects.toMatchObject({ retryAfterSeconds: 5 });
+    expect(await state.get(JOB_A, generationClaimName(1))).toMatchObject({ releasedAt: expect.any(String) });
+
+    deps.generator = fake;
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ready" });
+    expect(generator.submitted).toEqual(["gen-1"]);
+    expect(await state.get(JOB_A, generationClaimName(2))).toMatchObject({ eventId: `s3-event-${JOB_A}` });
   });
 
   it("re-publishes the same VideoBaseReady for a duplicate event after completion, without generating again", async () => {
@@ -271,8 +399,8 @@ describe("ingestUpload", () => {
     expect(dup).toMatchObject({ status: "ready", replayed: true });
     expect(generator.calls).toHaveLength(1);
     expect(blobs.calls.filter((c) => c.op === "put").length).toBe(putsBefore);
-    expect(publisher.published).toHaveLength(2);
-    const [first, second] = publisher.published;
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseReady", "VideoBaseReady"]);
+    const [, first, second] = publisher.published;
     expect(second!.eventId).toBe(first!.eventId);
     expect(second!.data).toEqual(first!.data);
   });
@@ -335,7 +463,7 @@ describe("ingestUpload", () => {
     generator.video = new TextEncoder().encode("<Error><Code>AccessDenied</Code></Error>");
     expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "failed", reason: { code: "GenerationFailed" } });
     expect(blobs.keys("jobs/")).toEqual([`jobs/${JOB_A}/image.jpg`]);
-    expect(only(publisher.published).type).toBe("VideoBaseFailed");
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseFailed"]);
   });
 
   it("fails with InvalidUpload when the metadata is missing, belongs to another job, or the upload is gone", async () => {
