@@ -9,11 +9,45 @@ export interface Step {
 
 const rank: Record<JobStatus, number> = { uploaded: 0, generating: 1, generated: 2, rendering: 3, rendered: 4, completed: 5, failed: -1 };
 
+/**
+ * label: next or failed; activeLabel: under way (status at activeAt or its event on the
+ * timeline); doneLabel: finished. Before a step is under way it may still be waiting in a queue.
+ */
 const defs = [
-  { id: "upload", label: "Upload the photo", doneLabel: "Photo uploaded", doneAt: 0, doneBy: [] as string[], failedBy: [] as string[] },
-  { id: "base", label: "Animate the photo", doneLabel: "Photo animated", doneAt: 2, doneBy: ["VideoBaseReady"], failedBy: ["VideoBaseFailed"] },
-  { id: "render", label: "Render the branded video", doneLabel: "Branded video rendered", doneAt: 4, doneBy: ["RenderCompleted"], failedBy: ["RenderFailed"] },
-  { id: "package", label: "Prepare streaming, clips and poster", doneLabel: "Streaming, clips and poster ready", doneAt: 5, doneBy: ["SegmentsReady"], failedBy: ["SegmentsFailed"] },
+  { id: "upload", label: "Upload the photo", activeLabel: "Uploading the photo", doneLabel: "Photo uploaded", activeAt: 0, doneAt: 0, startedBy: [] as string[], doneBy: [] as string[], failedBy: [] as string[] },
+  {
+    id: "base",
+    label: "Animate the photo",
+    activeLabel: "Animating the photo",
+    doneLabel: "Photo animated",
+    activeAt: 1,
+    doneAt: 2,
+    startedBy: ["VideoBaseStarted"],
+    doneBy: ["VideoBaseReady"],
+    failedBy: ["VideoBaseFailed"],
+  },
+  {
+    id: "render",
+    label: "Render the branded video",
+    activeLabel: "Rendering the branded video",
+    doneLabel: "Branded video rendered",
+    activeAt: 3,
+    doneAt: 4,
+    startedBy: ["RenderStarted"],
+    doneBy: ["RenderCompleted"],
+    failedBy: ["RenderFailed"],
+  },
+  {
+    id: "package",
+    label: "Prepare streaming, clips and poster",
+    activeLabel: "Preparing streaming, clips and poster",
+    doneLabel: "Streaming, clips and poster ready",
+    activeAt: 4,
+    doneAt: 5,
+    startedBy: [],
+    doneBy: ["SegmentsReady"],
+    failedBy: ["SegmentsFailed"],
+  },
 ] as const;
 
 /** The job's four user-visible steps, derived from its status and the events on its timeline. */
@@ -35,7 +69,8 @@ export function jobSteps(job: Pick<Job, "status" | "timeline" | "failure">): Ste
     }
     if (!current) {
       current = true;
-      return { id: d.id, label: d.label, state: "current" };
+      const active = r >= d.activeAt || d.startedBy.some((t) => seen.has(t));
+      return { id: d.id, label: active ? d.activeLabel : d.label, state: "current" };
     }
     return { id: d.id, label: d.label, state: "pending" };
   });

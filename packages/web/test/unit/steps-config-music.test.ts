@@ -12,6 +12,24 @@ describe("jobSteps", () => {
     expect(states(jobSteps({ status: "completed", timeline: [] }))).toEqual(["upload:done", "base:done", "render:done", "package:done"]);
   });
 
+  it("says the photo is being animated while it is generating, and not before", () => {
+    const base = (job: Parameters<typeof jobSteps>[0]) => jobSteps(job).find((s) => s.id === "base")!;
+    expect(base({ status: "uploaded", timeline: [] })).toEqual({ id: "base", label: "Animate the photo", state: "current" });
+    expect(base({ status: "generating", timeline: [] })).toEqual({ id: "base", label: "Animating the photo", state: "current" });
+    expect(states(jobSteps({ status: "generating", timeline: [] }))).toEqual(["upload:done", "base:current", "render:pending", "package:pending"]);
+    // A status API older than the status: the event on the timeline says the same.
+    const timeline = [{ type: "VideoBaseStarted", time: "2026-01-01T00:00:00Z", summary: "" }];
+    expect(base({ status: "uploaded", timeline }).label).toBe("Animating the photo");
+    expect(base({ status: "generated", timeline })).toEqual({ id: "base", label: "Photo animated", state: "done" });
+  });
+
+  it("labels the later steps in progress only once they are under way", () => {
+    const labels = (status: Parameters<typeof jobSteps>[0]["status"]) => jobSteps({ status, timeline: [] }).map((s) => s.label);
+    expect(labels("generated")).toEqual(["Photo uploaded", "Photo animated", "Render the branded video", "Prepare streaming, clips and poster"]);
+    expect(labels("rendering")).toEqual(["Photo uploaded", "Photo animated", "Rendering the branded video", "Prepare streaming, clips and poster"]);
+    expect(labels("rendered")).toEqual(["Photo uploaded", "Photo animated", "Branded video rendered", "Preparing streaming, clips and poster"]);
+  });
+
   it("marks the step that failed, keeping what finished before it", () => {
     const timeline = [{ type: "VideoBaseReady", time: "2026-01-01T00:00:00Z", summary: "" }];
     expect(states(jobSteps({ status: "failed", timeline, failure: { code: "RenderError", message: "x", type: "RenderFailed" } }))).toEqual([
@@ -21,6 +39,13 @@ describe("jobSteps", () => {
       "package:pending",
     ]);
     expect(states(jobSteps({ status: "failed", timeline: [], failure: { code: "InvalidImage", message: "x" } }))).toEqual(["upload:done", "base:failed", "render:pending", "package:pending"]);
+    // A generation that started and then failed is the animation step's failure, under its plain label.
+    const started = [{ type: "VideoBaseStarted", time: "2026-01-01T00:00:00Z", summary: "" }];
+    expect(jobSteps({ status: "failed", timeline: started, failure: { code: "GenerationFailed", message: "x", type: "VideoBaseFailed" } })[1]).toEqual({
+      id: "base",
+      label: "Animate the photo",
+      state: "failed",
+    });
   });
 });
 
