@@ -7,19 +7,19 @@ import type { SegmentVideoDeps } from "@reelbridge/core/usecases/segment-video";
 import { eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once, optionalEnv } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
-import { subscriptions } from "./topology";
+import type { QueueHandlerOptions } from "./lib/handlers";
+import { queuedSubscriptionNamed } from "./lib/topology";
 
 /** What the segmenter runs with; the local runtime passes its file blob store and local bus. */
 export type Deps = Omit<SegmentVideoDeps, "logger">;
 
 export const NAME = "segmenter";
 
-const subscription = subscriptions({ mediaBucket: "-" }).find((s) => s.name === NAME);
-if (!subscription) throw new Error(`topology has no subscription ${NAME}`);
+const subscription = queuedSubscriptionNamed(NAME);
 /** FFmpeg is killed this long before the function's own timeout, so the failure is ours to report. */
 export const FFMPEG_TIMEOUT_MS = Math.max(30, subscription.timeoutSeconds - 30) * 1000;
 /** Receives before the DLQ: the last one reports SegmentsFailed (RetriesExhausted) first. */
-export const MAX_RECEIVE_COUNT = subscription.delivery.kind === "queue" ? subscription.delivery.maxReceiveCount : 1;
+export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 
 /**
  * Production dependencies, once per cold start. FFmpeg comes from the container image
@@ -41,7 +41,7 @@ export async function defaultDeps(): Promise<Deps> {
  * SegmentsReady. FFmpeg failing on the input → SegmentsFailed (from the use-case, with the end
  * of FFmpeg's stderr); an invalid event or another permanent error → SegmentsFailed from `fail`.
  */
-export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
+export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opts: QueueHandlerOptions = {}) {
   return queueStep<PipelineEvent<"RenderCompleted">>({
     name: NAME,
     parse: (raw) => parseEvent("RenderCompleted", raw),
@@ -65,7 +65,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
       }
       await (await deps()).publisher.publish([segmentsFailedEvent({ eventId, jobId }, data.data, reason)]);
     },
-  }, { maxReceiveCount: MAX_RECEIVE_COUNT });
+  }, { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT });
 }
 
 export const handler = createHandler();
