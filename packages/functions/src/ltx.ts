@@ -10,7 +10,7 @@ import { createLtxVideoGenerator } from "@reelbridge/core/adapters/ltx/generator
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
 import { decodeJobMetadata } from "@reelbridge/core/upload/metadata";
-import { failUpload, ingestUpload } from "@reelbridge/core/usecases/ingest-upload";
+import { GENERATION_CLAIM_LEASE_SECONDS, failUpload, ingestUpload } from "@reelbridge/core/usecases/ingest-upload";
 import type { IngestUploadDeps } from "@reelbridge/core/usecases/ingest-upload";
 import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once, sstSecret } from "./lib/env";
@@ -30,6 +30,12 @@ export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 
 /** How long one invocation follows an LTX generation: the Lambda timeout minus time to store the clip. */
 const maxWaitMs = Math.max(60, subscription.timeoutSeconds - 120) * 1000;
+
+/**
+ * The lease of a claim to submit a job's generation: it must outlast any invocation (the
+ * Lambda timeout), or a live holder could be taken over and the generation paid twice.
+ */
+export const CLAIM_LEASE_SECONDS = Math.max(GENERATION_CLAIM_LEASE_SECONDS, subscription.timeoutSeconds + 300);
 
 const generatorLogger = (): Logger => {
   const l = makeLogger(`${NAME}-generator`);
@@ -62,12 +68,14 @@ export async function defaultDeps(): Promise<Deps> {
     ...(cfg.ltx.provider === "ltx" ? { model: cfg.ltx.model } : {}),
     // LTX fetches the image when the job starts, which may be after a queue: 15 min.
     presignExpiresSeconds: 900,
+    claimLeaseSeconds: CLAIM_LEASE_SECONDS,
   };
 }
 
 /**
  * The LTX step: "Object Created" for uploads/ arrives through the ltx-step queue (bounded
- * concurrency: LTX limits concurrent generations). Permanent failures are published by the
+ * concurrency: LTX limits concurrent generations). It publishes VideoBaseStarted once the
+ * generation is submitted, then VideoBaseReady; permanent failures are published by the
  * use-case; `fail` covers events that do not parse and transient failures on the last receive.
  */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {

@@ -11,7 +11,7 @@ import readySample from "../../../events/samples/v1/VideoBaseReady.json";
 import s3Sample from "../../../events/samples/v1/S3ObjectCreated.json";
 import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
 import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
-import { MAX_RECEIVE_COUNT, createHandler } from "../../src/ltx";
+import { CLAIM_LEASE_SECONDS, MAX_RECEIVE_COUNT, createHandler } from "../../src/ltx";
 import type { Deps } from "../../src/ltx";
 import { subscriptions } from "../../src/topology";
 
@@ -97,6 +97,12 @@ describe("ltx-step handler", () => {
   it("takes maxReceiveCount from the topology's ltx-step subscription", () => {
     const sub = subscriptions({ mediaBucket: "b" }).find((s) => s.name === "ltx-step")!;
     expect(sub.delivery.kind === "queue" && sub.delivery.maxReceiveCount).toBe(MAX_RECEIVE_COUNT);
+  });
+
+  it("holds a generation claim longer than an invocation can run, so a live holder is never taken over", () => {
+    const sub = subscriptions({ mediaBucket: "b" }).find((s) => s.name === "ltx-step")!;
+    expect(CLAIM_LEASE_SECONDS).toBeGreaterThan(sub.timeoutSeconds);
+    expect(CLAIM_LEASE_SECONDS).toBeGreaterThanOrEqual(900);
   });
 
   it("processes an Object Created from the queue into VideoBaseReady", async () => {
