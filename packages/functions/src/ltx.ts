@@ -15,6 +15,7 @@ import type { IngestUploadDeps } from "@reelbridge/core/usecases/ingest-upload";
 import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once, sstSecret } from "./lib/env";
 import { makeLogger, queueStep, uploadJobId } from "./lib/handlers";
+import type { QueueHandlerOptions } from "./lib/handlers";
 import { stageConfig } from "./stage-config";
 import { subscriptions } from "./topology";
 
@@ -78,7 +79,7 @@ export async function defaultDeps(): Promise<Deps> {
  * generation is submitted, then VideoBaseReady; permanent failures are published by the
  * use-case; `fail` covers events that do not parse and transient failures on the last receive.
  */
-export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
+export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opts: QueueHandlerOptions = {}) {
   return queueStep<S3ObjectCreatedEvent>(
     {
       name: NAME,
@@ -91,7 +92,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
         await failUpload(await deps(), raw as Parameters<typeof failUpload>[1], reason, ctx);
       },
     },
-    { maxReceiveCount: MAX_RECEIVE_COUNT },
+    { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT },
   );
 }
 
