@@ -40,7 +40,7 @@ describe("reelbridge run (the README's main command), end to end offline", () =>
       deliveries: Array<{ type: string; status: number; verified: boolean }>;
     };
     expect(result.status).toBe("completed");
-    expect(result.steps.map((s) => s.event)).toEqual(["Object Created", "VideoBaseReady", "RenderStarted", "RenderCompleted", "SegmentsReady"]);
+    expect(result.steps.map((s) => s.event)).toEqual(["Object Created", "VideoBaseStarted", "VideoBaseReady", "RenderStarted", "RenderCompleted", "SegmentsReady"]);
 
     // The final MP4 is real: H.264 + AAC, base clip (2 s) plus the end card, 9:16.
     const probe = await ffprobe(result.outputs.finalVideo);

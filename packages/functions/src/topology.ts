@@ -32,7 +32,7 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
   return [
     {
       name: "ltx-step",
-      description: "Validates and normalises an uploaded photo, has the video generator animate it, emits VideoBaseReady or VideoBaseFailed.",
+      description: "Validates and normalises an uploaded photo, has the video generator animate it; emits VideoBaseStarted, then VideoBaseReady or VideoBaseFailed.",
       bus: "default",
       pattern: s3ObjectCreated({ bucket: ctx.mediaBucket, keyPrefix: prefixes.uploads }),
       handler: "packages/functions/src/ltx.handler",

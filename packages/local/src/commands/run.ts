@@ -31,6 +31,7 @@ options:
 
 const STEPS = [
   { event: "Object Created", label: "uploaded" },
+  { event: "VideoBaseStarted", label: "photo validated, generation started" },
   { event: "VideoBaseReady", label: "base clip generated (FFmpeg offline generator)" },
   { event: "RenderStarted", label: "render started (Remotion, local Chromium)" },
   { event: "RenderCompleted", label: "final video rendered" },
