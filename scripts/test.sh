@@ -9,4 +9,14 @@ ensure_deps
 cd "$REELBRIDGE_ROOT"
 pnpm typecheck
 pnpm lint
-pnpm test "$@"
+# vitest's own summary, plus a plain closing line ("tests: N passed, N failed") for CI to read.
+results="$REELBRIDGE_ROOT/test-results/vitest.json"
+mkdir -p "$(dirname "$results")"
+status=0
+pnpm test --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results" || true
+exit "$status"
