@@ -3,13 +3,19 @@
 // 0.25 and 2 s base clips (BENCH_JOBS, BENCH_SCALE, BENCH_DURATION change that); the output says so.
 //   pipeline-burst.total            first upload request → last job recorded completed
 //   pipeline-burst.completed        job records completed (target: all of them)
+//   pipeline-burst.failed           jobs that ended failed, visibly, with a reason (printed on stderr)
+//   pipeline-burst.lost             jobs neither completed nor failed (target: 0)
 //   pipeline-burst.dlq              dead-lettered deliveries (target: 0)
 //   pipeline-burst.max-in-flight.<queued subscription>
 //                                   most invocations in flight at once, from the bus's
 //                                   invoking/delivered/failed events (target: ≤ the stage's limit)
+//   pipeline-burst.max-concurrent-renders
+//                                   renders running at once in the local Remotion (first progress
+//                                   → RenderCompleted), against the same render limit
 //   pipeline-burst.job-latency.p50|max   upload → recorded, per job
 //   pipeline-burst.ltx-queue-wait.max    Object Created accepted → the LTX step picking it up
 // One JSON line per figure: {"name","value","unit"}. Exits 1 when a target is missed.
+import { EventEmitter } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +31,9 @@ const scale = Number(process.env.BENCH_SCALE ?? 0.25);
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 2);
 const settings = { jobs: JOBS, scale, durationSeconds, aspect: "9:16", note: `small jobs (render scale ${scale}, ${durationSeconds} s clips) so the burst fits in minutes on 2 cores` };
 
+// Each runJob follows the bus with its own listener: 20 at once is expected, not a leak.
+EventEmitter.defaultMaxListeners = JOBS + 10;
+
 const dir = await mkdtemp(join(tmpdir(), "reelbridge-bench-burst-"));
 const dataDir = join(dir, "data");
 const restoreLogs = captureLambdaLogs(join(dataDir, "logs", "runtime.jsonl"));
@@ -36,6 +45,14 @@ try {
   const rt = runtime;
   const trace = traceBus(rt.bus);
   const limits = queueLimits(rt);
+  // Per job: when its render first reported progress (it had a renderer slot) and last did.
+  const renderSpan = new Map<string, { first: number; last: number }>();
+  const stopProgress = rt.onProgress((p) => {
+    if (p.step !== "rendering") return;
+    const span = renderSpan.get(p.jobId);
+    if (span) span.last = Date.now();
+    else renderSpan.set(p.jobId, { first: Date.now(), last: Date.now() });
+  });
 
   const submitted = Date.now();
   const results = await Promise.all(
@@ -54,6 +71,7 @@ try {
   await rt.bus.onIdle();
   const idle = Date.now();
   trace.stop();
+  stopProgress();
 
   const ids = results.map((r) => r.jobId);
   const records = await Promise.all(ids.map((id) => rt.jobs.get(id)));
@@ -61,7 +79,7 @@ try {
   const dlq = rt.bus.dlq.list().length;
   const recordedAt = (jobId: string) => trace.invocations.find((i) => i.subscription === "db-writer" && i.jobIds.includes(jobId) && i.types.includes("SegmentsReady"))?.end;
   const latencies = ids.map((id) => (recordedAt(id) ?? Number.NaN) - submitted).sort((a, b) => a - b);
-  const lastRecorded = Math.max(...ids.map((id) => recordedAt(id) ?? Number.NaN));
+  const lastRecorded = Math.max(...ids.map((id) => recordedAt(id) ?? idle));
   const queueWaits = ids.map((id) => {
     const created = trace.accepted.find((a) => a.type === "Object Created" && a.jobId === id)?.at ?? Number.NaN;
     const picked = trace.invocations.find((i) => i.subscription === "ltx-step" && i.jobIds.includes(id))?.start ?? Number.NaN;
@@ -70,16 +88,36 @@ try {
 
   print("total", seconds(lastRecorded - submitted), "s", settings);
   print("until-idle", seconds(idle - submitted), "s", { note: "until every delivery (webhooks too) settled" });
+  const failedJobs = records.filter((r) => r?.status === "failed");
   print("completed", completed, "jobs", { of: JOBS, target: JOBS });
+  print("failed", failedJobs.length, "jobs", { reasons: [...new Set(failedJobs.map((r) => r!.failure?.code ?? "?"))] });
+  print("lost", JOBS - completed - failedJobs.length, "jobs", { target: 0 });
   print("segments-ready", trace.accepted.filter((a) => a.type === "SegmentsReady" && ids.includes(a.jobId ?? "")).length, "events", { target: JOBS });
   print("dlq", dlq, "entries", { target: 0 });
   print("failed-deliveries", trace.invocations.filter((i) => !i.ok).length, "invocations", { note: "retried by the bus; informational" });
   ok = completed === JOBS && dlq === 0;
+  for (const [i, r] of records.entries()) {
+    if (r?.status === "completed") continue;
+    const seen = trace.accepted.filter((a) => a.jobId === ids[i]).map((a) => a.type);
+    process.stderr.write(`pipeline-burst: job ${ids[i]} ended ${r?.status ?? "without a record"} (${results[i]!.status})${r?.failure ? `: ${r.failure.code} ${r.failure.message}` : ""}; its events: ${seen.join(", ")}\n`);
+  }
   for (const [sub, limit] of Object.entries(limits)) {
     const max = trace.maxInFlight[sub] ?? 0;
     print(`max-in-flight.${sub}`, max, "invocations", { limit, respected: max <= limit });
     if (max > limit) ok = false;
   }
+  // A render holds its slot from its first progress until its outcome is published (RenderCompleted
+  // or RenderFailed); one that never got an outcome, until its last progress report.
+  const edges = [...renderSpan].flatMap(([jobId, span]) => {
+    const outcome = trace.accepted.find((a) => (a.type === "RenderCompleted" || a.type === "RenderFailed") && a.jobId === jobId)?.at;
+    return [{ t: span.first, d: 1 }, { t: outcome ?? span.last, d: -1 }];
+  });
+  let running = 0;
+  let maxRenders = 0;
+  for (const e of edges.sort((a, b) => a.t - b.t || a.d - b.d)) maxRenders = Math.max(maxRenders, (running += e.d));
+  const renderLimit = rt.config.concurrency.render;
+  print("max-concurrent-renders", maxRenders, "renders", { limit: renderLimit, respected: maxRenders <= renderLimit });
+  if (maxRenders > renderLimit) ok = false;
   print("job-latency.p50", seconds(latencies[Math.floor(latencies.length / 2)]!), "s");
   print("job-latency.max", seconds(latencies.at(-1)!), "s");
   print("ltx-queue-wait.max", seconds(Math.max(...queueWaits)), "s");
