@@ -88,6 +88,10 @@ const newRenderId = () => {
   return [...randomBytes(10)].map((b) => alphabet[b % alphabet.length]).join("");
 };
 
+/** Errors Remotion treats as flaky (retried): timeouts and a browser or target that went away. */
+const isFlaky = (err: unknown): boolean =>
+  err instanceof Error && !/InvalidRenderInput/.test(err.name) && /timeout|timed out|delayRender|Target closed|Session closed|browser has disconnected|ECONNRESET/i.test(err.message);
+
 export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
   const renders = new Map<string, RenderState>();
   const limit = Math.max(1, opts.concurrency ?? 1);
@@ -180,7 +184,9 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
       await mkdir(dir, { recursive: true });
       st.abort.signal.throwIfAborted();
       const outputPath = path.join(dir, "out.mp4");
-      const result = await opts.render({
+      // Like Remotion Lambda's maxRetries (default 1): a flaky failure (a frame that timed out
+      // waiting for its media on a busy machine, a browser that went away) is tried once more.
+      const renderOnce = () => opts.render({
         compositionId: st.request.compositionId,
         inputProps: st.request.inputProps as LocalRenderOptions["inputProps"],
         outputPath,
@@ -191,6 +197,11 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
           st.progress = Math.min(0.99, p.progress);
           opts.onProgress?.({ renderId: st.renderId, jobId: st.jobId, ...p });
         },
+      });
+      const result = await renderOnce().catch((err: unknown) => {
+        if (st.abort.signal.aborted || !isFlaky(err)) throw err;
+        log?.warn("local render failed with a flaky error; retrying once", { renderId: st.renderId, jobId: st.jobId, error: (err as Error).message });
+        return renderOnce();
       });
       await opts.blobs.putFile(st.request.outputKey, result.outputPath, { contentType: "video/mp4" });
       st.done = true;

@@ -22,6 +22,11 @@ export type LocalRendererOptions = {
   cacheDir: string;
   /** Browser tabs per render; default Remotion's (half the CPUs). */
   concurrency?: number;
+  /**
+   * How long a frame may wait for its media (Remotion's delayRender timeout). Remotion's 30 s
+   * default is too short on a busy 2-core machine with several renders at once: 120 s.
+   */
+  delayRenderTimeoutMs?: number;
   /** If set, only media files inside these directories may be referenced by file:// URLs. */
   mediaRoots?: string[];
   /** The Remotion project; default the workspace's remotion/. */
@@ -143,7 +148,16 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
 
       const [bundleDir, puppeteerInstance] = await Promise.all([getBundle(), getBrowser()]);
       signal?.throwIfAborted();
-      const common = { serveUrl: bundleDir, inputProps: parsed.data, puppeteerInstance, browserExecutable, chromiumOptions: CHROMIUM_OPTIONS, chromeMode: CHROME_MODE, logLevel };
+      const common = {
+        serveUrl: bundleDir,
+        inputProps: parsed.data,
+        puppeteerInstance,
+        browserExecutable,
+        chromiumOptions: CHROMIUM_OPTIONS,
+        chromeMode: CHROME_MODE,
+        logLevel,
+        timeoutInMilliseconds: options.delayRenderTimeoutMs ?? 120_000,
+      };
       const composition = await selectComposition({ ...common, id: compositionId });
       signal?.throwIfAborted();
 

@@ -164,4 +164,34 @@ describe("local Remotion emulator", () => {
     expect(hook.sent).toEqual([]);
     await expect(emu.start(request())).rejects.toThrow(/closed/);
   });
+
+  it("tries a render that failed with a flaky error (a delayRender timeout) once more, like Remotion's maxRetries", async () => {
+    const blobs = createMemoryBlobStore({ bucket: "local-media" });
+    const ok = fakeRender();
+    let first = true;
+    const render: LocalRender = async (o) => {
+      if (first) {
+        first = false;
+        throw new Error("A delayRender() \"Loading <Video>\" was called but not cleared after 28000ms");
+      }
+      return ok(o);
+    };
+    const hook = fakeFetch();
+    const emu = createLocalRemotion({ render, blobs, webhookSecret: SECRET, tmpDir: dir, fetch: hook.fetch });
+    await emu.start(request());
+    await emu.idle();
+    expect(ok.calls).toBe(1);
+    expect(hook.sent.map((s) => JSON.parse(s.body).type)).toEqual(["success"]);
+  });
+
+  it("does not retry a render whose input is wrong: one error webhook", async () => {
+    const blobs = createMemoryBlobStore({ bucket: "local-media" });
+    const render = fakeRender({ fail: Object.assign(new Error("composition ReelVertical does not render aspect 16:9"), { name: "InvalidRenderInputError" }) });
+    const hook = fakeFetch();
+    const emu = createLocalRemotion({ render, blobs, webhookSecret: SECRET, tmpDir: dir, fetch: hook.fetch });
+    await emu.start(request());
+    await emu.idle();
+    expect(render.calls).toBe(1);
+    expect(hook.sent.map((s) => JSON.parse(s.body).type)).toEqual(["error"]);
+  });
 });
