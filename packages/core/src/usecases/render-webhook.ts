@@ -1,9 +1,7 @@
-import type { Clock, EventPublisher, Logger, StepStateStore, BlobStore } from "../ports";
-import type { SettleResult } from "../render/outcome";
+import type { SettleDeps, SettleResult } from "../render/outcome";
 import { settleRender } from "../render/outcome";
 import type { RemotionWebhookPayload } from "../render/payload";
 import { remotionWebhookPayloadSchema, renderCustomDataSchema } from "../render/payload";
-import type { ProbeVideo, RenderIndex } from "../render/ports";
 import { RENDER_STATE, parseRenderRecord } from "../render/record";
 import { REMOTION_SIGNATURE_HEADER, verifyRemotionSignature } from "../render/signature";
 
@@ -21,16 +19,8 @@ import { REMOTION_SIGNATURE_HEADER, verifyRemotionSignature } from "../render/si
  * Remotion's two retries do not.
  */
 
-export interface RenderWebhookDeps {
-  secret: string;
-  state: StepStateStore;
-  publisher: EventPublisher;
-  blobs: BlobStore;
-  clock: Clock;
-  index?: RenderIndex;
-  probe?: ProbeVideo;
-  logger?: Logger;
-}
+/** What settling a render needs (render/outcome.ts), plus the webhook's signing secret. */
+export type RenderWebhookDeps = SettleDeps & { secret: string };
 
 export interface RenderWebhookRequest {
   /** The body exactly as received: the signature is over these bytes. */

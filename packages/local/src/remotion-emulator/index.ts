@@ -88,6 +88,21 @@ const newRenderId = () => {
   return [...randomBytes(10)].map((b) => alphabet[b % alphabet.length]).join("");
 };
 
+const newRenderState = (renderId: string, request: RenderRequest, startedAt: number): RenderState => ({
+  renderId,
+  jobId: request.jobId,
+  request,
+  startedAt,
+  progress: 0,
+  done: false,
+  fatal: false,
+  errors: [],
+  outputSizeInBytes: null,
+  timeToFinishMs: null,
+  abort: new AbortController(),
+  finished: Promise.resolve(),
+});
+
 /** Errors Remotion treats as flaky (retried): timeouts and a browser or target that went away. */
 const isFlaky = (err: unknown): boolean =>
   err instanceof Error && !/InvalidRenderInput/.test(err.name) && /timeout|timed out|delayRender|Target closed|Session closed|browser has disconnected|ECONNRESET/i.test(err.message);
@@ -237,20 +252,7 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
     async start(req) {
       if (closed) throw new Error("the local Remotion emulator is closed");
       const renderId = newRenderId();
-      const st: RenderState = {
-        renderId,
-        jobId: req.jobId,
-        request: structuredClone(req),
-        startedAt: Date.now(),
-        progress: 0,
-        done: false,
-        fatal: false,
-        errors: [],
-        outputSizeInBytes: null,
-        timeToFinishMs: null,
-        abort: new AbortController(),
-        finished: Promise.resolve(),
-      };
+      const st = newRenderState(renderId, structuredClone(req), Date.now());
       await remember(st);
       launch(st);
       return { renderId, bucketName: opts.blobs.bucket };
@@ -262,20 +264,7 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
         const saved = JSON.parse(await readFile(path.join(opts.stateDir, f), "utf8")) as { renderId: string; request: RenderRequest; startedAt: number };
         if (renders.has(saved.renderId)) continue;
         log?.info("resuming a render cut short by a restart", { renderId: saved.renderId, jobId: saved.request.jobId });
-        launch({
-          renderId: saved.renderId,
-          jobId: saved.request.jobId,
-          request: saved.request,
-          startedAt: saved.startedAt,
-          progress: 0,
-          done: false,
-          fatal: false,
-          errors: [],
-          outputSizeInBytes: null,
-          timeToFinishMs: null,
-          abort: new AbortController(),
-          finished: Promise.resolve(),
-        });
+        launch(newRenderState(saved.renderId, saved.request, saved.startedAt));
       }
       return files.length;
     },

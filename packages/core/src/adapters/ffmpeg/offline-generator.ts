@@ -1,44 +1,15 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CameraMotion } from "../../media/camera";
 import { FfmpegError, InvalidMediaRequestError } from "../../media/errors";
 import { sniffImageFormat } from "../../media/image";
 import { abortReason, defaultFfmpegPath, num, runTool } from "./run";
 
-// Structurally the VideoGenerator port (packages/core/src/ports.ts); declared here too so this
-// adapter does not depend on the port module's timing. TypeScript checks the two agree where
-// the adapter is wired.
-export interface GenerationRequest {
-  jobId: string;
-  image: { bytes: Uint8Array; url?: string };
-  prompt: string;
-  cameraMotion: CameraMotion;
-  durationSeconds: number;
-  width: number;
-  height: number;
-  fps: number;
-  model?: string;
-}
+import type { GenerationHooks, GenerationRequest, VideoGenerator } from "../../ports";
 
-export interface GenerationHooks {
-  existingGenerationId?: string;
-  onSubmitted: (generationId: string) => Promise<void>;
-  onProgress?: (fraction: number) => void;
-  signal?: AbortSignal;
-}
-
-export interface GeneratedVideo {
-  generationId: string;
-  video: Uint8Array;
-  contentType: "video/mp4";
-  model?: string;
-}
-
-export interface VideoGenerator {
-  readonly name: string;
-  generate(req: GenerationRequest, hooks: GenerationHooks): Promise<GeneratedVideo>;
-}
+export type { GenerationHooks, GenerationRequest, VideoGenerator };
+/** What a generation returns (the VideoGenerator port's result). */
+export type GeneratedVideo = Awaited<ReturnType<VideoGenerator["generate"]>>;
 
 export interface FfmpegVideoGeneratorOptions {
   ffmpegPath?: string;
