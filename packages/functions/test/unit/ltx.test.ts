@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse } from "aws-lambda";
+import { sqsEvent } from "../support/sqs";
 import { describe, expect, it, vi } from "vitest";
 import type { JobParams } from "@reelbridge/events";
 import { TransientError, createMemoryPublisher } from "@reelbridge/core";
@@ -59,23 +60,7 @@ async function uploadPhoto(blobs: ReturnType<typeof createMemoryBlobStore>, byte
   return params;
 }
 
-function sqs(body: unknown, receiveCount = 1): SQSEvent {
-  return {
-    Records: [
-      {
-        messageId: "m-1",
-        receiptHandle: "r-1",
-        body: JSON.stringify(body),
-        attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "0", SenderId: "x", ApproximateFirstReceiveTimestamp: "0" },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:eu-west-1:111122223333:ltx-step",
-        awsRegion: "eu-west-1",
-      },
-    ],
-  };
-}
+const sqs = (body: unknown, receiveCount = 1) => sqsEvent(body, { queue: "ltx-step", receiveCount });
 
 /** The ids of the records the handler reported failed (SQS redelivers them). */
 const failedRecords = async (run: Promise<SQSBatchResponse>): Promise<string[]> => (await run).batchItemFailures.map((f) => f.itemIdentifier);

@@ -1,5 +1,6 @@
-import type { Context, SQSEvent } from "aws-lambda";
+import type { Context } from "aws-lambda";
 import { createHmac } from "node:crypto";
+import { sqsEvent } from "../support/sqs";
 import { describe, expect, it } from "vitest";
 import { createMemoryPublisher } from "@reelbridge/core";
 import type { WebhookRequest, WebhookResponse } from "@reelbridge/core/notify/http";
@@ -40,23 +41,7 @@ function setup(answers: Array<WebhookResponse | Error>) {
   return { sent, publisher, deferred, handler: createHandler(async () => deps, { changeVisibility }) };
 }
 
-function sqs(body: unknown, receiveCount = 1): SQSEvent {
-  return {
-    Records: [
-      {
-        messageId: "m-1",
-        receiptHandle: "r-1",
-        body: JSON.stringify(body),
-        attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "0", SenderId: "x", ApproximateFirstReceiveTimestamp: "0" },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:eu-west-1:111122223333:notifier",
-        awsRegion: "eu-west-1",
-      },
-    ],
-  };
-}
+const sqs = (body: unknown, receiveCount = 1) => sqsEvent(body, { queue: "notifier", receiveCount });
 const context = { functionName: "notifier", getRemainingTimeInMillis: () => 20_000 } as unknown as Context;
 
 describe("notifier handler", () => {

@@ -1,4 +1,5 @@
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse } from "aws-lambda";
+import { sqsEvent } from "../support/sqs";
 import { describe, expect, it } from "vitest";
 import { PermanentError, TransientError, createMemoryPublisher } from "@reelbridge/core";
 import type { RenderRequest } from "@reelbridge/core";
@@ -37,21 +38,7 @@ function setup(start?: (req: RenderRequest) => Promise<{ renderId: string }>) {
   return { deps, publisher, requests, handler: createHandler(async () => deps) };
 }
 
-const sqs = (body: unknown, receiveCount = 1): SQSEvent => ({
-  Records: [
-    {
-      messageId: "m-1",
-      receiptHandle: "r-1",
-      body: JSON.stringify(body),
-      attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "0", SenderId: "x", ApproximateFirstReceiveTimestamp: "0" },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:eu-west-1:111122223333:render-step",
-      awsRegion: "eu-west-1",
-    },
-  ],
-});
+const sqs = (body: unknown, receiveCount = 1) => sqsEvent(body, { queue: "render-step", receiveCount });
 const context = { functionName: "render-step", getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 const ready = () => structuredClone(readySample);
 const invoke = (t: ReturnType<typeof setup>, ev: unknown, n = 1) => t.handler(sqs(ev, n), context) as Promise<SQSBatchResponse>;
