@@ -1,4 +1,3 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { jobIdSchema } from "@reelbridge/events";
 import type { BlobStore, Clock, JobStore, Logger } from "@reelbridge/core";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
@@ -104,7 +103,7 @@ async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
         status: 200,
         // Private: the segment URLs inside are credentials for this caller's media.
         headers: { "content-type": HLS_CONTENT_TYPE, "cache-control": `private, max-age=${HLS_PLAYLIST_MAX_AGE_SECONDS}` },
-        body: playlist,
+        text: playlist,
       };
     }
     const base = publicBase(deps, req);
@@ -137,15 +136,7 @@ export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promi
 
 /** GET /jobs/{jobId}, GET /jobs/{jobId}/hls/index.m3u8 and GET /jobs (Lambda Function URL). */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
-  const json = httpEndpoint(NAME, async (req, logger) => route(await deps(), req, logger), { headers: async (req) => commonHeaders(await deps(), req) });
-  // httpEndpoint serialises every body as JSON; the playlist is text, so it is unwrapped here.
-  return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-    const res = await json(event, context);
-    if (res.headers?.["content-type"] === HLS_CONTENT_TYPE && res.statusCode === 200 && typeof res.body === "string") {
-      return { ...res, body: JSON.parse(res.body) as string };
-    }
-    return res;
-  };
+  return httpEndpoint(NAME, async (req, logger) => route(await deps(), req, logger), { headers: async (req) => commonHeaders(await deps(), req) });
 }
 
 export const handler = createHandler();

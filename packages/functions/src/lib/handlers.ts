@@ -173,7 +173,10 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers?: Record<string, string>;
+  /** Serialised as JSON, unless `text` is given. */
   body?: unknown;
+  /** A body sent as is (e.g. an HLS playlist); set its content-type in `headers`. */
+  text?: string;
 }
 
 export class HttpError extends Error {
@@ -224,7 +227,7 @@ export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logge
       return {
         statusCode: res.status,
         headers: { "content-type": json, ...common, ...res.headers },
-        body: res.body === undefined ? "" : JSON.stringify(res.body),
+        body: res.text ?? (res.body === undefined ? "" : JSON.stringify(res.body)),
       };
     } catch (err) {
       if (err instanceof HttpError) {
