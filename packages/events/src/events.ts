@@ -31,7 +31,7 @@ export const videoBaseReadyData = z.object({
   /** The animated base clip: H.264, no audio. */
   baseVideo: videoInfoSchema,
   generator: z.object({
-    /** "ltx-2" or "offline-ffmpeg". */
+    /** "ltx-2" or "ffmpeg-offline" (the embedded runtime's generator). */
     name: z.string().min(1),
     generationId: z.string().min(1),
     model: z.string().optional(),
@@ -48,7 +48,7 @@ export const videoBaseStartedData = z.object({
   /** The validated, oriented, metadata-free image the generator animates. */
   image: objectRefSchema.extend({ width: z.number().int().positive(), height: z.number().int().positive() }),
   generator: z.object({
-    /** "ltx-2" or "offline-ffmpeg". */
+    /** "ltx-2" or "ffmpeg-offline" (the embedded runtime's generator). */
     name: z.string().min(1),
     /** The provider's id of the generation: VideoBaseReady reports the same one. */
     generationId: z.string().min(1),

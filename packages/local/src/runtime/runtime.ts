@@ -20,6 +20,7 @@ import { decodeJobMetadata } from "@reelbridge/core/upload/metadata";
 import { openCaller } from "@reelbridge/core/upload/auth";
 import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
 import { MUSIC_CATALOG } from "@reelbridge/remotion/music";
+import { KEYFRAME_INTERVAL_SECONDS } from "@reelbridge/remotion/props";
 import { stageConfig } from "@reelbridge/functions/stage-config";
 import type { StageConfig } from "@reelbridge/functions/stage-config";
 import { endpoints, schedules, subscriptions } from "@reelbridge/functions/topology";
@@ -259,7 +260,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       publisher: publisher(renderStep.NAME),
       clock,
       webhookUrl: `${url}/remotion-webhook`,
-      keyframeIntervalSeconds: 2,
+      keyframeIntervalSeconds: KEYFRAME_INTERVAL_SECONDS,
       index: renderIndex,
     };
     const webhookDeps: renderWebhook.Deps = { secret: secrets.remotionWebhook, state, publisher: publisher(renderWebhook.NAME), blobs, clock, index: renderIndex };
