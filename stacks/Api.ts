@@ -2,7 +2,7 @@ import type { StackContext } from "sst/constructs";
 import { use } from "sst/constructs";
 import { endpoints } from "../packages/functions/src/topology";
 import { Bus } from "./Bus";
-import { topologyFunction } from "./lib/functions";
+import { pascal, topologyFunction } from "./lib/functions";
 import { useStageConfig } from "./lib/stage";
 import { Storage } from "./Storage";
 
@@ -53,4 +53,3 @@ export function Api({ stack, app }: StackContext) {
   return { uploadApi: fns["upload-api"]!, statusApi: fns["status-api"]!, renderWebhook: fns["render-webhook"]! };
 }
 
-export const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());

@@ -1,12 +1,13 @@
+import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { StackContext } from "sst/constructs";
 import { use } from "sst/constructs";
 import { schedules, subscriptions } from "../packages/functions/src/topology";
-import { Api, pascal } from "./Api";
+import { Api } from "./Api";
 import { Bus } from "./Bus";
-import { topologyFunction } from "./lib/functions";
+import { pascal, topologyFunction } from "./lib/functions";
 import { useStageConfig } from "./lib/stage";
 import { buildSubscription } from "./lib/subscription";
 import { Storage } from "./Storage";
@@ -35,7 +36,7 @@ export function Pipeline({ stack, app }: StackContext) {
   for (const s of schedules) {
     const fn = topologyFunction(stack, pascal(s.name), s, resources);
     new events.Rule(stack, `${pascal(s.name)}Schedule`, {
-      schedule: events.Schedule.rate(cdkMinutes(s.everyMinutes)),
+      schedule: events.Schedule.rate(Duration.minutes(s.everyMinutes)),
       targets: [new targets.LambdaFunction(fn)],
     });
   }
@@ -53,5 +54,3 @@ export function Pipeline({ stack, app }: StackContext) {
   return { subscriptions: built };
 }
 
-import { Duration } from "aws-cdk-lib";
-const cdkMinutes = (n: number) => Duration.minutes(n);

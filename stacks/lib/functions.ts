@@ -1,4 +1,3 @@
-import { Duration } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as events from "aws-cdk-lib/aws-events";
 import type * as s3 from "aws-cdk-lib/aws-s3";
@@ -45,4 +44,5 @@ export function topologyFunction(
   });
 }
 
-export const seconds = (n: number) => Duration.seconds(n);
+/** A topology name as a construct id: "render-step" → "RenderStep". */
+export const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());

@@ -8,7 +8,7 @@ import type { Function as SstFunction, FunctionProps, Stack } from "sst/construc
 import type { Subscription } from "../../packages/functions/src/topology";
 import type { StageConfig } from "../../packages/functions/src/stage-config";
 import { deadLetterQueue } from "./dlq";
-import { topologyFunction } from "./functions";
+import { pascal, topologyFunction } from "./functions";
 import type { FunctionResources } from "./functions";
 import { ruleWithPattern } from "./rule";
 
@@ -20,7 +20,6 @@ export interface BuiltSubscription {
   queue?: sqs.Queue;
 }
 
-const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 
 /**
  * The generic builder: one topology subscription becomes

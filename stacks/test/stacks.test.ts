@@ -10,6 +10,7 @@ import { Api } from "../Api";
 import { Bus } from "../Bus";
 import { Pipeline } from "../Pipeline";
 import { Storage } from "../Storage";
+import { pascal } from "../lib/functions";
 import { synth } from "./helpers";
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -210,7 +211,7 @@ describe("topology → infrastructure", () => {
     // set is the construct's `runtime` prop, checked here for every function.
     const sstFunctions = [Pipeline, Api].flatMap((s) => getStack(s).node.findAll()).filter((c): c is SstFunction => c instanceof SstFunction);
     expect(sstFunctions).toHaveLength(fns.length);
-    const containers = new Set(topo().filter((s) => s.packaging?.kind === "container").map((s) => s.name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase())));
+    const containers = new Set(topo().filter((s) => s.packaging?.kind === "container").map((s) => pascal(s.name)));
     for (const f of sstFunctions) {
       const props = (f as unknown as { props: { runtime?: string; container?: { file?: string } } }).props;
       if (containers.has(f.node.id)) {
