@@ -9,7 +9,6 @@ import { createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/off
 import { createLtxVideoGenerator } from "@reelbridge/core/adapters/ltx/generator";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
-import { decodeJobMetadata } from "@reelbridge/core/upload/metadata";
 import { GENERATION_CLAIM_LEASE_SECONDS, failUpload, ingestUpload } from "@reelbridge/core/usecases/ingest-upload";
 import type { IngestUploadDeps } from "@reelbridge/core/usecases/ingest-upload";
 import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
@@ -62,7 +61,6 @@ export async function defaultDeps(): Promise<Deps> {
     publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
     generator,
     clock: { now: () => new Date() },
-    decodeJobMetadata: (meta) => decodeJobMetadata(meta),
     probeVideo: readMp4Info,
     maxInputPixels: DEFAULT_MAX_INPUT_PIXELS,
     fps: cfg.ltx.fps,

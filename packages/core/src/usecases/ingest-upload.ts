@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { decodeS3Key, jobParamsSchema, reasonCodeSchema } from "@reelbridge/events";
+import { decodeS3Key, reasonCodeSchema } from "@reelbridge/events";
 import type { Data, FailureReason, JobParams, ReasonCode, S3ObjectCreatedEvent } from "@reelbridge/events";
 import { PermanentError, TransientError } from "../errors";
 import { cameraMotionFromPrompt } from "../media/camera";
@@ -7,6 +7,7 @@ import { MediaError } from "../media/errors";
 import { normalizeImage } from "../media/image";
 import { BlobNotFoundError } from "../ports";
 import type { BlobStore, CameraMotion, Clock, EventPublisher, Logger, StepStateStore, VideoGenerator } from "../ports";
+import { decodeJobMetadata } from "../upload/metadata";
 
 /** What the LTX step knows about the clip it stored, from the file itself. */
 export interface VideoFacts {
@@ -22,8 +23,6 @@ export interface IngestUploadDeps {
   state: StepStateStore;
   publisher: EventPublisher;
   clock: Clock;
-  /** Reads the job parameters from the upload's signed metadata (x-amz-meta-job); throws when it cannot. */
-  decodeJobMetadata: (meta: Record<string, string>) => JobParams;
   /** Reads duration, size and frame rate from the generated MP4 (readMp4Info in adapters/ltx). */
   probeVideo: (video: Uint8Array) => VideoFacts | Promise<VideoFacts>;
   /** Uploads above this many pixels are refused before decoding (decompression bombs). */
@@ -183,7 +182,7 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
       if (err instanceof BlobNotFoundError) throw new PermanentError("InvalidUpload", "The upload no longer exists (deleted or expired before it was processed)", { cause: err });
       throw err;
     }
-    params = decodeParams(deps, upload.metadata, jobId);
+    params = decodeJobMetadata(upload.metadata, { jobId });
     const job = params;
 
     const normalized = await normalizeImage(upload.bytes, { aspect: params.aspect, maxInputPixels: deps.maxInputPixels });
@@ -405,25 +404,6 @@ async function publishVideoBaseStarted(
   }
 }
 
-function decodeParams(deps: Pick<IngestUploadDeps, "decodeJobMetadata">, metadata: Record<string, string>, jobId: string): JobParams {
-  let decoded: unknown;
-  try {
-    decoded = deps.decodeJobMetadata(metadata);
-  } catch (cause) {
-    if (cause instanceof PermanentError) throw cause;
-    throw new PermanentError("InvalidUpload", `The upload's job metadata cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
-  const parsed = jobParamsSchema.safeParse(decoded);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw new PermanentError("InvalidUpload", `The upload's job metadata is invalid: ${issues}`);
-  }
-  if (parsed.data.jobId !== jobId) {
-    throw new PermanentError("InvalidUpload", `The upload's metadata names job ${parsed.data.jobId}, but it was stored for job ${jobId}`);
-  }
-  return parsed.data;
-}
-
 async function publishVideoBaseFailed(
   deps: Pick<IngestUploadDeps, "publisher">,
   f: { jobId: string; source: { bucket: string; key: string }; causationId: string; reason: FailureReason; params?: JobParams },
@@ -445,7 +425,7 @@ async function publishVideoBaseFailed(
  * read. Does nothing for a key that is not `uploads/{ULID}/source`. For the handler's `fail`.
  */
 export async function failUpload(
-  deps: Pick<IngestUploadDeps, "blobs" | "publisher" | "decodeJobMetadata">,
+  deps: Pick<IngestUploadDeps, "blobs" | "publisher">,
   raw: { id?: unknown; detail?: { object?: { key?: unknown } } } | null | undefined,
   reason: FailureReason,
   ctx: IngestContext,
@@ -460,7 +440,7 @@ export async function failUpload(
   let params: JobParams | undefined;
   try {
     const head = await deps.blobs.head(sourceKey);
-    if (head) params = decodeParams(deps, head.metadata, jobId);
+    if (head) params = decodeJobMetadata(head.metadata, { jobId });
   } catch (err) {
     ctx.logger.warn("job parameters unavailable for VideoBaseFailed", { error: err instanceof Error ? err.message : String(err) });
   }

@@ -6,7 +6,7 @@ import type { JobParams } from "@reelbridge/events";
 import { TransientError, createMemoryPublisher } from "@reelbridge/core";
 import type { VideoGenerator } from "@reelbridge/core";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
-import { decodeJobMetadata, encodeJobMetadata } from "@reelbridge/core/upload/metadata";
+import { encodeJobMetadata } from "@reelbridge/core/upload/metadata";
 import { generationClaimName } from "@reelbridge/core/usecases/ingest-upload";
 import readySample from "../../../events/samples/v1/VideoBaseReady.json";
 import s3Sample from "../../../events/samples/v1/S3ObjectCreated.json";
@@ -42,7 +42,6 @@ function setup(generate?: VideoGenerator["generate"]) {
         }),
     },
     clock: { now: () => new Date("2026-11-20T10:00:00Z") },
-    decodeJobMetadata: (m) => decodeJobMetadata(m),
     probeVideo: readMp4Info,
     maxInputPixels: 50_000_000,
     fps: 24,

@@ -11,7 +11,7 @@ import { TransientError } from "../../../src/errors";
 import { createJsonLogger } from "../../../src/logger";
 import type { VideoGenerator } from "../../../src/ports";
 import { createMemoryPublisher } from "../../../src/publish";
-import { decodeJobMetadata, encodeJobMetadata } from "../../../src/upload/metadata";
+import { encodeJobMetadata } from "../../../src/upload/metadata";
 import { GENERATION_STATE, generationClaimName, ingestUpload } from "../../../src/usecases/ingest-upload";
 import type { IngestUploadDeps } from "../../../src/usecases/ingest-upload";
 import { createMemoryBlobStore } from "../../support/memory-blob-store";
@@ -67,7 +67,6 @@ function setup(jobId: string, generator: VideoGenerator, now: () => Date = () =>
     publisher,
     generator,
     clock: { now },
-    decodeJobMetadata: (m) => decodeJobMetadata(m),
     probeVideo: readMp4Info,
     maxInputPixels: 50_000_000,
     fps: 24,

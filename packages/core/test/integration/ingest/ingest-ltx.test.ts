@@ -15,7 +15,7 @@ import { readMp4Info } from "../../../src/adapters/ltx/mp4-info";
 import { TransientError } from "../../../src/errors";
 import { createJsonLogger } from "../../../src/logger";
 import { createMemoryPublisher } from "../../../src/publish";
-import { decodeJobMetadata, encodeJobMetadata } from "../../../src/upload/metadata";
+import { encodeJobMetadata } from "../../../src/upload/metadata";
 import { GENERATION_STATE, ingestUpload } from "../../../src/usecases/ingest-upload";
 import type { IngestUploadDeps } from "../../../src/usecases/ingest-upload";
 import { createMemoryBlobStore } from "../../support/memory-blob-store";
@@ -69,7 +69,6 @@ async function setup(server: Partial<FakeLtxServerOptions> = {}, adapter: Partia
     publisher,
     generator: generator(),
     clock: { now: () => new Date() },
-    decodeJobMetadata: (m) => decodeJobMetadata(m),
     probeVideo: readMp4Info,
     maxInputPixels: 50_000_000,
     fps: 24,

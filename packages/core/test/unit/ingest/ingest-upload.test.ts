@@ -11,7 +11,7 @@ import { PermanentError, TransientError } from "../../../src/errors";
 import { createJsonLogger } from "../../../src/logger";
 import type { GenerationHooks, GenerationRequest, OutgoingEvent, VideoGenerator } from "../../../src/ports";
 import { createMemoryPublisher } from "../../../src/publish";
-import { decodeJobMetadata, encodeJobMetadata } from "../../../src/upload/metadata";
+import { encodeJobMetadata } from "../../../src/upload/metadata";
 import { GENERATION_STATE, failUpload, generationClaimName, ingestUpload } from "../../../src/usecases/ingest-upload";
 import type { IngestUploadDeps } from "../../../src/usecases/ingest-upload";
 import { createMemoryBlobStore } from "../../support/memory-blob-store";
@@ -87,7 +87,6 @@ function setup() {
     publisher,
     generator,
     clock: { now: () => new Date((t += 1500)) },
-    decodeJobMetadata: (m) => decodeJobMetadata(m),
     probeVideo: readMp4Info,
     maxInputPixels: 50_000_000,
     fps: 24,
