@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { decodeS3Key, reasonCodeSchema } from "@reelbridge/events";
-import type { Data, FailureReason, JobParams, ReasonCode, S3ObjectCreatedEvent } from "@reelbridge/events";
-import { PermanentError, TransientError } from "../errors";
+import { decodeS3Key } from "@reelbridge/events";
+import type { Data, FailureReason, JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
+import { PermanentError, TransientError, permanentReason } from "../errors";
 import { cameraMotionFromPrompt } from "../media/camera";
-import { MediaError } from "../media/errors";
 import { normalizeImage } from "../media/image";
 import { BlobNotFoundError } from "../ports";
 import type { BlobStore, CameraMotion, Clock, EventPublisher, Logger, StepStateStore, VideoGenerator } from "../ports";
@@ -100,21 +99,6 @@ interface GenerationRecord {
   submittedAt?: string;
   status?: "submitted" | "completed";
   ready?: Data<"VideoBaseReady">;
-}
-
-const isReasonCode = (c: string): c is ReasonCode => reasonCodeSchema.safeParse(c).success;
-
-/**
- * Permanent → the reason for VideoBaseFailed; undefined → transient (rethrow). Media errors
- * carry their own stable codes; a code outside the public list (e.g. InvalidMediaRequest, our
- * own bug) is reported as Internal with its message.
- */
-export function ingestFailureReason(err: unknown): FailureReason | undefined {
-  if (err instanceof PermanentError || (err instanceof MediaError && !err.retryable)) {
-    const code = isReasonCode(err.code) ? err.code : "Internal";
-    return { code, message: (err.message || code).slice(0, 2000), retryable: false };
-  }
-  return undefined;
 }
 
 /**
@@ -322,7 +306,7 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     logger.info("VideoBaseReady published", { generationId: result.generationId, baseVideo: data.baseVideo, seconds: data.generator.seconds });
     return { status: "ready", data, resumed: existingGenerationId !== undefined, replayed: false };
   } catch (err) {
-    const reason = ingestFailureReason(err);
+    const reason = permanentReason(err);
     if (!reason) throw err;
     logger.warn("upload failed permanently", { code: reason.code, message: reason.message });
     await publishVideoBaseFailed(deps, { jobId, source, causationId: event.id, reason, ...(params ? { params } : {}) });
