@@ -2,7 +2,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { s3ObjectCreatedEventSchema } from "@reelbridge/events";
 import type { S3ObjectCreatedEvent } from "@reelbridge/events";
-import type { Logger, VideoGenerator } from "@reelbridge/core";
+import type { VideoGenerator } from "@reelbridge/core";
 import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
 import { createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/offline-generator";
@@ -13,18 +13,17 @@ import { GENERATION_CLAIM_LEASE_SECONDS, failUpload, ingestUpload } from "@reelb
 import type { IngestUploadDeps } from "@reelbridge/core/usecases/ingest-upload";
 import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once, sstSecret } from "./lib/env";
-import { makeLogger, queueStep, uploadJobId } from "./lib/handlers";
+import { asLogger, makeLogger, queueStep, uploadJobId } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
+import { queuedSubscriptionNamed } from "./lib/topology";
 import { stageConfig } from "./stage-config";
-import { subscriptions } from "./topology";
 
 /** What the LTX step runs with; the local runtime passes its own (file blob store, dynalite, local bus, offline or fake-LTX generator). */
 export type Deps = IngestUploadDeps;
 
 export const NAME = "ltx-step";
 
-const subscription = subscriptions({ mediaBucket: "-" }).find((s) => s.name === NAME);
-if (!subscription || subscription.delivery.kind !== "queue") throw new Error(`topology has no queued subscription ${NAME}`);
+const subscription = queuedSubscriptionNamed(NAME);
 /** Receives before the message goes to the DLQ: the last one ends the job with RetriesExhausted. */
 export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 
@@ -37,16 +36,6 @@ const maxWaitMs = Math.max(60, subscription.timeoutSeconds - 120) * 1000;
  */
 export const CLAIM_LEASE_SECONDS = Math.max(GENERATION_CLAIM_LEASE_SECONDS, subscription.timeoutSeconds + 300);
 
-const generatorLogger = (): Logger => {
-  const l = makeLogger(`${NAME}-generator`);
-  return {
-    debug: (m, e) => l.debug(m, e ?? {}),
-    info: (m, e) => l.info(m, e ?? {}),
-    warn: (m, e) => l.warn(m, e ?? {}),
-    error: (m, e) => l.error(m, e ?? {}),
-  };
-};
-
 /** Production dependencies, built once per cold start from the environment, stage config and SST secrets. */
 export async function defaultDeps(): Promise<Deps> {
   const env = functionEnv();
@@ -54,7 +43,7 @@ export async function defaultDeps(): Promise<Deps> {
   const generator: VideoGenerator =
     cfg.ltx.provider === "offline"
       ? createFfmpegVideoGenerator({ workDir: join(tmpdir(), "reelbridge-offline-generator") })
-      : createLtxVideoGenerator({ apiKey: await sstSecret("LTX_API_KEY"), baseUrl: cfg.ltx.baseUrl, model: cfg.ltx.model, maxWaitMs, logger: generatorLogger() });
+      : createLtxVideoGenerator({ apiKey: await sstSecret("LTX_API_KEY"), baseUrl: cfg.ltx.baseUrl, model: cfg.ltx.model, maxWaitMs, logger: asLogger(makeLogger(`${NAME}-generator`)) });
   return {
     blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
     state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
