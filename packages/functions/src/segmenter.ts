@@ -1,8 +1,8 @@
 import type { PipelineEvent } from "@reelbridge/events";
-import { parseEvent, pipelineEvents } from "@reelbridge/events";
+import { parseEvent } from "@reelbridge/events";
 import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { createFfmpegSegmenter } from "@reelbridge/core/adapters/ffmpeg/segmenter";
-import { segmentsFailedEvent, segmentVideo } from "@reelbridge/core/usecases/segment-video";
+import { failSegmenting, segmentVideo } from "@reelbridge/core/usecases/segment-video";
 import type { SegmentVideoDeps } from "@reelbridge/core/usecases/segment-video";
 import { eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once, optionalEnv } from "./lib/env";
@@ -50,20 +50,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
       await segmentVideo({ ...(await deps()), logger: ctx.logger }, event);
     },
     fail: async (raw, reason, ctx) => {
-      const detail = (raw as { detail?: { metadata?: { eventId?: unknown; jobId?: unknown }; data?: { job?: unknown; video?: unknown } } } | null)?.detail;
-      const candidate = { job: detail?.data?.job, video: detail?.data?.video, reason };
-      const data = pipelineEvents.SegmentsFailed.data.safeParse({
-        ...candidate,
-        video: candidate.video && typeof candidate.video === "object" ? { bucket: (candidate.video as { bucket?: unknown }).bucket, key: (candidate.video as { key?: unknown }).key } : undefined,
-      });
-      const eventId = detail?.metadata?.eventId;
-      const jobId = detail?.metadata?.jobId;
-      if (!data.success || typeof eventId !== "string" || typeof jobId !== "string") {
-        // Without the job parameters and video there is no valid SegmentsFailed to send.
-        ctx.logger.error("cannot report SegmentsFailed: the event lacks its job or video", { reason });
-        return;
-      }
-      await (await deps()).publisher.publish([segmentsFailedEvent({ eventId, jobId }, data.data, reason)]);
+      await failSegmenting(await deps(), raw, reason, ctx);
     },
   }, { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT });
 }

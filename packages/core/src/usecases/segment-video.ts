@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { pipelineEvents } from "@reelbridge/events";
 import type { ClipOptions, FailureReason, JobParams, ObjectRef, PipelineEvent } from "@reelbridge/events";
 import type { Segmenter, SegmentRequest, SegmentResult } from "../adapters/ffmpeg/segmenter";
 import { FfmpegError, MediaError } from "../media/errors";
@@ -65,6 +66,35 @@ export function segmentsFailedEvent(
     causationId: meta.eventId,
     data: { job: data.job, video: { bucket: data.video.bucket, key: data.video.key }, reason },
   };
+}
+
+/**
+ * Ends a job whose RenderCompleted event could not be processed (invalid event, retries
+ * exhausted): publishes SegmentsFailed when the raw event still carries its job, video and
+ * metadata; otherwise logs and returns false. For the handler's `fail`.
+ */
+export async function failSegmenting(
+  deps: { publisher: EventPublisher },
+  raw: unknown,
+  reason: FailureReason,
+  ctx: { logger: Logger },
+): Promise<boolean> {
+  const detail = (raw as { detail?: { metadata?: { eventId?: unknown; jobId?: unknown }; data?: { job?: unknown; video?: unknown } } } | null)?.detail;
+  const video = detail?.data?.video;
+  const data = pipelineEvents.SegmentsFailed.data.safeParse({
+    job: detail?.data?.job,
+    video: video && typeof video === "object" ? { bucket: (video as { bucket?: unknown }).bucket, key: (video as { key?: unknown }).key } : undefined,
+    reason,
+  });
+  const eventId = detail?.metadata?.eventId;
+  const jobId = detail?.metadata?.jobId;
+  if (!data.success || typeof eventId !== "string" || typeof jobId !== "string") {
+    // Without the job parameters and video there is no valid SegmentsFailed to send.
+    ctx.logger.error("cannot report SegmentsFailed: the event lacks its job or video", { reason });
+    return false;
+  }
+  await deps.publisher.publish([segmentsFailedEvent({ eventId, jobId }, data.data, reason)]);
+  return true;
 }
 
 export type SegmentVideoOutcome =
