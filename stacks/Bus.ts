@@ -4,6 +4,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as eventschemas from "aws-cdk-lib/aws-eventschemas";
 import type { StackContext } from "sst/constructs";
 import { jsonSchemas } from "../packages/events/src/json-schema";
+import { DEFAULT_RETRY_POLICY } from "../packages/functions/src/topology";
 import { deadLetterQueue } from "./lib/dlq";
 import { ruleWithPattern } from "./lib/rule";
 import { useStageConfig } from "./lib/stage";
@@ -80,7 +81,7 @@ export function Bus({ stack, app }: StackContext) {
           roleArn: role.roleArn,
           deadLetterConfig: { arn: dlq.queueArn },
           // Bus-to-bus targets take no retry policy; EventBridge retries them by default.
-          ...("queueArn" in sub.target ? { retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 } } : {}),
+          ...("queueArn" in sub.target ? { retryPolicy: { maximumRetryAttempts: DEFAULT_RETRY_POLICY.maximumRetryAttempts, maximumEventAgeInSeconds: DEFAULT_RETRY_POLICY.maximumEventAgeSeconds } } : {}),
         },
       ];
       dlq.addToResourcePolicy(

@@ -1,4 +1,5 @@
-import { detailTypes, failureTypes, on, onAny, s3ObjectCreated } from "@reelbridge/events";
+import { detailTypes, on, onAny, s3ObjectCreated } from "@reelbridge/events";
+import { notifiedTypes } from "@reelbridge/core/notify/webhook";
 import type { Endpoint, RetryPolicy, Schedule, Subscription } from "./topology-types";
 
 export type * from "./topology-types";
@@ -18,10 +19,12 @@ export const prefixes = {
   assets: "assets/",
 } as const;
 
-/** EventBridge's own default: retry for 24 h, up to 185 times. */
-const eventBridgeDefault: RetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
-/** For queue targets the rule only has to land the event in SQS. */
-const toQueue: RetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
+/**
+ * EventBridge's own default: retry for 24 h, up to 185 times. Every rule target uses it (for
+ * queue targets the rule only has to land the event in SQS), as do the stage config's
+ * consumer subscriptions (stacks/Bus.ts).
+ */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
 
 export interface TopologyContext {
   /** The media bucket's name (a CDK token in stacks/, the local store's name offline). */
@@ -37,7 +40,7 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       pattern: s3ObjectCreated({ bucket: ctx.mediaBucket, keyPrefix: prefixes.uploads }),
       handler: "packages/functions/src/ltx.handler",
       // LTX limits concurrent generations: a burst waits in the queue instead of failing on 429s.
-      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "ltx", batchSize: 1, visibilityTimeoutSeconds: 3_600, maxReceiveCount: 5 },
+      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "ltx", batchSize: 1, visibilityTimeoutSeconds: 3_600, maxReceiveCount: 5 },
       timeoutSeconds: 600,
       memoryMB: 2_048,
       permissions: [
@@ -56,7 +59,7 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       pattern: on("VideoBaseReady"),
       handler: "packages/functions/src/render.handler",
       // Remotion renders fan out into many Lambdas: bound how many start at once.
-      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "render", batchSize: 1, visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
+      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "render", batchSize: 1, visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
       timeoutSeconds: 60,
       memoryMB: 512,
       permissions: [
@@ -75,7 +78,7 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       bus: "pipeline",
       pattern: onAny(detailTypes),
       handler: "packages/functions/src/db-writer.handler",
-      delivery: { kind: "direct", retry: eventBridgeDefault, asyncRetryAttempts: 2 },
+      delivery: { kind: "direct", retry: DEFAULT_RETRY_POLICY, asyncRetryAttempts: 2 },
       timeoutSeconds: 30,
       memoryMB: 256,
       permissions: [{ kind: "jobs:write" }],
@@ -90,7 +93,7 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       // a burst must not start one FFmpeg per render at once, and the receive count tells the
       // handler its last attempt, so a transient failure that never clears still ends the job
       // with SegmentsFailed instead of only a DLQ message.
-      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "segmenter", batchSize: 1, visibilityTimeoutSeconds: 1_800, maxReceiveCount: 3 },
+      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "segmenter", batchSize: 1, visibilityTimeoutSeconds: 1_800, maxReceiveCount: 3 },
       timeoutSeconds: 300,
       memoryMB: 2_048,
       permissions: [
@@ -105,13 +108,13 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       name: "notifier",
       description: "Sends Standard Webhooks to the job's callback and the stage's endpoints; emits NotificationDelivered or NotificationFailed.",
       bus: "pipeline",
-      pattern: onAny(["RenderCompleted", "SegmentsReady", ...failureTypes]),
+      pattern: onAny(notifiedTypes),
       handler: "packages/functions/src/notifier.handler",
       // Retries with backoff live in the queue (visibility timeout), so a slow receiver never
       // holds a Lambda for hours, and the last failure lands in the DLQ.
       // 60 s fits three quick attempts of 15 s each; visibility is 6× the timeout (AWS's advice
       // for SQS consumers) and doubles as the backoff between redeliveries.
-      delivery: { kind: "queue", retry: toQueue, concurrencyKey: "notifier", batchSize: 1, visibilityTimeoutSeconds: 360, maxReceiveCount: 8 },
+      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "notifier", batchSize: 1, visibilityTimeoutSeconds: 360, maxReceiveCount: 8 },
       timeoutSeconds: 60,
       memoryMB: 256,
       permissions: [
