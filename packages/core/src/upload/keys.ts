@@ -1,3 +1,5 @@
+import { decodeS3Key } from "@reelbridge/events";
+
 /**
  * Where browsers upload. Must equal `prefixes.uploads` in packages/functions/src/topology.ts
  * (core cannot import functions; a test in functions checks they agree).
@@ -6,6 +8,19 @@ export const UPLOADS_PREFIX = "uploads/" as const;
 
 /** The one key a job's photo may be uploaded to. */
 export const uploadKey = (jobId: string): string => `${UPLOADS_PREFIX}${jobId}/source`;
+
+const UPLOAD_KEY = new RegExp(`^${UPLOADS_PREFIX}([0-9A-HJKMNP-TV-Z]{26})/source$`);
+
+/** The jobId of an upload key as S3 events carry it (URL-encoded), or undefined when it is not `uploads/{ULID}/source`. */
+export function uploadKeyJobId(rawKey: string): string | undefined {
+  let key: string;
+  try {
+    key = decodeS3Key(rawKey);
+  } catch {
+    return undefined;
+  }
+  return UPLOAD_KEY.exec(key)?.[1];
+}
 
 /** Image types the pipeline accepts (the browser sends file.type; the policy pins it). */
 export const uploadContentTypes = ["image/jpeg", "image/png", "image/webp"] as const;

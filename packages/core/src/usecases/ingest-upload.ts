@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { decodeS3Key } from "@reelbridge/events";
 import type { Data, FailureReason, JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
 import { PermanentError, TransientError, permanentReason } from "../errors";
 import { cameraMotionFromPrompt } from "../media/camera";
 import { normalizeImage } from "../media/image";
 import { BlobNotFoundError } from "../ports";
 import type { BlobStore, CameraMotion, Clock, EventPublisher, Logger, StepStateStore, VideoGenerator } from "../ports";
+import { uploadKey, uploadKeyJobId } from "../upload/keys";
 import { decodeJobMetadata } from "../upload/metadata";
 
 /** What the LTX step knows about the clip it stored, from the file itself. */
@@ -70,8 +70,6 @@ export const CLAIM_HELD_RETRY_AFTER_SECONDS = 30;
 /** Takeovers of one job's claim before giving up (each needs a holder that died: a handful at most). */
 const MAX_CLAIM_EPOCHS = 50;
 
-const UPLOAD_KEY = /^uploads\/([0-9A-HJKMNP-TV-Z]{26})\/source$/;
-
 export const jobKeys = (jobId: string) => ({
   image: `jobs/${jobId}/image.jpg`,
   baseVideo: `jobs/${jobId}/base.mp4`,
@@ -80,17 +78,6 @@ export const jobKeys = (jobId: string) => ({
 export const videoBaseStartedEventId = (jobId: string) => `${jobId}.VideoBaseStarted`;
 export const videoBaseReadyEventId = (jobId: string) => `${jobId}.VideoBaseReady`;
 export const videoBaseFailedEventId = (jobId: string) => `${jobId}.VideoBaseFailed`;
-
-/** The jobId of an upload key, or undefined when the key is not `uploads/{ULID}/source`. */
-export function uploadKeyJobId(rawKey: string): string | undefined {
-  let key: string;
-  try {
-    key = decodeS3Key(rawKey);
-  } catch {
-    return undefined;
-  }
-  return UPLOAD_KEY.exec(key)?.[1];
-}
 
 /** The stored generation record (what onSubmitted and completion write). */
 interface GenerationRecord {
@@ -141,7 +128,7 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
   if (event.detail.bucket.name !== deps.blobs.bucket) {
     logger.warn("event names another bucket than the step's blob store", { eventBucket: event.detail.bucket.name, bucket: deps.blobs.bucket });
   }
-  const sourceKey = `uploads/${jobId}/source`;
+  const sourceKey = uploadKey(jobId);
   const source = { bucket: deps.blobs.bucket, key: sourceKey };
   const keys = jobKeys(jobId);
   let params: JobParams | undefined;
@@ -420,7 +407,7 @@ export async function failUpload(
     ctx.logger.error("cannot fail a job for this event: no uploads/{jobId}/source key", { reason });
     return false;
   }
-  const sourceKey = `uploads/${jobId}/source`;
+  const sourceKey = uploadKey(jobId);
   let params: JobParams | undefined;
   try {
     const head = await deps.blobs.head(sourceKey);

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { FailureReason } from "@reelbridge/events";
 import { InvalidEventError, describeZodError, errorFields, permanentReason } from "@reelbridge/core";
 import type { Logger } from "@reelbridge/core";
+import { uploadKeyJobId } from "@reelbridge/core/upload/keys";
 import { ZodError } from "zod";
 import { sqsClient } from "./aws";
 import { createSqsVisibilityChanger, queueUrlFromArn, redeliveryDelaySeconds, visibilityChangerOf } from "./visibility";
@@ -250,9 +251,8 @@ export const pipelineJobId = (raw: unknown): string | undefined => {
   return typeof id === "string" ? id : undefined;
 };
 
-/** The jobId of an S3 upload event (uploads/{jobId}/source). */
+/** The jobId of an S3 upload event (uploads/{jobId}/source), for log context. */
 export const uploadJobId = (raw: unknown): string | undefined => {
   const key = (raw as { detail?: { object?: { key?: unknown } } } | null)?.detail?.object?.key;
-  const m = typeof key === "string" ? /^uploads\/([0-9A-HJKMNP-TV-Z]{26})\//.exec(key) : null;
-  return m?.[1];
+  return typeof key === "string" ? uploadKeyJobId(key) : undefined;
 };
