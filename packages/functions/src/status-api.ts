@@ -119,7 +119,7 @@ async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
   return { status: 200, body: page };
 }
 
-/** Routes one request; every answer (errors too) carries CORS headers for allowed origins. */
+/** Routes one request. CORS and cache headers are added to every answer (errors too) by httpEndpoint's `headers`. */
 export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promise<HttpResponse> {
   let res: HttpResponse;
   try {
@@ -131,7 +131,7 @@ export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promi
     else throw err;
     logger.warn("request rejected", { status: res.status, path: req.path, code: (err as { code?: string }).code });
   }
-  return { ...res, headers: { ...commonHeaders(deps, req), ...res.headers } };
+  return res;
 }
 
 /** GET /jobs/{jobId}, GET /jobs/{jobId}/hls/index.m3u8 and GET /jobs (Lambda Function URL). */
