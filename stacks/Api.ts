@@ -8,7 +8,7 @@ import { Storage } from "./Storage";
 
 /**
  * The HTTP endpoints of the topology as Lambda Function URLs: the upload API and status API
- * (CORS from the stage's web origins, JWT checked in the handler when the stage configures an
+ * (CORS from the stage's web origins and JWT checked in the handler when the stage configures an
  * issuer) and Remotion's webhook receiver (signature checked in the handler).
  */
 export function Api({ stack, app }: StackContext) {
@@ -27,19 +27,13 @@ export function Api({ stack, app }: StackContext) {
 
   const fns = Object.fromEntries(
     endpoints.map((e) => {
-      const browserFacing = e.auth === "jwt-if-configured";
+      // No URL-level CORS: the handlers answer preflights and set Access-Control-Allow-Origin
+      // themselves (lib/cors.ts, from the stage's web origins), the same way in AWS and in the
+      // local runtime. With Function URL CORS on too, Lambda would add its own CORS headers
+      // (duplicate Access-Control-Allow-Origin: browsers reject the response) and answer
+      // OPTIONS before the handler could.
       const fn = topologyFunction(stack, pascal(e.name), e, { bucket, table, bus, secrets }, {
-        url: browserFacing
-          ? {
-              authorizer: "none",
-              cors: {
-                allowOrigins: config.webOrigins,
-                allowMethods: ["GET", "POST"],
-                allowHeaders: ["content-type", "authorization"],
-                maxAge: "1 hour",
-              },
-            }
-          : { authorizer: "none", cors: false },
+        url: { authorizer: "none", cors: false },
       });
       return [e.name, fn];
     }),
