@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_MAX_UPLOAD_BYTES } from "@reelbridge/core/upload/keys";
 
 /**
  * Per-stage configuration, in one typed place. Secrets are NOT here: they are SST secrets
@@ -63,7 +64,7 @@ const base: StageConfig = {
   consumerAccounts: [],
   consumerSubscriptions: [],
   concurrency: { ltx: 2, render: 2, segmenter: 2, notifier: 5 },
-  upload: { maxBytes: 15 * 1024 * 1024, expiresInSeconds: 600 },
+  upload: { maxBytes: DEFAULT_MAX_UPLOAD_BYTES, expiresInSeconds: 600 },
   ltx: { provider: "ltx", baseUrl: "https://api.ltx.video", model: "ltx-2-fast", fps: 24 },
   remotion: {
     region: "us-east-1",

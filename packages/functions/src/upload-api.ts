@@ -28,10 +28,9 @@ export interface Deps {
   musicIds: readonly string[];
   maxBytes: number;
   expiresInSeconds: number;
-  /** Browser origins allowed to call (CORS); the local runtime needs this, AWS also sets it on the Function URL. */
+  /** Browser origins allowed to call (CORS): the handler answers CORS itself, in AWS and locally. */
   webOrigins: readonly string[];
 }
-export type UploadApiDeps = Deps;
 
 export async function defaultDeps(): Promise<Deps> {
   const env = functionEnv();

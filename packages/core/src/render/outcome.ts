@@ -1,7 +1,7 @@
 import type { Data, FailureReason } from "@reelbridge/events";
 import { TransientError } from "../errors";
 import type { BlobStore, Clock, EventPublisher, Logger, OutgoingEvent, StepStateStore } from "../ports";
-import type { ProbeVideo, RenderIndex } from "./ports";
+import type { RenderIndex } from "./ports";
 import type { RenderRecord } from "./record";
 import { RENDER_STATE, eventIds, outcomeStateName, reasonMessage } from "./record";
 
@@ -27,7 +27,6 @@ export interface SettleDeps {
   blobs: BlobStore;
   clock: Clock;
   index?: RenderIndex;
-  probe?: ProbeVideo;
   logger?: Logger;
 }
 
@@ -89,8 +88,8 @@ async function buildEvent(deps: SettleDeps, record: StartedRecord, outcome: Rend
   const head = await deps.blobs.head(key);
   if (!head) throw new RenderOutputMissingError(key);
   // Geometry is the composition's (width/height per aspect, fps, base clip + end card), which is
-  // exactly what Remotion renders; a probe, when given, reads it from the file instead.
-  const facts = deps.probe ? await deps.probe(key) : record.expected;
+  // exactly what Remotion renders.
+  const facts = record.expected;
   const data: Data<"RenderCompleted"> = {
     job,
     renderId,

@@ -41,6 +41,3 @@ export interface RenderProgressSnapshot {
 }
 
 export type GetRenderProgress = (q: { renderId: string; bucketName?: string }) => Promise<RenderProgressSnapshot>;
-
-/** Reads the true facts of a rendered video (ffprobe or similar), when available. */
-export type ProbeVideo = (key: string) => Promise<{ durationSeconds: number; width: number; height: number; fps: number }>;

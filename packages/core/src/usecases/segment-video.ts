@@ -24,8 +24,6 @@ export interface SegmentVideoDeps {
   /** A writable scratch directory (/tmp in Lambda: size it with ephemeralStorage). */
   tmpDir: string;
   logger: Logger;
-  /** Parallel uploads. */
-  uploadConcurrency?: number;
 }
 
 /**
@@ -35,6 +33,8 @@ export interface SegmentVideoDeps {
 export const DEFAULT_CLIPS: ClipOptions = { lengthSeconds: 6 };
 /** HLS target: 4 s (Apple recommends ~6 s, the issue asks for 2–4 s); two GOPs per segment. */
 export const HLS_TARGET_SEGMENT_SECONDS = 4;
+/** Outputs uploaded in parallel. */
+const UPLOAD_CONCURRENCY = 4;
 
 /** Cache-Control per output: the playlist may be re-made by a re-render; media is overwritten identically. */
 export function cacheControlFor(path: string): string {
@@ -151,7 +151,7 @@ export async function segmentVideo(deps: SegmentVideoDeps, event: PipelineEvent<
         await deps.blobs.putFile(prefix + f.path, join(request.outputDir, f.path), { contentType: f.contentType, cacheControl: cacheControlFor(f.path) });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(deps.uploadConcurrency ?? 4, files.length) }, upload));
+    await Promise.all(Array.from({ length: Math.min(UPLOAD_CONCURRENCY, files.length) }, upload));
 
     const key = (path: string) => prefix + path;
     const ready: OutgoingEvent<"SegmentsReady"> = {
