@@ -14,7 +14,7 @@ import type { JobParams, S3ObjectCreatedEvent } from "../packages/events/src/ind
 import { readMp4Info } from "../packages/core/src/adapters/ltx/mp4-info";
 import { createJsonLogger } from "../packages/core/src/logger";
 import { createMemoryPublisher } from "../packages/core/src/publish";
-import { decodeJobMetadata, encodeJobMetadata } from "../packages/core/src/upload/metadata";
+import { encodeJobMetadata } from "../packages/core/src/upload/metadata";
 import { ingestUpload } from "../packages/core/src/usecases/ingest-upload";
 import type { IngestUploadDeps } from "../packages/core/src/usecases/ingest-upload";
 import { createMemoryBlobStore } from "../packages/core/test/support/memory-blob-store";
@@ -79,7 +79,6 @@ async function main() {
       },
     },
     clock: { now: () => new Date() },
-    decodeJobMetadata: (m) => decodeJobMetadata(m),
     probeVideo: readMp4Info,
     maxInputPixels: 50_000_000,
     fps: 24,

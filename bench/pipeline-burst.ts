@@ -15,7 +15,6 @@
 //   pipeline-burst.job-latency.p50|max   upload → recorded, per job
 //   pipeline-burst.ltx-queue-wait.max    Object Created accepted → the LTX step picking it up
 // One JSON line per figure: {"name","value","unit"}. Exits 1 when a target is missed.
-import { EventEmitter } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,8 +30,6 @@ const scale = Number(process.env.BENCH_SCALE ?? 0.25);
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 2);
 const settings = { jobs: JOBS, scale, durationSeconds, aspect: "9:16", note: `small jobs (render scale ${scale}, ${durationSeconds} s clips) so the burst fits in minutes on 2 cores` };
 
-// Each runJob follows the bus with its own listener: 20 at once is expected, not a leak.
-EventEmitter.defaultMaxListeners = JOBS + 10;
 
 const dir = await mkdtemp(join(tmpdir(), "reelbridge-bench-burst-"));
 const dataDir = join(dir, "data");

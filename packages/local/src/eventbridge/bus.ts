@@ -147,6 +147,8 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
   });
   const buses = new Set(opts.buses);
   const emitter = new EventEmitter();
+  // Many observers are normal here (every `reelbridge run` job, tests, benchmarks): no leak warning.
+  emitter.setMaxListeners(0);
   const f = files(opts.dataDir);
   ensureBusDir(opts.dataDir);
 

@@ -5,7 +5,6 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ulid } from "ulid";
 import { createPublisher } from "@reelbridge/core/publish";
 import type { Clock, JobStore, Logger } from "@reelbridge/core";
@@ -16,7 +15,6 @@ import { createFfmpegSegmenter, createFfmpegVideoGenerator } from "@reelbridge/c
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { createHttpWebhookSender, DEFAULT_WEBHOOK_TIMEOUT_MS } from "@reelbridge/core/notify/http";
 import { createLinkBuilder } from "@reelbridge/core/notify/links";
-import { decodeJobMetadata } from "@reelbridge/core/upload/metadata";
 import { openCaller } from "@reelbridge/core/upload/auth";
 import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
 import { MUSIC_CATALOG } from "@reelbridge/remotion/music";
@@ -45,7 +43,7 @@ import { createLocalRenderer } from "../render/index";
 import type { LocalRenderer } from "../render/index";
 import { startLocalS3 } from "../s3/index";
 import type { LocalS3 } from "../s3/index";
-import { directInvoker, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
+import { directInvoker, lambdaContext, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
 import type { AnyHandler } from "./lambda";
 
 /**
@@ -165,10 +163,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const config: StageConfig = { ...base, webOrigins, concurrency: { ...base.concurrency, ...opts.concurrency } };
 
     // ---- storage ------------------------------------------------------------------------------
-    const dynamo = await startLocalDynamo({ dataDir: join(dataDir, "dynamo") });
+    // Each component keeps its files in its own folder of the data dir (dynamo/, bus/, blobs/…).
+    const dynamo = await startLocalDynamo({ dataDir });
     closers.push(() => dynamo.close());
     await createJobsTable(dynamo.client, TABLE);
-    const doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+    const doc = dynamo.doc;
     const state = createDynamoStepStateStore(doc, { table: TABLE });
     const jobs = createDynamoJobStore(doc, { table: TABLE });
     const renderIndex = createDynamoRenderIndex(doc, { table: TABLE });
@@ -187,10 +186,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       logger,
       onObjectCreated: async (event) => {
         // S3 sends "Object Created" to the account's default bus, which assigns id and time.
-        const res = await bus!.putEvents({
-          Entries: [{ Source: event.source, DetailType: event["detail-type"], Detail: JSON.stringify(event.detail), Resources: event.resources, EventBusName: "default" }],
-        });
-        if (res.FailedEntryCount) throw new Error(`could not publish Object Created: ${JSON.stringify(res.Entries)}`);
+        // S3 retries its own delivery; so does this, or a stored upload would start no job.
+        for (let attempt = 1; ; attempt++) {
+          const res = await bus!
+            .putEvents({ Entries: [{ Source: event.source, DetailType: event["detail-type"], Detail: JSON.stringify(event.detail), Resources: event.resources, EventBusName: "default" }] })
+            .catch((err: unknown) => ({ FailedEntryCount: 1, Entries: [{ ErrorCode: "Error", ErrorMessage: String(err) }] }));
+          if (!res.FailedEntryCount) return;
+          if (attempt >= 5) throw new Error(`could not publish Object Created for ${event.detail.object.key}: ${JSON.stringify(res.Entries)}`);
+          await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        }
       },
     });
     closers.push(() => s3.close());
@@ -241,7 +245,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         },
       },
       clock,
-      decodeJobMetadata: (meta) => decodeJobMetadata(meta),
       probeVideo: readMp4Info,
       maxInputPixels: DEFAULT_MAX_INPUT_PIXELS,
       fps: config.ltx.fps,
@@ -275,11 +278,18 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       links: createLinkBuilder({ blobs, statusApiBaseUrl: apiBase }),
       retry: { budgetMs: notifier.INVOCATION_BUDGET_MS, requestTimeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS },
     };
+    // Built once, like a cold start; FFmpeg is killed before the topology's timeout, as in AWS.
+    const segmenterDeps: segmenter.Deps = {
+      blobs,
+      segmenter: createFfmpegSegmenter({ timeoutMs: segmenter.FFMPEG_TIMEOUT_MS }),
+      publisher: publisher(segmenter.NAME),
+      tmpDir: join(dataDir, "tmp", "segmenter"),
+    };
     const handlers: Record<string, AnyHandler> = {
       [ltxStep.NAME]: ltxStep.createHandler(async () => ltxDeps) as AnyHandler,
       [renderStep.NAME]: renderStep.createHandler(async () => renderDeps) as AnyHandler,
       [dbWriter.NAME]: dbWriter.createHandler(async () => ({ jobs })) as AnyHandler,
-      [segmenter.NAME]: segmenter.createHandler(async () => ({ blobs, segmenter: createFfmpegSegmenter(), publisher: publisher(segmenter.NAME), tmpDir: join(dataDir, "tmp", "segmenter") })) as AnyHandler,
+      [segmenter.NAME]: segmenter.createHandler(async () => segmenterDeps) as AnyHandler,
       [notifier.NAME]: notifier.createHandler(async () => notifierDeps) as AnyHandler,
     };
     const http: Record<string, AnyHandler> = {
@@ -301,8 +311,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       publisher: publisher(renderWatchdog.NAME),
       index: renderIndex,
       getRenderProgress: remotion.getProgress,
-      afterSeconds: 120,
-      hardLimitSeconds: 1800,
+      afterSeconds: config.remotion.watchdogAfterSeconds,
     })) as AnyHandler;
 
     // ---- the bus, built from the topology ---------------------------------------------------------
@@ -318,7 +327,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         invoke: s.delivery.kind === "queue" ? sqsInvoker(s.name, handlers[s.name]!, s.timeoutSeconds) : directInvoker(s.name, handlers[s.name]!, s.timeoutSeconds),
       }));
     bus = createLocalBus({
-      dataDir: join(dataDir, "bus"),
+      dataDir,
       account: LOCAL_ACCOUNT,
       region: LOCAL_REGION,
       buses: ["default", BUS_NAME],
@@ -336,7 +345,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // ---- schedules ---------------------------------------------------------------------------------
     for (const s of schedules) {
       const timer = setInterval(() => {
-        watchdog({} as never, {} as never).catch((err: unknown) => logger.error("watchdog failed", { error: String(err) }));
+        watchdog({} as never, lambdaContext(s.name, s.timeoutSeconds) as never).catch((err: unknown) => logger.error("watchdog failed", { error: String(err) }));
       }, Math.min(s.everyMinutes * 60_000, 60_000));
       timer.unref();
       closers.push(async () => clearInterval(timer));
@@ -382,7 +391,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "NotFound", message: `no route for ${path}` }));
     }
 
-    writeFileSync(join(dataDir, "runtime.json"), JSON.stringify({ url, apiBase, s3: s3.url, bus: busHttp.url, receiver: receiver.url, pid: process.pid }, null, 2));
+    // runtime.json is how the CLI (`events put`, `dlq`) finds this runtime: `url` is the bus's
+    // PutEvents endpoint (as bus.listen() wrote it), the rest is for people and restarts.
+    writeFileSync(join(dataDir, "runtime.json"), JSON.stringify({ url: busHttp.url, web: url, apiBase, s3: s3.url, bus: busHttp.url, receiver: receiver.url, pid: process.pid }, null, 2));
+    // Kept after a stop (runtime.json is removed then): the next start reuses these ports.
+    writeFileSync(join(dataDir, "ports.json"), JSON.stringify({ web: url, s3: s3.url }));
     logger.info("runtime started", { url, s3: s3.url, bus: busHttp.url, dataDir });
 
     return {
@@ -416,8 +429,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
 function previousPorts(dataDir: string): { http?: number; s3?: number } {
   try {
-    const prev = JSON.parse(readFileSync(join(dataDir, "runtime.json"), "utf8")) as { url?: string; s3?: string };
-    return { http: prev.url ? Number(new URL(prev.url).port) : undefined, s3: prev.s3 ? Number(new URL(prev.s3).port) : undefined };
+    const prev = JSON.parse(readFileSync(join(dataDir, "ports.json"), "utf8")) as { web?: string; s3?: string };
+    return { http: prev.web ? Number(new URL(prev.web).port) : undefined, s3: prev.s3 ? Number(new URL(prev.s3).port) : undefined };
   } catch {
     return {};
   }
