@@ -197,3 +197,56 @@ export interface Logger {
   warn(message: string, extra?: Record<string, unknown>): void;
   error(message: string, extra?: Record<string, unknown>): void;
 }
+
+// ---- Segmenter (the segmenter step; createFfmpegSegmenter in adapters/ffmpeg) ----
+
+export interface ProbeResult {
+  durationSeconds: number;
+  width: number;
+  height: number;
+  fps: number;
+  videoCodec: string;
+  audioCodec?: string;
+  /** Presentation times of the video keyframes, in seconds from the start of the file, ascending. */
+  keyframeTimes: number[];
+  sizeBytes: number;
+}
+
+export type ClipSpec = { lengthSeconds: number } | { cutPoints: number[] };
+
+export interface SegmentRequest {
+  inputPath: string;
+  outputDir: string;
+  hls: { targetSegmentSeconds: number };
+  clips: ClipSpec & {
+    /**
+     * A cut this close to a keyframe moves onto it so the clip can be copied. Default: 0.5 s for
+     * cut points; 10% of the length (0.25–1 s) for fixed-length clips.
+     */
+    snapToleranceSeconds?: number;
+  };
+  /** Default: the middle of the video. */
+  poster: { atSeconds?: number };
+}
+
+export type PackagingMode = "copy" | "reencode";
+
+export interface SegmentedFile {
+  /** Relative to outputDir, with forward slashes. */
+  path: string;
+  contentType: string;
+  sizeBytes: number;
+}
+
+export interface SegmentResult {
+  files: SegmentedFile[];
+  hls: { playlist: string; segments: number; mode: PackagingMode; targetDurationSeconds: number; segmentDurations: number[] };
+  clips: Array<{ path: string; startSeconds: number; endSeconds: number; mode: PackagingMode }>;
+  poster: string;
+  probe: ProbeResult;
+}
+
+export interface Segmenter {
+  probe(inputPath: string): Promise<ProbeResult>;
+  segment(req: SegmentRequest): Promise<SegmentResult>;
+}

@@ -3,9 +3,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pipelineEvents } from "@reelbridge/events";
 import type { ClipOptions, FailureReason, JobParams, ObjectRef, PipelineEvent } from "@reelbridge/events";
-import type { Segmenter, SegmentRequest, SegmentResult } from "../adapters/ffmpeg/segmenter";
 import { FfmpegError, MediaError } from "../media/errors";
-import type { BlobStore, EventPublisher, Logger, OutgoingEvent } from "../ports";
+import type { BlobStore, EventPublisher, Logger, OutgoingEvent, Segmenter, SegmentRequest, SegmentResult } from "../ports";
 
 /**
  * The segmenter step: on RenderCompleted, packages jobs/{jobId}/final.mp4 into an HLS VOD

@@ -2,58 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FfmpegError, InvalidMediaRequestError } from "../../media/errors";
+import type { PackagingMode, ProbeResult, SegmentedFile, Segmenter, SegmentRequest, SegmentResult } from "../../ports";
 import { defaultFfmpegPath, defaultFfprobePath, num, runTool } from "./run";
-
-export interface ProbeResult {
-  durationSeconds: number;
-  width: number;
-  height: number;
-  fps: number;
-  videoCodec: string;
-  audioCodec?: string;
-  /** Presentation times of the video keyframes, in seconds from the start of the file, ascending. */
-  keyframeTimes: number[];
-  sizeBytes: number;
-}
-
-export type ClipSpec = { lengthSeconds: number } | { cutPoints: number[] };
-
-export interface SegmentRequest {
-  inputPath: string;
-  outputDir: string;
-  hls: { targetSegmentSeconds: number };
-  clips: ClipSpec & {
-    /**
-     * A cut this close to a keyframe moves onto it so the clip can be copied. Default: 0.5 s for
-     * cut points; 10% of the length (0.25–1 s) for fixed-length clips.
-     */
-    snapToleranceSeconds?: number;
-  };
-  /** Default: the middle of the video. */
-  poster: { atSeconds?: number };
-}
-
-export type PackagingMode = "copy" | "reencode";
-
-export interface SegmentedFile {
-  /** Relative to outputDir, with forward slashes. */
-  path: string;
-  contentType: string;
-  sizeBytes: number;
-}
-
-export interface SegmentResult {
-  files: SegmentedFile[];
-  hls: { playlist: string; segments: number; mode: PackagingMode; targetDurationSeconds: number; segmentDurations: number[] };
-  clips: Array<{ path: string; startSeconds: number; endSeconds: number; mode: PackagingMode }>;
-  poster: string;
-  probe: ProbeResult;
-}
-
-export interface Segmenter {
-  probe(inputPath: string): Promise<ProbeResult>;
-  segment(req: SegmentRequest): Promise<SegmentResult>;
-}
 
 export interface FfmpegSegmenterOptions {
   ffmpegPath?: string;

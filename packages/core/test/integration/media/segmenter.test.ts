@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFfmpegSegmenter, listOutputs, type SegmentResult } from "../../../src/adapters/ffmpeg/segmenter";
+import { createFfmpegSegmenter, listOutputs } from "../../../src/adapters/ffmpeg/segmenter";
+import type { SegmentResult } from "../../../src/ports";
 import { FfmpegError } from "../../../src/media/errors";
 import { ffmpeg, ffprobe } from "./ffprobe";
 

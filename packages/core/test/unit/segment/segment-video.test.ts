@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PipelineEvent } from "@reelbridge/events";
-import type { SegmentRequest, SegmentResult } from "../../../src/adapters/ffmpeg/segmenter";
+import type { SegmentRequest, SegmentResult } from "../../../src/ports";
 import { FfmpegError, InvalidMediaRequestError } from "../../../src/media/errors";
 import { createMemoryPublisher } from "../../../src/publish";
 import type { Logger } from "../../../src/ports";
