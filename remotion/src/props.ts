@@ -87,5 +87,8 @@ export { DEFAULT_MUSIC_ID };
 
 export const compositionIdFor = (aspect: Aspect): CompositionId => COMPOSITIONS[aspect];
 
+/** Frames of the base clip; the end card starts right after them. */
+export const baseClipFrames = (baseVideoDurationSeconds: number): number => Math.max(1, Math.ceil(baseVideoDurationSeconds * FPS));
+
 export const durationInFrames = (baseVideoDurationSeconds: number): number =>
-  Math.max(1, Math.ceil(baseVideoDurationSeconds * FPS)) + Math.round(END_CARD_SECONDS * FPS);
+  baseClipFrames(baseVideoDurationSeconds) + Math.round(END_CARD_SECONDS * FPS);

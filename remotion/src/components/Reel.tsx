@@ -17,7 +17,7 @@ import {
 import { loadFontsFor } from "../fonts";
 import { DEFAULT_MUSIC_ID, MUSIC_CATALOG } from "../music";
 import type { RenderInputProps } from "../props";
-import { DEFAULT_MUSIC_VOLUME, FPS } from "../props";
+import { DEFAULT_MUSIC_VOLUME, baseClipFrames } from "../props";
 import { FittedText } from "./FittedText";
 import type { Layout } from "./layout";
 import { LAYOUTS } from "./layout";
@@ -29,7 +29,7 @@ const FADE_OUT_SECONDS = 1.5;
 export const Reel: React.FC<RenderInputProps> = (props) => {
   const { title, subtitle, aspect, baseVideoUrl, baseVideoDurationSeconds, logoUrl, endCardText } = props;
   const layout = LAYOUTS[aspect];
-  const baseFrames = Math.max(1, Math.ceil(baseVideoDurationSeconds * FPS));
+  const baseFrames = baseClipFrames(baseVideoDurationSeconds);
   const ready = useFonts([title, subtitle ?? "", endCardText ?? ""]);
 
   return (
