@@ -52,14 +52,32 @@ export interface LocalRemotionOptions {
 
 export const LOCAL_REMOTION_RENDERER = "remotion-local";
 
+/** A render in flight as recorded in stateDir (the secret too: a resumed render signs like the original). */
+interface SavedRender {
+  renderId: string;
+  request: RenderRequest;
+  startedAt: number;
+  webhookSecret?: string | null;
+}
+
 const COSTS = { estimatedCost: 0, estimatedDisplayCost: "$0.00", currency: "USD", disclaimer: "Rendered locally: no cloud cost." };
 const WEBHOOK_RETRIES = 2;
 const WEBHOOK_TIMEOUT_MS = 10_000;
+
+/** What a caller that speaks Remotion's own API (lambda-api.ts) decides per render. */
+export interface LocalStartOptions {
+  /** Use this renderId (Remotion-shaped; the caller may need it before start, e.g. for outName). */
+  renderId?: string;
+  /** Sign this render's webhook with this secret instead of the emulator's; null: NO_SECRET_PROVIDED, as Remotion does. */
+  webhookSecret?: string | null;
+}
 
 interface RenderState {
   renderId: string;
   jobId: string;
   request: RenderRequest;
+  /** Per-render secret (LocalStartOptions.webhookSecret); undefined: the emulator's. */
+  webhookSecret: string | null | undefined;
   startedAt: number;
   progress: number;
   done: boolean;
@@ -72,8 +90,11 @@ interface RenderState {
 }
 
 export type LocalRemotion = Omit<Renderer, "start"> & {
-  start(req: RenderRequest): Promise<RenderStartResult>;
+  /** An empty webhook.url means no webhook (Remotion's `webhook: null`). */
+  start(req: RenderRequest, opts?: LocalStartOptions): Promise<RenderStartResult>;
   getProgress: GetRenderProgress;
+  /** The request a render was started with (its outputKey, customData), if the emulator knows it. */
+  request(renderId: string): RenderRequest | undefined;
   /** Resolves when every render started so far has finished and sent its webhook. */
   idle(): Promise<void>;
   /** Starts again the renders a stop or crash cut short (see `stateDir`); returns how many. */
@@ -83,15 +104,16 @@ export type LocalRemotion = Omit<Renderer, "start"> & {
 };
 
 /** Remotion's renderIds: 10 lowercase letters and digits. */
-const newRenderId = () => {
+export const newRenderId = () => {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   return [...randomBytes(10)].map((b) => alphabet[b % alphabet.length]).join("");
 };
 
-const newRenderState = (renderId: string, request: RenderRequest, startedAt: number): RenderState => ({
+const newRenderState = (renderId: string, request: RenderRequest, startedAt: number, webhookSecret?: string | null): RenderState => ({
   renderId,
   jobId: request.jobId,
   request,
+  webhookSecret,
   startedAt,
   progress: 0,
   done: false,
@@ -133,12 +155,14 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
 
   /** One webhook POST exactly as Remotion's invokeWebhook sends it, with its retries. */
   const postWebhook = async (st: RenderState, payload: Record<string, unknown>) => {
+    if (!st.request.webhook.url) return;
     const body = JSON.stringify(payload);
+    const secret = st.webhookSecret === undefined ? opts.webhookSecret : st.webhookSecret;
     const headers = {
       "Content-Type": "application/json",
       "Content-Length": String(Buffer.byteLength(body)),
       "X-Remotion-Mode": "production",
-      "X-Remotion-Signature": opts.webhookSecret ? signRemotionWebhook(opts.webhookSecret, body) : "NO_SECRET_PROVIDED",
+      "X-Remotion-Signature": secret ? signRemotionWebhook(secret, body) : "NO_SECRET_PROVIDED",
       "X-Remotion-Status": String(payload.type),
     };
     for (let attempt = 0; ; attempt++) {
@@ -170,7 +194,8 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
     const file = stateFile(st.renderId);
     if (!file) return;
     await mkdir(opts.stateDir!, { recursive: true });
-    await writeFile(`${file}.tmp`, JSON.stringify({ renderId: st.renderId, request: st.request, startedAt: st.startedAt }));
+    const saved: SavedRender = { renderId: st.renderId, request: st.request, startedAt: st.startedAt, ...(st.webhookSecret !== undefined ? { webhookSecret: st.webhookSecret } : {}) };
+    await writeFile(`${file}.tmp`, JSON.stringify(saved));
     await rename(`${file}.tmp`, file);
   };
   const forget = async (renderId: string) => {
@@ -249,10 +274,11 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
 
   return {
     name: LOCAL_REMOTION_RENDERER,
-    async start(req) {
+    async start(req, startOpts = {}) {
       if (closed) throw new Error("the local Remotion emulator is closed");
-      const renderId = newRenderId();
-      const st = newRenderState(renderId, structuredClone(req), Date.now());
+      const renderId = startOpts.renderId ?? newRenderId();
+      if (renders.has(renderId)) throw new Error(`a local render ${renderId} already exists`);
+      const st = newRenderState(renderId, structuredClone(req), Date.now(), startOpts.webhookSecret);
       await remember(st);
       launch(st);
       return { renderId, bucketName: opts.blobs.bucket };
@@ -261,10 +287,10 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
       if (!opts.stateDir) return 0;
       const files = (await readdir(opts.stateDir).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
       for (const f of files) {
-        const saved = JSON.parse(await readFile(path.join(opts.stateDir, f), "utf8")) as { renderId: string; request: RenderRequest; startedAt: number };
+        const saved = JSON.parse(await readFile(path.join(opts.stateDir, f), "utf8")) as SavedRender;
         if (renders.has(saved.renderId)) continue;
         log?.info("resuming a render cut short by a restart", { renderId: saved.renderId, jobId: saved.request.jobId });
-        launch(newRenderState(saved.renderId, saved.request, saved.startedAt));
+        launch(newRenderState(saved.renderId, saved.request, saved.startedAt, saved.webhookSecret));
       }
       return files.length;
     },
@@ -280,6 +306,10 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
         timeToFinishMs: st.timeToFinishMs,
         costs: st.done ? { estimated: COSTS.estimatedCost, currency: COSTS.currency, disclaimer: COSTS.disclaimer } : null,
       };
+    },
+    request(renderId) {
+      const st = renders.get(renderId);
+      return st ? structuredClone(st.request) : undefined;
     },
     async idle() {
       // Renders may start more renders' webhooks → loop until nothing is pending.

@@ -194,4 +194,18 @@ describe("local Remotion emulator", () => {
     expect(render.calls).toBe(1);
     expect(hook.sent.map((s) => JSON.parse(s.body).type)).toEqual(["error"]);
   });
+  it("per render (Remotion's Lambda API): its renderId, its webhook secret (null → NO_SECRET_PROVIDED), no webhook without a url", async () => {
+    const hook = fakeFetch();
+    const emu = createLocalRemotion({ render: fakeRender(), blobs: createMemoryBlobStore(), webhookSecret: SECRET, tmpDir: dir, fetch: hook.fetch });
+    expect(await emu.start(request(), { renderId: "abcdefghij", webhookSecret: "per-render" })).toMatchObject({ renderId: "abcdefghij" });
+    await expect(emu.start(request(), { renderId: "abcdefghij" })).rejects.toThrow(/already exists/);
+    await emu.start(request(), { webhookSecret: null });
+    await emu.start(request({ webhook: { url: "", customData: {} } }));
+    await emu.idle();
+    expect(hook.sent).toHaveLength(2);
+    expect(verifyRemotionSignature("per-render", hook.sent[0]!.body, hook.sent[0]!.headers["X-Remotion-Signature"])).toBe(true);
+    expect(hook.sent[1]!.headers["X-Remotion-Signature"]).toBe("NO_SECRET_PROVIDED");
+    expect(emu.request("abcdefghij")).toMatchObject({ outputKey: `jobs/${JOB}/final.mp4` });
+    expect(emu.request("unknown000")).toBeUndefined();
+  });
 });
