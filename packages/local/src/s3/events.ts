@@ -13,7 +13,7 @@ export function nextSequencer(now: Date): string {
   return s.toString(16).toUpperCase().padStart(18, "0");
 }
 
-/** The "Object Created" event for a browser POST, as EventBridge delivers it on the default bus. */
+/** The "Object Created" event for a stored object (browser POST by default), as EventBridge delivers it on the default bus. */
 export function objectCreatedEvent(o: {
   bucket: string;
   key: string;
@@ -24,6 +24,8 @@ export function objectCreatedEvent(o: {
   requestId: string;
   sourceIp: string;
   time: Date;
+  /** S3's detail.reason: "POST Object" for browser uploads, "PutObject" for the REST PUT. */
+  reason?: "POST Object" | "PutObject";
 }): S3ObjectCreatedEvent {
   return {
     version: "0",
@@ -42,7 +44,7 @@ export function objectCreatedEvent(o: {
       "request-id": o.requestId,
       requester: o.account,
       "source-ip-address": o.sourceIp,
-      reason: "POST Object",
+      reason: o.reason ?? "POST Object",
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -19,6 +19,10 @@ import { S3Error, errorXml, xmlElements } from "./errors";
 import { encodeEventKey, objectCreatedEvent } from "./events";
 import { checkContentLength, verifyPostFields } from "./policy";
 import type { PostCredentials, VerifiedPost } from "./policy";
+import { MAX_PUT_OBJECT_BYTES, createRestApi, unsafeKeyError } from "./rest";
+import { claimsSigV4, parseQuery } from "./sigv4";
+
+export { parseRange } from "./rest";
 
 /**
  * The local runtime's S3: an HTTP endpoint that accepts exactly the presigned POST `{url, fields}`
@@ -27,6 +31,11 @@ import type { PostCredentials, VerifiedPost } from "./policy";
  * status codes and XML errors and storing nothing. A stored upload emits the "Object Created"
  * event as EventBridge delivers it. It also serves the file blob store's presigned GET URLs, with
  * Range requests (video players and Remotion need them) and HEAD.
+ *
+ * SigV4-signed requests (Authorization header or presigned query) get the S3 REST API the AWS
+ * adapters use (rest.ts), so built Lambda bundles can run against it with
+ * AWS_ENDPOINT_URL_S3=http://127.0.0.1:<port>: an IP-literal endpoint makes the SDK use
+ * path-style URLs; `<bucket>.localhost` virtual-host requests are accepted too.
  */
 export interface LocalS3Options {
   /** Directory the file blob store keeps objects in. */
@@ -40,8 +49,19 @@ export interface LocalS3Options {
   region?: string;
   /** Account id reported in events (default 000000000000). */
   account?: string;
-  /** Called once per stored upload with the S3 "Object Created" event (after the object is in place). */
+  /**
+   * Called once per stored upload with the S3 "Object Created" event (after the object is in
+   * place): every browser POST, and REST PutObjects under `putEventPrefixes`.
+   */
   onObjectCreated?: (event: S3ObjectCreatedEvent) => void | Promise<void>;
+  /**
+   * Key prefixes whose REST PutObject emits "Object Created" (default ["uploads/"], where the
+   * pipeline's only S3 rule listens). S3 emits for every PutObject; the local runtime keeps the
+   * pipeline's own writes under jobs/ and assets/ quiet, as it always has.
+   */
+  putEventPrefixes?: readonly string[];
+  /** Largest PutObject body accepted (default 5 GiB, S3's single-PUT limit). */
+  maxObjectBytes?: number;
   /** Origins allowed to POST and GET from a browser ("*" for any). */
   corsOrigins?: readonly string[];
   /** HMAC key of presigned GET URLs (defaults to one derived from the secret key). */
@@ -64,7 +84,7 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-const ALLOWED_METHODS = ["GET", "HEAD", "POST", "PUT"];
+const ALLOWED_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE"];
 const EXPOSED_HEADERS = "ETag, Location, Content-Length, Content-Range, Accept-Ranges, x-amz-request-id";
 
 export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
@@ -76,14 +96,26 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
   const signingKey = opts.signingKey ?? createHash("sha256").update(`reelbridge-local-get:${opts.credentials.secretAccessKey}`).digest("hex");
   // Known once the server listens (the port may be picked by the OS).
   const state: { store?: FileBlobStore; baseUrl: string } = { baseUrl: "" };
+  const putEventPrefixes = opts.putEventPrefixes ?? ["uploads/"];
+  /** Requests that sent `Expect: 100-continue` and have not been told to send their body yet. */
+  const awaitingContinue = new WeakSet<IncomingMessage>();
 
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       opts.logger?.error("local S3 request failed", { error: err instanceof Error ? err.message : String(err) });
       if (!res.headersSent) sendError(req, res, new S3Error(500, "InternalError", "We encountered an internal error. Please try again."), {});
       else res.destroy();
     });
+  };
+  const server = createServer(serve);
+  // A PUT that awaits 100-continue is refused (bad signature, too large) before its body is sent.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    awaitingContinue.add(req);
+    serve(req, res);
   });
+  const continueBody = (req: IncomingMessage, res: ServerResponse) => {
+    if (awaitingContinue.delete(req)) res.writeContinue();
+  };
 
   const corsHeaders = (req: IncomingMessage): Record<string, string> => {
     const origin = req.headers.origin;
@@ -96,29 +128,36 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
   function sendError(req: IncomingMessage, res: ServerResponse, err: S3Error, extraHeaders: Record<string, string>) {
     const id = ids();
     const body = req.method === "HEAD" ? "" : errorXml(err, id["x-amz-request-id"], id["x-amz-id-2"]);
-    res.writeHead(err.status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body), ...id, ...corsHeaders(req), ...extraHeaders });
+    // A body never asked for may still come; the connection cannot be reused after it.
+    const close = awaitingContinue.has(req) ? { connection: "close" } : {};
+    res.writeHead(err.status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body), ...id, ...corsHeaders(req), ...close, ...extraHeaders });
     res.end(body);
   }
 
   /** Reads and discards what is left of a request, so the client sees the response, not a reset. */
   const drain = (req: IncomingMessage) =>
     new Promise<void>((resolve) => {
-      if (req.readableEnded) return resolve();
+      if (req.readableEnded || awaitingContinue.has(req)) return resolve();
       req.on("end", resolve);
       req.on("error", () => resolve());
       req.resume();
     });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? "/", "http://local");
     const method = req.method ?? "GET";
     if (method === "OPTIONS") return preflight(req, res);
-    const [bucketSeg = "", ...keySegs] = url.pathname.slice(1).split("/");
+    // The raw path, not a WHATWG URL's: SigV4 signs the path as sent, and "../" must reach
+    // assertSafeKey rather than be resolved away.
+    const raw = req.url ?? "/";
+    const q = raw.indexOf("?");
+    const rawPath = q < 0 ? raw : raw.slice(0, q);
+    const rawQuery = q < 0 ? "" : raw.slice(q + 1);
     let bucket: string;
     let key: string;
+    let query: Array<[string, string]>;
     try {
-      bucket = decodeURIComponent(bucketSeg);
-      key = keySegs.map(decodeURIComponent).join("/");
+      ({ bucket, key } = resolveTarget(String(req.headers.host ?? ""), rawPath, opts.bucket));
+      query = parseQuery(rawQuery);
     } catch {
       await drain(req);
       return sendError(req, res, new S3Error(400, "InvalidURI", "Couldn't parse the specified URI."), {});
@@ -127,8 +166,19 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
       await drain(req);
       return sendError(req, res, new S3Error(404, "NoSuchBucket", "The specified bucket does not exist", { BucketName: bucket }), {});
     }
+    if (claimsSigV4(req.headers, query)) return rest.handle(req, res, { key, rawPath, rawQuery });
+    // Browser uploads and the file blob store's own presigned GETs.
+    continueBody(req, res);
     if (method === "POST" && key === "") return post(req, res);
-    if ((method === "GET" || method === "HEAD") && key !== "") return get(req, res, key, url.searchParams);
+    if ((method === "GET" || method === "HEAD") && key !== "") {
+      try {
+        assertSafeKey(key);
+      } catch (err) {
+        await drain(req);
+        return sendError(req, res, unsafeKeyError(key, err), {});
+      }
+      return get(req, res, key, new URLSearchParams(rawQuery));
+    }
     await drain(req);
     return sendError(req, res, new S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.", { Method: method, ResourceType: key ? "OBJECT" : "BUCKET" }), { allow: key ? "GET, HEAD" : "POST" });
   }
@@ -237,23 +287,7 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
       etag: file.etag,
     });
     const id = ids();
-    const event = objectCreatedEvent({
-      bucket: opts.bucket,
-      key: verified.key,
-      size: stored.sizeBytes,
-      etag: stored.etag,
-      region,
-      account,
-      requestId: id["x-amz-request-id"],
-      sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
-      time: clock.now(),
-    });
-    // S3 delivers events asynchronously: a failing subscriber never fails the upload.
-    try {
-      Promise.resolve(opts.onObjectCreated?.(event)).catch((err: unknown) => opts.logger?.error("onObjectCreated failed", { error: String(err) }));
-    } catch (err) {
-      opts.logger?.error("onObjectCreated failed", { error: String(err) });
-    }
+    emitObjectCreated(req, { key: verified.key, size: stored.sizeBytes, etag: stored.etag }, id["x-amz-request-id"], "POST Object");
     const location = `${state.baseUrl}/${encodeURIComponent(opts.bucket)}/${encodeEventKey(verified.key).replace(/\+/g, "%20")}`;
     const headers = { etag: `"${stored.etag}"`, location, ...id, ...cors };
     if (verified.successActionStatus === 201) {
@@ -264,6 +298,42 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
     res.writeHead(verified.successActionStatus, { ...headers, "content-length": "0" });
     res.end();
   }
+
+  function emitObjectCreated(req: IncomingMessage, o: { key: string; size: number; etag: string }, requestId: string, reason: "POST Object" | "PutObject") {
+    const event = objectCreatedEvent({
+      bucket: opts.bucket,
+      ...o,
+      region,
+      account,
+      requestId,
+      sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+      time: clock.now(),
+      reason,
+    });
+    // S3 delivers events asynchronously: a failing subscriber never fails the upload.
+    try {
+      Promise.resolve(opts.onObjectCreated?.(event)).catch((err: unknown) => opts.logger?.error("onObjectCreated failed", { error: String(err) }));
+    } catch (err) {
+      opts.logger?.error("onObjectCreated failed", { error: String(err) });
+    }
+  }
+
+  const rest = createRestApi({
+    bucket: opts.bucket,
+    region,
+    credentials: [opts.credentials],
+    clock,
+    maxObjectBytes: opts.maxObjectBytes ?? MAX_PUT_OBJECT_BYTES,
+    store: () => state.store!,
+    ids,
+    corsHeaders,
+    sendError: (req, res, err, extra = {}) => sendError(req, res, err, extra),
+    drain,
+    continueBody,
+    objectPut(req, stored, requestId) {
+      if (putEventPrefixes.some((p) => stored.key.startsWith(p))) emitObjectCreated(req, { key: stored.key, size: stored.sizeBytes, etag: stored.etag }, requestId, "PutObject");
+    },
+  });
 
   /** Streams the file part to a temp file, counting and hashing; stops writing past `max` but keeps counting. */
   async function receive(blobs: FileBlobStore, stream: Readable, max: number | undefined) {
@@ -306,28 +376,8 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
     }
     const obj = await blobs.stat(key).catch(() => undefined);
     if (!obj) return sendError(req, res, new S3Error(404, "NoSuchKey", "The specified key does not exist.", { Key: key }), {});
-
-    const size = obj.sizeBytes;
-    const headers: Record<string, string> = {
-      "content-type": obj.contentType,
-      etag: `"${obj.etag}"`,
-      "last-modified": new Date(obj.lastModified).toUTCString(),
-      "accept-ranges": "bytes",
-      ...(obj.cacheControl ? { "cache-control": obj.cacheControl } : {}),
-      ...(query.get("response-content-disposition") ? { "content-disposition": query.get("response-content-disposition")! } : {}),
-      ...Object.fromEntries(Object.entries(obj.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])),
-      ...ids(),
-      ...corsHeaders(req),
-    };
-    const range = parseRange(req.headers.range, size);
-    if (range === "unsatisfiable") {
-      return sendError(req, res, new S3Error(416, "InvalidRange", "The requested range is not satisfiable", { RangeRequested: String(req.headers.range), ActualObjectSize: size }), { "content-range": `bytes */${size}` });
-    }
-    const [start, end] = range ?? [0, size - 1];
-    const length = size === 0 ? 0 : end - start + 1;
-    res.writeHead(range ? 206 : 200, { ...headers, "content-length": String(length), ...(range ? { "content-range": `bytes ${start}-${end}/${size}` } : {}) });
-    if (req.method === "HEAD" || length === 0) return res.end();
-    await pipeline(createReadStream(obj.path, { start, end }), res);
+    const disposition = query.get("response-content-disposition");
+    return rest.sendObject(req, res, obj, disposition ? { "content-disposition": disposition } : {});
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -356,21 +406,19 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
 }
 
 /**
- * One `bytes=` range (S3 serves only the first of several). Undefined = serve the whole object;
- * a syntactically invalid header is ignored, as HTTP allows.
+ * Bucket and key of a request: virtual-host style when the Host names the bucket
+ * (`<bucket>.localhost:<port>`, or `<bucket>.` followed by anything), else path style
+ * (`/<bucket>/<key>`). Throws URIError on bad percent-encoding.
  */
-export function parseRange(header: string | undefined, size: number): [number, number] | "unsatisfiable" | undefined {
-  if (!header) return undefined;
-  const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*(?:,.*)?$/i.exec(header.trim());
-  if (!m || (m[1] === "" && m[2] === "")) return undefined;
-  if (m[1] === "") {
-    const suffix = Number(m[2]);
-    if (suffix === 0 || size === 0) return "unsatisfiable";
-    return [Math.max(0, size - suffix), size - 1];
-  }
-  const start = Number(m[1]);
-  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (m[2] !== "" && Number(m[2]) < start) return undefined;
-  if (start >= size) return "unsatisfiable";
-  return [start, end];
+export function resolveTarget(host: string, rawPath: string, ourBucket: string): { bucket: string; key: string } {
+  const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
+  const path = rawPath.startsWith("/") ? rawPath.slice(1) : rawPath;
+  const lower = hostname.toLowerCase();
+  let vhostBucket: string | undefined;
+  if (lower.startsWith(`${ourBucket}.`)) vhostBucket = ourBucket;
+  else if (lower.endsWith(".localhost") && lower !== "localhost") vhostBucket = lower.slice(0, -".localhost".length);
+  if (vhostBucket !== undefined) return { bucket: vhostBucket, key: decodeURIComponent(path) };
+  const slash = path.indexOf("/");
+  if (slash < 0) return { bucket: decodeURIComponent(path), key: "" };
+  return { bucket: decodeURIComponent(path.slice(0, slash)), key: decodeURIComponent(path.slice(slash + 1)) };
 }
