@@ -4,6 +4,7 @@ import { Bus } from "./stacks/Bus";
 import { Pipeline } from "./stacks/Pipeline";
 import { Api } from "./stacks/Api";
 import { Web } from "./stacks/Web";
+import { FUNCTION_DEFAULTS } from "./stacks/lib/functions";
 
 export default {
   config(input) {
@@ -14,14 +15,7 @@ export default {
     };
   },
   stacks(app) {
-    app.setDefaultFunctionProps({
-      runtime: "nodejs24.x",
-      architecture: "arm_64",
-      tracing: "active",
-      logRetention: "one_month",
-      environment: { NODE_OPTIONS: "--enable-source-maps", LOG_LEVEL: "INFO" },
-      nodejs: { format: "esm", sourcemap: true },
-    });
+    app.setDefaultFunctionProps(FUNCTION_DEFAULTS);
     if (app.stage !== "prod") app.setDefaultRemovalPolicy("destroy");
     app.stack(Storage).stack(Bus).stack(Api).stack(Pipeline).stack(Web);
   },

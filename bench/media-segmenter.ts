@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createFfmpegSegmenter } from "../packages/core/src/adapters/ffmpeg/segmenter";
+import { shippedFfmpeg } from "../packages/core/src/adapters/ffmpeg/shipped";
 
 const exec = promisify(execFile);
 const ffmpeg = process.env.FFMPEG_PATH ?? "ffmpeg";
@@ -26,7 +27,7 @@ try {
     "-c:a", "aac", "-b:a", "128k", "-shortest", "-movflags", "+faststart", input,
   ]);
 
-  const segmenter = createFfmpegSegmenter();
+  const segmenter = createFfmpegSegmenter(shippedFfmpeg()); // the FFmpeg Lambda ships (decision 0007)
   const runs: Array<{ seconds: number; mode: string; clipsCopied: boolean }> = [];
   for (let i = 0; i < 3; i++) {
     const started = performance.now();

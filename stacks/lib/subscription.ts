@@ -39,12 +39,7 @@ export function buildSubscription(
 ): BuiltSubscription {
   const id = pascal(sub.name);
   const { queue: dlq } = deadLetterQueue(stack, `${id}Dlq`);
-  const image = sub.packaging?.kind === "container" ? sub.packaging : undefined;
-  const fn = topologyFunction(stack, id, sub, r, {
-    ...extra,
-    // A container image: SST builds it from the Dockerfile with the repository root as context.
-    ...(image ? { runtime: "container", handler: ".", container: { file: image.dockerfile }, diskSize: `${image.diskMB} MB` } : {}),
-  });
+  const fn = topologyFunction(stack, id, sub, r, extra);
   const rule = ruleWithPattern(stack, `${id}Rule`, {
     bus: r.buses[sub.bus],
     pattern: sub.pattern,

@@ -1,16 +1,15 @@
+import { join } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
-import { initProject } from "sst/project.js";
-import { App, getStack } from "sst/constructs";
-import config from "../../sst.config";
+import type { App } from "sst/constructs";
+import { getStack } from "sst/constructs";
+import { buildInfra } from "../lib/build";
 
 /**
- * Synthesizes the whole SST app offline for a stage, the way `sst deploy` builds it, without
- * AWS credentials: initProject + App in deploy mode + the stacks from sst.config.ts.
+ * Builds the whole SST app for a stage the way `sst deploy` does, offline, without AWS
+ * credentials (stacks/lib/build.ts: SST's function builds, then synthesis), into
+ * infra.out/<stage>/. The templates are the deployed ones, code assets included.
  */
-export async function synth(stage: string): Promise<{ app: App; template: (stack: Parameters<typeof getStack>[0]) => Template }> {
-  await initProject({ stage });
-  const app = new App({ mode: "deploy", stage, name: "reelbridge", region: "us-east-1", account: "111122223333" });
-  app.setDefaultRemovalPolicy(stage === "prod" ? "retain" : "destroy");
-  config.stacks(app);
-  return { app, template: (s) => Template.fromStack(getStack(s)) };
+export async function synth(stage: string): Promise<{ app: App; outdir: string; template: (stack: Parameters<typeof getStack>[0]) => Template }> {
+  const { app, outdir } = await buildInfra({ stage, outdir: join("infra.out", stage) });
+  return { app, outdir, template: (s) => Template.fromStack(getStack(s)) };
 }

@@ -1,7 +1,7 @@
 import { Match } from "aws-cdk-lib/assertions";
 import type { Template } from "aws-cdk-lib/assertions";
 import type { Stack } from "aws-cdk-lib";
-import { Function as SstFunction, getStack } from "sst/constructs";
+import { getStack } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsonSchemas } from "../../packages/events/src/json-schema";
 import { stageConfig } from "../../packages/functions/src/stage-config";
@@ -200,25 +200,22 @@ describe("topology → infrastructure", () => {
     for (const [id] of dlqs) expect(alarms.some((a) => a.includes(id))).toBe(true);
   });
 
-  it("creates every function of the topology on nodejs24.x with its own role", () => {
+  it("creates every function of the topology on nodejs24.x with its own role and its real code", () => {
     const templates = [pipeline, api];
     const fns = templates.flatMap((t) => ofType(t, "AWS::Lambda::Function")).filter(([id]) => !/CustomResource|LogRetention|AutoDelete|BucketNotifications/.test(id));
     expect(fns).toHaveLength(topo().length + endpoints.length + schedules.length);
     const roles = new Set(fns.map(([, r]) => JSON.stringify(r.Properties.Role)));
     expect(roles.size).toBe(fns.length);
-    // In deploy mode SST writes a placeholder runtime into the template and sets the real one
-    // when it bundles the code (a deferred task that needs the SST CLI); the runtime it will
-    // set is the construct's `runtime` prop, checked here for every function.
-    const sstFunctions = [Pipeline, Api].flatMap((s) => getStack(s).node.findAll()).filter((c): c is SstFunction => c instanceof SstFunction);
-    expect(sstFunctions).toHaveLength(fns.length);
-    const containers = new Set(topo().filter((s) => s.packaging?.kind === "container").map((s) => pascal(s.name)));
-    for (const f of sstFunctions) {
-      const props = (f as unknown as { props: { runtime?: string; container?: { file?: string } } }).props;
-      if (containers.has(f.node.id)) {
-        // The segmenter ships FFmpeg in a container image built from the repository.
-        expect(props.runtime).toBe("container");
-        expect(props.container?.file).toBe("packages/functions/segmenter.Dockerfile");
-      } else expect(props.runtime, f.node.id).toBe("nodejs24.x");
+    // SST's real build ran (stacks/lib/build.ts): the runtime, handler and code asset are the
+    // deployed ones, not the placeholder SST writes before it bundles.
+    const specs = [...topo(), ...endpoints, ...schedules];
+    for (const [id, r] of fns) {
+      const spec = specs.find((s) => id.startsWith(pascal(s.name)))!;
+      expect(r.Properties.Runtime, id).toBe("nodejs24.x");
+      expect(r.Properties.Handler, id).toBe(spec.handler);
+      expect(r.Properties.Code, id).toEqual({ S3Bucket: expect.anything(), S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) });
+      // Native binaries decide the architecture: the one they were installed and tested on.
+      expect(r.Properties.Architectures, id).toEqual([spec.native?.length ? "x86_64" : "arm64"]);
     }
   });
 

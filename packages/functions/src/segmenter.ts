@@ -22,9 +22,9 @@ export const FFMPEG_TIMEOUT_MS = Math.max(30, subscription.timeoutSeconds - 30) 
 export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 
 /**
- * Production dependencies, once per cold start. FFmpeg comes from the container image
- * (packages/functions/segmenter.Dockerfile, docs/ffmpeg-lambda.md); FFMPEG_PATH/FFPROBE_PATH
- * override where it lives. Lambda's only writable directory is /tmp.
+ * Production dependencies, once per cold start. FFmpeg is the npm-shipped static build that
+ * stacks/lib/native.ts copies into the function's zip; FFMPEG_PATH/FFPROBE_PATH (set by stacks/)
+ * say where it lives (docs/decisions/0007). Lambda's only writable directory is /tmp.
  */
 export async function defaultDeps(): Promise<Deps> {
   const env = functionEnv();

@@ -57,9 +57,23 @@ export type Permission =
   | { kind: "secret"; name: SecretName }
   | { kind: "remotion:render" };
 
+/**
+ * Native binaries from npm packages that a function's zip carries: the same files the tests run
+ * (stacks/lib/native.ts, docs/decisions/0007). They decide the function's architecture.
+ */
+export type NativeDependency = "sharp" | "ffmpeg";
+
 export type SecretName = "LTX_API_KEY" | "REMOTION_WEBHOOK_SECRET" | "NOTIFY_WEBHOOK_SECRET";
 
-export interface Subscription {
+/** What every function of the topology may declare about how it ships. */
+export interface Shipping {
+  /** Native code the function ships (a nodejs24.x zip either way). */
+  native?: NativeDependency[];
+  /** /tmp size, when the default 512 MB is not enough. */
+  diskMB?: number;
+}
+
+export interface Subscription extends Shipping {
   /** Stable, kebab-case; names the rule, queue, DLQ and function. */
   name: string;
   description: string;
@@ -71,15 +85,10 @@ export interface Subscription {
   timeoutSeconds: number;
   memoryMB: number;
   permissions: Permission[];
-  /**
-   * How the function ships: a nodejs24.x zip (default), or a container image built from a
-   * Dockerfile with the repository root as context (the segmenter: it needs FFmpeg).
-   */
-  packaging?: { kind: "container"; dockerfile: string; diskMB: number };
 }
 
 /** A function reached over HTTP (a Lambda Function URL in AWS, a local route offline). */
-export interface Endpoint {
+export interface Endpoint extends Shipping {
   name: string;
   description: string;
   handler: string;
@@ -93,7 +102,7 @@ export interface Endpoint {
 }
 
 /** A function run on a schedule (EventBridge Scheduler in AWS, a timer offline). */
-export interface Schedule {
+export interface Schedule extends Shipping {
   name: string;
   description: string;
   handler: string;

@@ -51,6 +51,8 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
         { kind: "jobs:write" },
         { kind: "secret", name: "LTX_API_KEY" },
       ],
+      // sharp validates and normalises the photo.
+      native: ["sharp"],
     },
     {
       name: "render-step",
@@ -101,8 +103,10 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
         { kind: "s3:write", prefix: prefixes.jobs },
         { kind: "events:put" },
       ],
-      // FFmpeg 5.1 from Debian bookworm, the same as the local runtime (docs/ffmpeg-lambda.md).
-      packaging: { kind: "container", dockerfile: "packages/functions/segmenter.Dockerfile", diskMB: 2_048 },
+      // The npm-shipped static FFmpeg its tests and the local runtime run (docs/decisions/0007);
+      // /tmp holds the final video and its HLS rendition and clips.
+      native: ["ffmpeg"],
+      diskMB: 2_048,
     },
     {
       name: "notifier",

@@ -12,6 +12,7 @@ import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job
 import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
 import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
 import { createFfmpegSegmenter, createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/index";
+import { shippedFfmpeg } from "@reelbridge/core/adapters/ffmpeg/shipped";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { createHttpWebhookSender, DEFAULT_WEBHOOK_TIMEOUT_MS } from "@reelbridge/core/notify/http";
 import { createLinkBuilder } from "@reelbridge/core/notify/links";
@@ -278,10 +279,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       links: createLinkBuilder({ blobs, statusApiBaseUrl: apiBase }),
       retry: { budgetMs: notifier.INVOCATION_BUDGET_MS, requestTimeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS },
     };
-    // Built once, like a cold start; FFmpeg is killed before the topology's timeout, as in AWS.
+    // Built once, like a cold start; FFmpeg is killed before the topology's timeout, as in AWS,
+    // and it is the FFmpeg Lambda runs (the npm-shipped static build, decision 0007).
     const segmenterDeps: segmenter.Deps = {
       blobs,
-      segmenter: createFfmpegSegmenter({ timeoutMs: segmenter.FFMPEG_TIMEOUT_MS }),
+      segmenter: createFfmpegSegmenter({ timeoutMs: segmenter.FFMPEG_TIMEOUT_MS, ...shippedFfmpeg() }),
       publisher: publisher(segmenter.NAME),
       tmpDir: join(dataDir, "tmp", "segmenter"),
     };

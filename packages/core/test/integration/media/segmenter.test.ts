@@ -5,6 +5,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFfmpegSegmenter, listOutputs } from "../../../src/adapters/ffmpeg/segmenter";
+import { shippedFfmpeg } from "../../../src/adapters/ffmpeg/shipped";
 import type { SegmentResult } from "../../../src/ports";
 import { FfmpegError } from "../../../src/media/errors";
 import { ffmpeg, ffprobe } from "./ffprobe";
@@ -12,7 +13,8 @@ import { ffmpeg, ffprobe } from "./ffprobe";
 let dir: string;
 let regular: string; // 10 s, 360×640, keyframes every 2 s, AAC audio
 let irregular: string; // 10 s, one keyframe at the start only
-const segmenter = createFfmpegSegmenter();
+// The FFmpeg the segmenter ships with (decision 0007); the checks below use the system tools.
+const segmenter = createFfmpegSegmenter(shippedFfmpeg());
 
 function parsePlaylist(text: string) {
   const lines = text.trim().split("\n");

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pipelineEvents } from "@reelbridge/events";
 import type { PipelineEvent } from "@reelbridge/events";
 import { createFfmpegSegmenter } from "../../../src/adapters/ffmpeg/segmenter";
+import { shippedFfmpeg } from "../../../src/adapters/ffmpeg/shipped";
 import { createMemoryPublisher } from "../../../src/publish";
 import type { Logger } from "../../../src/ports";
 import { segmentVideo } from "../../../src/usecases/segment-video";
@@ -53,7 +54,7 @@ async function setup(video: Uint8Array = finalMp4) {
   blobs.seed(`jobs/${JOB}/final.mp4`, video, { contentType: "video/mp4" });
   const publisher = createMemoryPublisher();
   const tmp = await mkdtemp(join(dir, "tmp-"));
-  const deps: SegmentVideoDeps = { blobs, segmenter: createFfmpegSegmenter(), publisher, tmpDir: tmp, logger: quiet };
+  const deps: SegmentVideoDeps = { blobs, segmenter: createFfmpegSegmenter(shippedFfmpeg()), publisher, tmpDir: tmp, logger: quiet };
   return { deps, blobs, publisher, tmp };
 }
 
