@@ -2,15 +2,20 @@ import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import type { StackContext } from "sst/constructs";
 import { use } from "sst/constructs";
 import { schedules, subscriptions } from "../packages/functions/src/topology";
 import { Api } from "./Api";
 import { Bus } from "./Bus";
+import { deadLetterQueue } from "./lib/dlq";
 import { pascal, topologyFunction } from "./lib/functions";
 import { useStageConfig } from "./lib/stage";
 import { buildSubscription } from "./lib/subscription";
 import { Storage } from "./Storage";
+
+/** Retries of a scheduled run that failed to start or threw (EventBridge's, then Lambda's). */
+const SCHEDULE_RETRY_ATTEMPTS = 2;
 
 /**
  * The choreography: every subscription of the topology becomes its rule, target, queue, DLQ,
@@ -33,12 +38,19 @@ export function Pipeline({ stack, app }: StackContext) {
     }),
   );
 
+  // A schedule fails like a subscription does: the target retries, then its DLQ (with an alarm)
+  // gets what never ran, and Lambda's own async retries end there too. Events older than one
+  // period are dropped: the next run does the same work.
   for (const s of schedules) {
-    const fn = topologyFunction(stack, pascal(s.name), s, resources);
-    new events.Rule(stack, `${pascal(s.name)}Schedule`, {
+    const id = pascal(s.name);
+    const fn = topologyFunction(stack, id, s, resources);
+    const { queue: dlq } = deadLetterQueue(stack, `${id}Dlq`);
+    const maxEventAge = Duration.minutes(s.everyMinutes);
+    new events.Rule(stack, `${id}Schedule`, {
       schedule: events.Schedule.rate(Duration.minutes(s.everyMinutes)),
-      targets: [new targets.LambdaFunction(fn)],
+      targets: [new targets.LambdaFunction(fn, { deadLetterQueue: dlq, retryAttempts: SCHEDULE_RETRY_ATTEMPTS, maxEventAge })],
     });
+    fn.configureAsyncInvoke({ retryAttempts: SCHEDULE_RETRY_ATTEMPTS, maxEventAge, onFailure: new destinations.SqsDestination(dlq) });
   }
 
   // Remotion Lambda's own role writes the final video into our bucket (outName, privacy no-acl).

@@ -7,6 +7,7 @@ import { Config } from "sst/constructs";
 import type { StackContext } from "sst/constructs";
 import { JOBS_TABLE_KEYS, JOBS_TABLE_TTL_ATTRIBUTE } from "../packages/core/src/adapters/aws/dynamodb-table";
 import { prefixes } from "../packages/functions/src/topology";
+import { privateBucket } from "./lib/bucket";
 import { useStageConfig } from "./lib/stage";
 
 /**
@@ -16,12 +17,8 @@ import { useStageConfig } from "./lib/stage";
 export function Storage({ stack, app }: StackContext) {
   const config = useStageConfig(app);
 
-  const bucket = new s3.Bucket(stack, "Media", {
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-    enforceSSL: true,
-    encryption: s3.BucketEncryption.S3_MANAGED,
-    // ACLs off: Remotion writes with privacy "no-acl".
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  // ACLs are off (privateBucket): Remotion writes with privacy "no-acl".
+  const bucket = privateBucket(stack, "Media", app.stage, {
     eventBridgeEnabled: true,
     cors: [
       {
@@ -41,8 +38,6 @@ export function Storage({ stack, app }: StackContext) {
       },
       { id: "incomplete-multipart", abortIncompleteMultipartUploadAfter: Duration.days(1) },
     ],
-    removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    autoDeleteObjects: app.stage !== "prod",
   });
 
   // The music catalog's tracks, where the render step presigns them for Remotion.

@@ -1,7 +1,9 @@
 import { ResponseHeadersPolicy } from "aws-cdk-lib/aws-cloudfront";
+import { S3BucketOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
 import type { StackContext } from "sst/constructs";
 import { StaticSite, use } from "sst/constructs";
 import { Api } from "./Api";
+import { privateBucket } from "./lib/bucket";
 
 /**
  * The browser client (packages/web) as a static site: S3 (private) behind CloudFront.
@@ -24,8 +26,12 @@ import { Api } from "./Api";
  * The stage's webOrigins (packages/functions/src/stage-config.ts) must contain the origin this
  * site is served from, or the APIs and the media bucket refuse the browser (CORS).
  */
-export function Web({ stack }: StackContext) {
+export function Web({ stack, app }: StackContext) {
   const { uploadApi, statusApi } = use(Api);
+  // Our own bucket, so it is TLS-only like the media bucket, and so CloudFront reads it with an
+  // origin access control (SigV4, SSE-KMS-capable) instead of SST's legacy origin access
+  // identity: S3BucketOrigin.withOriginAccessControl adds the bucket policy for this distribution.
+  const bucket = privateBucket(stack, "SiteBucket", app.stage);
 
   const site = new StaticSite(stack, "Site", {
     path: "packages/web",
@@ -38,10 +44,14 @@ export function Web({ stack }: StackContext) {
       VITE_STATUS_API: statusApi.url!,
     },
     cdk: {
+      bucket,
       distribution: {
         comment: `reelbridge web (${stack.stage})`,
-        // HSTS, nosniff, frame-options DENY, referrer-policy, XSS protection.
-        defaultBehavior: { responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS },
+        defaultBehavior: {
+          origin: S3BucketOrigin.withOriginAccessControl(bucket),
+          // HSTS, nosniff, frame-options DENY, referrer-policy, XSS protection.
+          responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+        },
       },
     },
   });

@@ -186,16 +186,27 @@ describe("topology → infrastructure", () => {
   it("direct steps get Lambda async retries and an on-failure destination", () => {
     const direct = topo().filter((s) => s.delivery.kind === "direct");
     const configs = ofType(pipeline, "AWS::Lambda::EventInvokeConfig").map(([, r]) => r.Properties as { MaximumRetryAttempts: number; DestinationConfig: { OnFailure: { Destination: unknown } } });
-    expect(configs).toHaveLength(direct.length);
+    // …and so do the scheduled functions (the render watchdog).
+    expect(configs).toHaveLength(direct.length + schedules.length);
     for (const c of configs) {
       expect(c.MaximumRetryAttempts).toBe(2);
       expect(c.DestinationConfig.OnFailure.Destination).toBeDefined();
     }
   });
 
+  it("gives every schedule's target a retry policy and a DLQ, so a failing watchdog is seen", () => {
+    const scheduled = ofType(pipeline, "AWS::Events::Rule").filter(([, r]) => r.Properties.ScheduleExpression);
+    expect(scheduled).toHaveLength(schedules.length);
+    for (const [id, r] of scheduled) {
+      const [target] = r.Properties.Targets as Array<{ RetryPolicy?: { MaximumRetryAttempts: number }; DeadLetterConfig?: { Arn: unknown } }>;
+      expect(target!.RetryPolicy?.MaximumRetryAttempts, id).toBeGreaterThan(0);
+      expect(JSON.stringify(target!.DeadLetterConfig?.Arn), id).toMatch(/RenderWatchdogDlq/);
+    }
+  });
+
   it("watches every DLQ with an alarm", () => {
     const dlqs = ofType(pipeline, "AWS::SQS::Queue").filter(([id]) => id.includes("Dlq"));
-    expect(dlqs).toHaveLength(topo().length);
+    expect(dlqs).toHaveLength(topo().length + schedules.length);
     const alarms = ofType(pipeline, "AWS::CloudWatch::Alarm").map(([, r]) => JSON.stringify(r.Properties));
     for (const [id] of dlqs) expect(alarms.some((a) => a.includes(id))).toBe(true);
   });

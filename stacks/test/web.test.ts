@@ -46,6 +46,25 @@ describe("web site", () => {
     });
   });
 
+  it("keeps the site bucket TLS-only and reads it through an origin access control, not a legacy OAI", () => {
+    web.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } })]),
+      },
+    });
+    web.resourceCountIs("AWS::CloudFront::CloudFrontOriginAccessIdentity", 0);
+    web.hasResourceProperties("AWS::CloudFront::OriginAccessControl", { OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: "s3", SigningBehavior: "always" }) });
+    const [dist] = Object.values(web.findResources("AWS::CloudFront::Distribution")) as Array<{ Properties: { DistributionConfig: { Origins: Array<{ OriginAccessControlId?: unknown; S3OriginConfig?: { OriginAccessIdentity?: string } }> } } }>;
+    for (const o of dist!.Properties.DistributionConfig.Origins) {
+      expect(o.OriginAccessControlId).toBeDefined();
+      expect(o.S3OriginConfig?.OriginAccessIdentity ?? "").toBe("");
+    }
+    // CloudFront may read the bucket, for this distribution only (aws:SourceArn).
+    web.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: "cloudfront.amazonaws.com" }, Condition: { StringEquals: { "AWS:SourceArn": Match.anyValue() } } })]) },
+    });
+  });
+
   it("answers unknown paths with the page (one-page app; /config.json falls back to build values)", () => {
     web.hasResourceProperties("AWS::CloudFront::Distribution", {
       DistributionConfig: Match.objectLike({
