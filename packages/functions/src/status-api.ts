@@ -2,7 +2,7 @@ import { jobIdSchema } from "@reelbridge/events";
 import type { BlobStore, Clock, JobStore, Logger } from "@reelbridge/core";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
 import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
-import { InvalidCursorError, InvalidListRequestError, JobNotFoundError } from "@reelbridge/core/jobs/errors";
+import { InvalidCursorError, InvalidListRequestError, JobNotFoundError, decodeCursor } from "@reelbridge/core/jobs/errors";
 import { createJwtVerifier, openCaller } from "@reelbridge/core/upload/auth";
 import type { CallerVerifier } from "@reelbridge/core/upload/auth";
 import { UnauthorizedError } from "@reelbridge/core/upload/errors";
@@ -17,7 +17,7 @@ import {
 import { dynamoDocClient, s3Client } from "./lib/aws";
 import { functionEnv, once } from "./lib/env";
 import { corsFor } from "./lib/cors";
-import { httpEndpoint } from "./lib/handlers";
+import { clip, decodePathSegment, httpEndpoint } from "./lib/handlers";
 import type { HttpRequest, HttpResponse } from "./lib/handlers";
 import { stageConfig } from "./stage-config";
 
@@ -86,7 +86,7 @@ async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
   const hlsMatch = HLS_PATH.exec(req.path);
   const jobMatch = hlsMatch ?? JOB_PATH.exec(req.path);
   const isList = LIST_PATH.test(req.path);
-  if (!jobMatch && !isList) return error(404, "NotFound", `no route for ${req.path}`);
+  if (!jobMatch && !isList) return error(404, "NotFound", `no route for ${clip(req.path)}`);
   if (req.method === "OPTIONS") return { status: 204 };
   if (req.method !== "GET") return error(405, "MethodNotAllowed", "only GET is allowed here", { allow: "GET, OPTIONS" });
 
@@ -94,7 +94,7 @@ async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
   const caller = await deps.auth.verify(req.headers.authorization);
 
   if (jobMatch) {
-    const jobId = decodeURIComponent(jobMatch[1] ?? "");
+    const jobId = decodePathSegment(jobMatch[1] ?? "", "job id");
     if (!jobIdSchema.safeParse(jobId).success) return error(400, "InvalidJobId", "the job id must be a ULID");
     const who = deps.auth.open ? undefined : caller;
     if (hlsMatch) {
@@ -115,9 +115,31 @@ async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
   if (req.query.limit !== undefined) {
     limit = /^\d{1,3}$/.test(req.query.limit) ? Number(req.query.limit) : Number.NaN;
   }
-  const page = await listJobs(deps, { owner: caller.owner, ...(limit !== undefined ? { limit } : {}), ...(req.query.cursor ? { cursor: req.query.cursor } : {}) });
+  const cursor = req.query.cursor;
+  if (cursor !== undefined && cursor !== "") assertIssuedCursor(cursor);
+  const page = await listJobs(deps, { owner: caller.owner, ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}) });
   return { status: 200, body: page };
 }
+
+/**
+ * The stores issue cursors that are JSON objects of non-empty strings (DynamoDB's
+ * LastEvaluatedKey, the memory store's position); DynamoDB refuses an empty or oversized key
+ * attribute with a ValidationException. So a cursor of any other shape was not issued by us:
+ * refuse it here, whatever store answers the listing.
+ */
+function assertIssuedCursor(cursor: string): void {
+  const value = decodeCursor(cursor);
+  const ok =
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    Object.keys(value).length > 0 &&
+    Object.values(value).every((v) => typeof v === "string" && v.length > 0 && Buffer.byteLength(v, "utf8") <= 1024);
+  if (!ok) throw new InvalidCursorError();
+}
+
+/** DynamoDB's (and dynalite's) "the request's parameters are invalid", as the SDK names it. */
+const isStoreValidationError = (err: unknown): boolean => err instanceof Error && err.name === "ValidationException";
 
 /** Routes one request. CORS and cache headers are added to every answer (errors too) by httpEndpoint's `headers`. */
 export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promise<HttpResponse> {
@@ -128,8 +150,11 @@ export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promi
     if (err instanceof UnauthorizedError) res = error(401, err.code, err.message, { "www-authenticate": err.wwwAuthenticate });
     else if (err instanceof JobNotFoundError || err instanceof HlsNotReadyError) res = error(404, err.code, err.message);
     else if (err instanceof InvalidCursorError || err instanceof InvalidListRequestError) res = error(400, err.code, err.message);
+    // The store refusing the start key a client handed us (a cursor it did not get from us that
+    // still passed the shape check) is the client's error, not ours.
+    else if (req.query.cursor && LIST_PATH.test(req.path) && isStoreValidationError(err)) res = error(400, "InvalidCursor", new InvalidCursorError().message);
     else throw err;
-    logger.warn("request rejected", { status: res.status, path: req.path, code: (err as { code?: string }).code });
+    logger.warn("request rejected", { status: res.status, path: clip(req.path), code: (err as { code?: string }).code });
   }
   return res;
 }

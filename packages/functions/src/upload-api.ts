@@ -7,7 +7,7 @@ import { createS3UploadSigner } from "@reelbridge/core/adapters/aws/s3-upload-si
 import type { Clock } from "@reelbridge/core";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
 import { corsFor } from "./lib/cors";
-import { httpEndpoint } from "./lib/handlers";
+import { clip, httpEndpoint } from "./lib/handlers";
 import type { HttpRequest, HttpResponse } from "./lib/handlers";
 import { functionEnv, once } from "./lib/env";
 import { s3Client } from "./lib/aws";
@@ -69,7 +69,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
         if (!cors(req, d)["access-control-allow-origin"]) return problem(403, "Forbidden", "origin not allowed");
         return { status: 204 };
       }
-      if (req.path.replace(/\/+$/, "") !== "/uploads") return problem(404, "NotFound", `no route for ${req.path}`);
+      if (req.path !== "/uploads" && req.path !== "/uploads/") return problem(404, "NotFound", `no route for ${clip(req.path)}`);
       if (req.method !== "POST") return problem(405, "MethodNotAllowed", "use POST /uploads", { allow: "POST, OPTIONS" });
       try {
         const { owner } = await d.caller.verify(req.headers.authorization);

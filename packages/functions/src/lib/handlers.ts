@@ -187,20 +187,63 @@ export class HttpError extends Error {
   }
 }
 
+/** Base64 as a Function URL sends it: the standard alphabet, padded, whitespace tolerated. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The request as the handlers see it. Only strings are kept (a Function URL sends nothing
+ * else; anything else is not the client's to send). Throws HttpError 400 when a base64-flagged
+ * body is not base64: Buffer.from would silently drop the bad characters and hand the handler
+ * other bytes than were sent.
+ */
 export function toHttpRequest(e: APIGatewayProxyEventV2): HttpRequest {
+  const req = requestWithoutBody(e);
+  const body = typeof e.body === "string" ? e.body : "";
+  if (!e.isBase64Encoded) return { ...req, rawBody: body };
+  const compact = body.replace(/\s+/g, "");
+  if (!BASE64.test(compact)) throw new HttpError(400, "InvalidBody", "the body is flagged base64 but is not valid base64");
+  return { ...req, rawBody: Buffer.from(compact, "base64").toString("utf8") };
+}
+
+function requestWithoutBody(e: APIGatewayProxyEventV2): HttpRequest {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(e.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(e.headers ?? {})) if (typeof v === "string") headers[k.toLowerCase()] = v;
   const query: Record<string, string> = {};
-  for (const [k, v] of Object.entries(e.queryStringParameters ?? {})) if (v !== undefined) query[k] = v;
-  const body = e.body ?? "";
+  for (const [k, v] of Object.entries(e.queryStringParameters ?? {})) if (typeof v === "string") query[k] = v;
+  const method = e.requestContext?.http?.method;
   return {
-    method: e.requestContext?.http?.method ?? "GET",
-    path: e.rawPath ?? "/",
+    method: typeof method === "string" ? method : "GET",
+    path: typeof e.rawPath === "string" ? e.rawPath : "/",
     headers,
     query,
-    rawBody: e.isBase64Encoded ? Buffer.from(body, "base64").toString("utf8") : body,
+    rawBody: "",
   };
 }
+
+/**
+ * A percent-encoded path segment, decoded. Malformed encoding (`%E0%A4%A`, a lone `%`) is the
+ * client's error: HttpError 400, never the URIError decodeURIComponent throws.
+ */
+export function decodePathSegment(segment: string, what = "path segment"): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, "InvalidPath", `the ${what} is not valid percent-encoding`);
+  }
+}
+
+/** The body parsed as JSON; HttpError 400 when it is missing or not JSON. */
+export function parseJsonBody(req: HttpRequest): unknown {
+  if (req.rawBody.trim() === "") throw new HttpError(400, "InvalidBody", "a JSON body is required");
+  try {
+    return JSON.parse(req.rawBody) as unknown;
+  } catch {
+    throw new HttpError(400, "InvalidBody", "the body is not valid JSON");
+  }
+}
+
+/** At most `max` characters of client input, for echoing in an error message. */
+export const clip = (s: string, max = 200): string => (s.length > max ? `${s.slice(0, max)}…` : s);
 
 export interface HttpEndpointOptions {
   /**
@@ -215,31 +258,37 @@ export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logge
   const logger = makeLogger(name);
   const json = "application/json";
   return middy(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    const req = toHttpRequest(event);
     const log = asLogger(logger);
+    // Headers (CORS) come from the request line and headers, so even a request whose body
+    // cannot be decoded gets an answer the browser can read.
+    let req = requestWithoutBody(event ?? ({} as APIGatewayProxyEventV2));
     let common: Record<string, string> = {};
     try {
       if (opts.headers) common = await opts.headers(req);
     } catch (err) {
-      log.error("could not compute the response headers", { path: req.path, ...errorFields(err) });
+      log.error("could not compute the response headers", { path: clip(req.path), ...errorFields(err) });
     }
     try {
+      req = toHttpRequest(event ?? ({} as APIGatewayProxyEventV2));
       const res = await run(req, log);
       return {
         statusCode: res.status,
         headers: { "content-type": json, ...common, ...res.headers },
         body: res.text ?? (res.body === undefined ? "" : JSON.stringify(res.body)),
       };
-    } catch (err) {
+    } catch (thrown) {
+      // The one catch-all mapping of decoding errors: a URIError only comes from decoding or
+      // encoding a URI component, and the only URIs a handler decodes are the client's.
+      const err = thrown instanceof URIError ? new HttpError(400, "InvalidRequest", "the request contains malformed percent-encoding") : thrown;
       if (err instanceof HttpError) {
-        log.warn("request rejected", { status: err.status, errorCode: err.errorCode, message: err.message, path: req.path });
+        log.warn("request rejected", { status: err.status, errorCode: err.errorCode, message: err.message, path: clip(req.path) });
         return {
           statusCode: err.status,
           headers: { "content-type": json, ...common },
           body: JSON.stringify({ error: err.errorCode, message: err.message, ...(err.details ? { details: err.details } : {}) }),
         };
       }
-      log.error("request failed", { path: req.path, ...errorFields(err) });
+      log.error("request failed", { path: clip(req.path), ...errorFields(err) });
       return { statusCode: 500, headers: { "content-type": json, ...common }, body: JSON.stringify({ error: "Internal", message: "internal error" }) };
     }
   });
