@@ -69,11 +69,117 @@ export function directInvoker(name: string, handler: AnyHandler, timeoutSeconds:
   };
 }
 
-/** Reads a Node request into a Function URL event (payload format 2.0). */
-export async function toFunctionUrlEvent(req: IncomingMessage, pathOverride?: string): Promise<APIGatewayProxyEventV2> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const body = Buffer.concat(chunks);
+/**
+ * What a Lambda Function URL accepts: a synchronous invocation's request payload is at most
+ * 6 MB (6,291,456 bytes; Lambda quotas page, "Invocation payload (request and response)").
+ * AWS counts the whole serialised event, so in AWS the body's real limit is a little lower (and
+ * a binary body, which Function URLs base64-encode, counts 4/3); capping the body at the quota
+ * is the local runtime's close enough.
+ */
+export const FUNCTION_URL_MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Lambda's answer to an invocation whose request is over the quota: HTTP 413 with a JSON
+ * `Message`. Source: the Lambda API reference, Invoke → Errors ("RequestTooLargeException …
+ * HTTP Status Code: 413"), and the message text Lambda returns for it ("Request must be smaller
+ * than 6291456 bytes for the InvokeFunction operation", as reported in Zac Charles, "Deep Dive:
+ * Lambda's Request Payload Size Limit", 2022). Not checked against a live Function URL here.
+ */
+export function functionUrlPayloadTooLarge(maxBytes = FUNCTION_URL_MAX_REQUEST_BYTES): { status: 413; headers: Record<string, string>; body: string } {
+  return {
+    status: 413,
+    headers: { "content-type": "application/json", "x-amzn-errortype": "RequestTooLargeException" },
+    body: JSON.stringify({ Message: `Request must be smaller than ${maxBytes} bytes for the InvokeFunction operation` }),
+  };
+}
+
+/** A request body over the Function URL quota: the function is not invoked. */
+export class FunctionUrlPayloadTooLargeError extends Error {
+  readonly code = "RequestTooLargeException";
+  constructor(readonly maxBytes: number, readonly receivedBytes: number) {
+    super(`request body over ${maxBytes} bytes (${receivedBytes} received before the cap): answered 413, function not invoked`);
+    this.name = "FunctionUrlPayloadTooLargeError";
+  }
+}
+
+/**
+ * Reads at most `maxBytes` of the body. Over the cap (a Content-Length that says so, or the
+ * bytes themselves when chunked) it stops reading, answers 413 itself and closes the connection,
+ * then rejects with FunctionUrlPayloadTooLargeError: the handler never runs, and no more than
+ * the cap is ever buffered. The answer is written on the socket because only the request
+ * reaches this function; whoever catches the error finds the connection already answered and
+ * closed (a write to it is a no-op).
+ */
+async function readCappedBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    refuseTooLarge(req, maxBytes);
+    throw new FunctionUrlPayloadTooLargeError(maxBytes, 0);
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (c: Buffer) => {
+      received += c.length;
+      if (received > maxBytes) {
+        cleanup();
+        chunks.length = 0;
+        refuseTooLarge(req, maxBytes);
+        reject(new FunctionUrlPayloadTooLargeError(maxBytes, received));
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+  });
+}
+
+/** How long a refused connection stays half-open so the client can read its 413. */
+const REFUSED_LINGER_MS = 2000;
+
+function refuseTooLarge(req: IncomingMessage, maxBytes: number): void {
+  // Stop reading first: a paused request stops its socket once the request's small buffer is
+  // full, so the rest of the body stays with the client (and the kernel's buffers).
+  req.pause();
+  const socket = req.socket;
+  if (socket.destroyed || !socket.writable) return;
+  const answer = functionUrlPayloadTooLarge(maxBytes);
+  const headers = { ...answer.headers, "content-length": String(Buffer.byteLength(answer.body)), connection: "close" };
+  const head = [`HTTP/1.1 ${answer.status} Request Entity Too Large`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  // Answer and close our side only. Destroying the socket at once would make the kernel reset
+  // the connection when the client's next bytes arrive, and a reset discards the answer the
+  // client has not read yet; so the connection lingers half-open (still not read from) until
+  // the client hangs up or REFUSED_LINGER_MS pass.
+  socket.end(`${head.join("\r\n")}\r\n\r\n${answer.body}`);
+  setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+}
+
+export interface FunctionUrlEventOptions {
+  /** Request body cap in bytes; default (and in AWS, fixed at) FUNCTION_URL_MAX_REQUEST_BYTES. */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Reads a Node request into a Function URL event (payload format 2.0). A body over the cap is
+ * answered 413 as a Function URL answers it, and rejects (see readCappedBody).
+ */
+export async function toFunctionUrlEvent(req: IncomingMessage, pathOverride?: string, opts: FunctionUrlEventOptions = {}): Promise<APIGatewayProxyEventV2> {
+  const body = await readCappedBody(req, opts.maxBodyBytes ?? FUNCTION_URL_MAX_REQUEST_BYTES);
   const url = new URL(req.url ?? "/", "http://local");
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
