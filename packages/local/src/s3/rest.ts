@@ -66,10 +66,10 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
 };
 
 /** Header values S3 would never put in XML or a header (control characters) are shown as U+FFFD. */
-const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, "\uFFFD");
+const printable = (s: string) => [...s].map((c) => (c.charCodeAt(0) < 0x20 || c === "\u007f" ? "\uFFFD" : c)).join("");
 
 export function unsafeKeyError(key: string, err: unknown): S3Error {
-  return new S3Error(400, "InvalidArgument", `The local store cannot hold this key: ${(err as Error).message.replace(/[\u0000-\u001f\u007f]/g, "\uFFFD")}`, { ArgumentName: "key", ArgumentValue: printable(key) });
+  return new S3Error(400, "InvalidArgument", `The local store cannot hold this key: ${printable((err as Error).message)}`, { ArgumentName: "key", ArgumentValue: printable(key) });
 }
 
 export function createRestApi(ctx: RestContext) {
