@@ -12,7 +12,7 @@ import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
 import { GENERATION_CLAIM_LEASE_SECONDS, failUpload, ingestUpload } from "@reelbridge/core/usecases/ingest-upload";
 import type { IngestUploadDeps } from "@reelbridge/core/usecases/ingest-upload";
 import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
-import { functionEnv, once, sstSecret } from "./lib/env";
+import { functionEnv, once, optionalEnv, sstSecret } from "./lib/env";
 import { asLogger, makeLogger, queueStep, uploadJobId } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
@@ -36,14 +36,19 @@ const maxWaitMs = Math.max(60, subscription.timeoutSeconds - 120) * 1000;
  */
 export const CLAIM_LEASE_SECONDS = Math.max(GENERATION_CLAIM_LEASE_SECONDS, subscription.timeoutSeconds + 300);
 
-/** Production dependencies, built once per cold start from the environment, stage config and SST secrets. */
+/**
+ * Production dependencies, built once per cold start from the environment, stage config and SST
+ * secrets. LTX_BASE_URL, when set, replaces stage config's ltx.baseUrl, like the SDK's
+ * AWS_ENDPOINT_URL_* for AWS: the smoke test points the built bundle at the fake LTX server.
+ */
 export async function defaultDeps(): Promise<Deps> {
   const env = functionEnv();
   const cfg = stageConfig(env.stage);
+  const baseUrl = optionalEnv("LTX_BASE_URL") ?? cfg.ltx.baseUrl;
   const generator: VideoGenerator =
     cfg.ltx.provider === "offline"
       ? createFfmpegVideoGenerator({ workDir: join(tmpdir(), "reelbridge-offline-generator") })
-      : createLtxVideoGenerator({ apiKey: await sstSecret("LTX_API_KEY"), baseUrl: cfg.ltx.baseUrl, model: cfg.ltx.model, maxWaitMs, logger: asLogger(makeLogger(`${NAME}-generator`)) });
+      : createLtxVideoGenerator({ apiKey: await sstSecret("LTX_API_KEY"), baseUrl, model: cfg.ltx.model, maxWaitMs, logger: asLogger(makeLogger(`${NAME}-generator`)) });
   return {
     blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
     state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
