@@ -130,7 +130,9 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
     const body = req.method === "HEAD" ? "" : errorXml(err, id["x-amz-request-id"], id["x-amz-id-2"]);
     // A body never asked for may still come; the connection cannot be reused after it.
     const close = awaitingContinue.has(req) ? { connection: "close" } : {};
-    res.writeHead(err.status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body), ...id, ...corsHeaders(req), ...close, ...extraHeaders });
+    // The endpoint's time, which SDKs read to correct their clock after RequestTimeTooSkewed.
+    const date = { date: clock.now().toUTCString() };
+    res.writeHead(err.status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body), ...date, ...id, ...corsHeaders(req), ...close, ...extraHeaders });
     res.end(body);
   }
 

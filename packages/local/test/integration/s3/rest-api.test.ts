@@ -148,6 +148,23 @@ describe("local S3 REST API through the AWS SDK (bundle configuration)", () => {
     expect((await readFile(down)).equals(bytes)).toBe(true);
   });
 
+  it("works the same with checksums only when required (AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED)", async () => {
+    const plain = new S3Client({ requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
+    const when = createS3BlobStore(plain, { bucket: BUCKET });
+    try {
+      await when.put("jobs/W/a.txt", new TextEncoder().encode("plain body"), { contentType: "text/plain" });
+      const src = join(parent, "work", "w.bin");
+      await mkdir(join(parent, "work"), { recursive: true });
+      const bytes = randomBytes(256 * 1024 + 3);
+      await writeFile(src, bytes);
+      await when.putFile("jobs/W/b.bin", src, { contentType: "application/octet-stream" });
+      expect(Buffer.from((await when.get("jobs/W/a.txt")).bytes).toString()).toBe("plain body");
+      expect(await s3.blobStore.stat("jobs/W/b.bin")).toMatchObject({ sizeBytes: bytes.byteLength, etag: md5(bytes) });
+    } finally {
+      plain.destroy();
+    }
+  });
+
   it("HEAD of a missing key is a 404 without a body; GET is NoSuchKey", async () => {
     expect(await adapter.head("jobs/none/x.mp4")).toBeUndefined();
     expect(await failure(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "jobs/none/x.mp4" })))).toMatchObject({ name: "NotFound", status: 404 });
@@ -251,6 +268,21 @@ describe("local S3 REST API through the AWS SDK (bundle configuration)", () => {
     }
     expect(await filesUnder(root)).toEqual(before);
     expect(events).toEqual([]);
+  });
+
+  it("answers a request signed 20 minutes off with RequestTimeTooSkewed, after which the SDK corrects its clock", async () => {
+    skewMs = 20 * 60_000;
+    const fresh = new S3Client({ maxAttempts: 1 });
+    const skewed = new S3Client({});
+    try {
+      expect(await failure(fresh.send(new GetObjectCommand({ Bucket: BUCKET, Key: "jobs/A/render.json" })))).toMatchObject({ name: "RequestTimeTooSkewed", status: 403 });
+      // The SDK retries with the offset from the error's Date header, as it does against S3.
+      await skewed.send(new PutObjectCommand({ Bucket: BUCKET, Key: "jobs/S/skew.txt", Body: Buffer.from("late") }));
+    } finally {
+      fresh.destroy();
+      skewed.destroy();
+    }
+    expect(Buffer.from((await s3.blobStore.get("jobs/S/skew.txt")).bytes).toString()).toBe("late");
   });
 
   it("refuses a body changed after signing (x-amz-content-sha256 mismatch)", async () => {
