@@ -63,6 +63,30 @@ export class ImageTooLargeError extends MediaError {
   }
 }
 
+/**
+ * A real image, but so elongated that no video frame can show it (a strip, a banner, or a
+ * decompression bomb shaped to pass the pixel budget). Reported as InvalidImage: the public
+ * reason codes have no closer one.
+ */
+export class ImageAspectRatioError extends InvalidImageError {
+  readonly width: number;
+  readonly height: number;
+  readonly maxAspectRatio: number;
+  constructor(width: number, height: number, maxAspectRatio: number, options: MediaErrorOptions = {}) {
+    const ratio = Math.max(width, height) / Math.min(width, height);
+    super(
+      `Image is ${width}×${height} (${width >= height ? `${formatRatio(ratio)}:1` : `1:${formatRatio(ratio)}`}); the longer side may be at most ${maxAspectRatio} times the shorter, since a 16:9 or 9:16 video frame would show only a sliver of it. Crop it closer to the frame's shape`,
+      options,
+    );
+    this.name = "ImageAspectRatioError";
+    this.width = width;
+    this.height = height;
+    this.maxAspectRatio = maxAspectRatio;
+  }
+}
+
+const formatRatio = (r: number) => (r >= 100 ? String(Math.round(r)) : r.toFixed(1).replace(/\.0$/, ""));
+
 export class EmptyFileError extends MediaError {
   constructor(options: MediaErrorOptions = {}) {
     super("EmptyFile", "The uploaded file is empty (0 bytes)", options);

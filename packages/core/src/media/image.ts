@@ -1,6 +1,7 @@
-import sharp, { type Metadata, type OutputInfo } from "sharp";
+import sharp, { type Metadata, type OutputInfo, type Sharp } from "sharp";
 import {
   EmptyFileError,
+  ImageAspectRatioError,
   ImageTooLargeError,
   InvalidImageError,
   InvalidMediaRequestError,
@@ -15,6 +16,27 @@ export type LtxResolution = "1080x1920" | "1920x1080";
 export const DEFAULT_MAX_INPUT_PIXELS = 50_000_000;
 export const NORMALIZED_JPEG_QUALITY = 90;
 
+/**
+ * The most elongated photo accepted: the longer side at most 6 times the shorter.
+ *
+ * Why 6: the video frame is 16:9 or 9:16 (1.78), so a cover crop of a 6:1 photo already keeps
+ * only 30 % of it in a frame of the same orientation and 9 % in the other. Every camera shape
+ * (4:3, 3:2, 16:9, 1:1), tall phone screenshots (~2.2:1) and most phone panoramas (3:1–6:1)
+ * pass; what is beyond is strips, banners and bombs shaped to pass the pixel budget (100×500,000
+ * is exactly 50 Mpx). It also bounds the work: see `normalizeImage`.
+ */
+export const MAX_ASPECT_RATIO = 6;
+/** A target side above this is a caller's mistake (LTX takes 1920 at most). */
+export const MAX_TARGET_SIDE = 4096;
+/**
+ * libvips stops working on an image after this long. The normaliser's work is bounded (see
+ * `normalizeImage`); a 50 Mpx PNG takes ~1–2 s on a Lambda core, so reaching this means the file
+ * is pathological, and retrying it would only burn another receive.
+ */
+export const NORMALIZE_TIMEOUT_SECONDS = 30;
+/** Long side of the thumbnail the attention crop is chosen on. */
+const ANALYSIS_LONG_SIDE = 512;
+
 export interface NormalizeImageOptions {
   aspect: Aspect;
   /** Width × height above which the image is refused before any pixel is decoded. */
@@ -26,6 +48,8 @@ export interface NormalizeImageOptions {
    * most salient region (skin, saturation, edges), "centre" the middle. Default "attention".
    */
   position?: "attention" | "centre";
+  /** Longer side ÷ shorter side above which the image is refused; default MAX_ASPECT_RATIO. */
+  maxAspectRatio?: number;
 }
 
 export interface NormalizedImage {
@@ -87,18 +111,33 @@ const ACCEPTED = new Set<string>(["jpeg", "png", "webp"]);
  * Validates an uploaded photo and turns it into the JPEG the video model gets: upright, sRGB,
  * metadata stripped, cropped ("cover") to the target size.
  *
- * The pixel budget is checked from the header before decoding, so a decompression bomb (a
- * 30000×30000 PNG of a few KB) is refused in milliseconds without allocating gigabytes.
+ * The work is bounded by the input budget and by what is produced, never by the input's shape:
+ * - the pixel budget is checked from the header before decoding, so a decompression bomb (a
+ *   30000×30000 PNG of a few KB) is refused in milliseconds without allocating gigabytes;
+ * - so is the aspect ratio (MAX_ASPECT_RATIO). A cover resize scales the *short* side to the
+ *   frame, so before this check a 100×500,000 strip became a 1080×5,400,000 intermediate (5.8 GB);
+ * - the crop is chosen first and cut from the source before resizing (extract, then resize), so
+ *   libvips only ever resizes the part of the photo that ends up in the frame: the intermediate
+ *   is at most the source region or the target, whichever is larger. The attention crop is
+ *   chosen on a thumbnail (JPEG and WebP decode it with shrink-on-load);
+ * - decoding is sequential (rows streamed, not the whole image held), and libvips gives up after
+ *   NORMALIZE_TIMEOUT_SECONDS.
+ * Every refusal is a permanent MediaError (the job ends failed with its reason).
  */
 export async function normalizeImage(input: Uint8Array, opts: NormalizeImageOptions): Promise<NormalizedImage> {
   const maxInputPixels = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  const maxAspectRatio = opts.maxAspectRatio ?? MAX_ASPECT_RATIO;
   const target = opts.target ?? targetResolution(opts.aspect);
   if (!isPositiveInt(target.width) || !isPositiveInt(target.height)) {
     throw new InvalidMediaRequestError(`Target size must be positive integers, got ${target.width}×${target.height}`);
   }
+  if (target.width > MAX_TARGET_SIDE || target.height > MAX_TARGET_SIDE) {
+    throw new InvalidMediaRequestError(`Target size must be at most ${MAX_TARGET_SIDE} pixels a side, got ${target.width}×${target.height}`);
+  }
   if (!isPositiveInt(maxInputPixels)) {
     throw new InvalidMediaRequestError(`maxInputPixels must be a positive integer, got ${maxInputPixels}`);
   }
+  if (!(maxAspectRatio >= 1)) throw new InvalidMediaRequestError(`maxAspectRatio must be at least 1, got ${maxAspectRatio}`);
   if (input.byteLength === 0) throw new EmptyFileError();
 
   const sniffed = sniffImageFormat(input);
@@ -124,24 +163,31 @@ export async function normalizeImage(input: Uint8Array, opts: NormalizeImageOpti
     throw new InvalidImageError(`The ${sniffed.toUpperCase()} file has no valid dimensions`);
   }
   if (width * height > maxInputPixels) throw new ImageTooLargeError(width, height, maxInputPixels);
+  if (Math.max(width, height) > maxAspectRatio * Math.min(width, height)) throw new ImageAspectRatioError(width, height, maxAspectRatio);
 
   const oriented = meta.autoOrient ?? { width, height };
-  let output: { data: Buffer; info: OutputInfo };
-  try {
-    output = await sharp(input, {
+  const decode = () =>
+    sharp(input, {
       // Second line of defence: libvips refuses to decode past the limit even if the header lied.
       limitInputPixels: maxInputPixels,
       // "error" rejects truncated and corrupt data but tolerates the harmless warnings many
       // phone JPEGs trigger (extraneous bytes before a marker…).
       failOn: "error",
+      // Coordinates below (the crop region) are the upright image's.
       autoOrient: true,
       // Animated WebP: the first frame is the photo.
       pages: 1,
-    })
-      .resize(target.width, target.height, {
-        fit: "cover",
-        position: opts.position === "centre" ? "centre" : sharp.strategy.attention,
-      })
+      // Rows are streamed through the pipeline, not the whole decoded image held.
+      sequentialRead: true,
+    }).timeout({ seconds: NORMALIZE_TIMEOUT_SECONDS });
+
+  let output: { data: Buffer; info: OutputInfo };
+  try {
+    const region = await cropRegion(decode, oriented, target, opts.position ?? "attention");
+    output = await decode()
+      .extract(region)
+      // The region already has the target's shape (to the pixel): "cover" only absorbs rounding.
+      .resize(target.width, target.height, { fit: "cover", position: "centre" })
       // JPEG has no alpha: put transparent regions on white instead of letting them go black.
       .flatten({ background: "#ffffff" })
       .toColourspace("srgb")
@@ -150,8 +196,12 @@ export async function normalizeImage(input: Uint8Array, opts: NormalizeImageOpti
       .toBuffer({ resolveWithObject: true });
   } catch (cause) {
     if (cause instanceof MediaError) throw cause;
-    if (/pixel limit/i.test(messageOf(cause))) throw new ImageTooLargeError(width, height, maxInputPixels, { cause });
-    throw new InvalidImageError(`The ${sniffed.toUpperCase()} file is damaged or truncated: ${messageOf(cause)}`, { cause });
+    const message = messageOf(cause);
+    if (/pixel limit/i.test(message)) throw new ImageTooLargeError(width, height, maxInputPixels, { cause });
+    if (/timeout/i.test(message)) {
+      throw new InvalidImageError(`The ${sniffed.toUpperCase()} file took longer than ${NORMALIZE_TIMEOUT_SECONDS} s to decode`, { cause });
+    }
+    throw new InvalidImageError(`The ${sniffed.toUpperCase()} file is damaged or truncated: ${message}`, { cause });
   }
 
   return {
@@ -165,6 +215,45 @@ export async function normalizeImage(input: Uint8Array, opts: NormalizeImageOpti
     ...(meta.orientation !== undefined ? { orientation: meta.orientation } : {}),
   };
 }
+
+interface Region {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The part of the upright source that a cover crop to `target` keeps: the largest region of
+ * the target's shape, centred or around the most salient spot. "attention" is decided on a
+ * thumbnail (long side ANALYSIS_LONG_SIDE), so choosing costs a decode at thumbnail size, not a
+ * resize of the whole photo to the frame.
+ */
+export async function cropRegion(
+  decode: () => Sharp,
+  source: { width: number; height: number },
+  target: { width: number; height: number },
+  position: "attention" | "centre",
+): Promise<Region> {
+  const { width: w, height: h } = source;
+  const scale = Math.max(target.width / w, target.height / h);
+  const cw = clampInt(Math.round(target.width / scale), 1, w);
+  const ch = clampInt(Math.round(target.height / scale), 1, h);
+  const centred = { left: Math.floor((w - cw) / 2), top: Math.floor((h - ch) / 2), width: cw, height: ch };
+  if (position === "centre" || (cw === w && ch === h)) return centred;
+
+  const k = Math.min(1, ANALYSIS_LONG_SIDE / Math.max(target.width, target.height));
+  const aw = Math.max(1, Math.round(target.width * k));
+  const ah = Math.max(1, Math.round(target.height * k));
+  const { info } = await decode().resize(aw, ah, { fit: "cover", position: sharp.strategy.attention }).raw().toBuffer({ resolveWithObject: true });
+  // The offsets are those of the crop inside the resized (cover) image, as negative numbers.
+  const thumbScale = Math.max(aw / w, ah / h);
+  const left = Math.abs(info.cropOffsetLeft ?? 0) / thumbScale;
+  const top = Math.abs(info.cropOffsetTop ?? 0) / thumbScale;
+  return { left: clampInt(Math.round(left), 0, w - cw), top: clampInt(Math.round(top), 0, h - ch), width: cw, height: ch };
+}
+
+const clampInt = (n: number, min: number, max: number) => Math.min(max, Math.max(min, Math.round(n)));
 
 function isPositiveInt(n: unknown): n is number {
   return typeof n === "number" && Number.isInteger(n) && n > 0;

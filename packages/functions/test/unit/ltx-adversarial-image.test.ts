@@ -1,0 +1,109 @@
+import { readFileSync } from "node:fs";
+import { crc32, deflateSync } from "node:zlib";
+import type { Context } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import type { JobParams } from "@reelbridge/events";
+import { createMemoryPublisher } from "@reelbridge/core";
+import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
+import { encodeJobMetadata } from "@reelbridge/core/upload/metadata";
+import readySample from "../../../events/samples/v1/VideoBaseReady.json";
+import s3Sample from "../../../events/samples/v1/S3ObjectCreated.json";
+import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
+import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import { sqsEvent } from "../support/sqs";
+import { createHandler } from "../../src/ltx";
+import type { Deps } from "../../src/ltx";
+
+/**
+ * Issue #11, item 1, through the pipeline: an upload shaped to pass the pixel budget but not a
+ * frame (100×500,000 px, a few hundred KB) ends the job `failed` with its reason on the first
+ * receive, instead of taking the 2 GB LTX step down on every receive into the DLQ.
+ */
+
+process.env.LOG_LEVEL = "SILENT";
+
+const CLIP = new Uint8Array(readFileSync(new URL("../../../core/test/unit/ltx/fixtures/base-1080x1920-24fps-2s.mp4", import.meta.url)));
+const JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
+const context = { functionName: "ltx-step", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/** An 8-bit RGB PNG, every row the same: tiny on disk whatever its size in pixels. */
+function stripPng(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const rowBytes = 1 + width * 3;
+  const row = Buffer.alloc(rowBytes, 0x80);
+  row[0] = 0;
+  const raw = Buffer.alloc(rowBytes * height);
+  for (let y = 0; y < height; y++) row.copy(raw, y * rowBytes);
+  return Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(raw)), pngChunk("IEND", Buffer.alloc(0))]);
+}
+
+function setup(photo: Uint8Array) {
+  const blobs = createMemoryBlobStore({ bucket: "reelbridge-prod-media" });
+  const publisher = createMemoryPublisher();
+  let generations = 0;
+  const deps: Deps = {
+    blobs,
+    state: createMemoryStepStateStore(),
+    publisher,
+    generator: {
+      name: "fake-ltx",
+      generate: async (_req, hooks) => {
+        generations++;
+        await hooks.onSubmitted("gen-1");
+        return { generationId: "gen-1", video: CLIP, contentType: "video/mp4" };
+      },
+    },
+    clock: { now: () => new Date("2026-11-20T10:00:00Z") },
+    probeVideo: readMp4Info,
+    maxInputPixels: 50_000_000,
+    fps: 24,
+    presignExpiresSeconds: 900,
+  };
+  const params = { ...structuredClone(readySample.detail.data.job), jobId: JOB } as JobParams;
+  blobs.seed(`uploads/${JOB}/source`, photo, { contentType: "image/png", metadata: encodeJobMetadata(params) });
+  const handler = createHandler(async () => deps, { changeVisibility: async () => undefined });
+  return { blobs, publisher, handler, generations: () => generations };
+}
+
+describe("ltx-step handler, adversarial image shapes", () => {
+  it("ends a 100×500,000 PNG (exactly 50 Mpx) with VideoBaseFailed InvalidImage on the first receive, quickly", async () => {
+    const png = stripPng(100, 500_000);
+    expect(png.length).toBeLessThan(1024 * 1024);
+    const t = setup(png);
+    const started = performance.now();
+    const res = await t.handler(sqsEvent(structuredClone(s3Sample), { queue: "ltx-step" }), context);
+    const ms = performance.now() - started;
+
+    // Not returned to the queue: a permanent failure, not a retry.
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(t.publisher.published).toHaveLength(1);
+    expect(t.publisher.published[0]).toMatchObject({
+      type: "VideoBaseFailed",
+      jobId: JOB,
+      data: { reason: { code: "InvalidImage", retryable: false, message: expect.stringContaining("100×500000 (1:5000)") } },
+    });
+    expect(t.generations()).toBe(0);
+    expect(t.blobs.keys("jobs/")).toEqual([]);
+    expect(ms).toBeLessThan(3000);
+  });
+
+  it("still turns an elongated but frameable photo (a 4:1 panorama) into the base clip", async () => {
+    const t = setup(stripPng(4000, 1000));
+    const res = await t.handler(sqsEvent(structuredClone(s3Sample), { queue: "ltx-step" }), context);
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(t.publisher.published.map((e) => e.type)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
+  });
+});
