@@ -40,7 +40,7 @@ let skewMs = 0;
 
 /** Every file under `dir`, relative, sorted. */
 const filesUnder = async (dir: string) =>
-  (await readdir(dir, { recursive: true, withFileTypes: true }))
+  (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []))
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
     .sort();
@@ -260,6 +260,8 @@ describe("local S3 REST API through the AWS SDK (bundle configuration)", () => {
       expect(await failure(wrongSecret.send(new PutObjectCommand({ Bucket: BUCKET, Key: "uploads/x/source", Body: Buffer.from("nope") })))).toMatchObject({ name: "SignatureDoesNotMatch", status: 403 });
       expect(await failure(wrongSecret.send(new GetObjectCommand({ Bucket: BUCKET, Key: "jobs/A/render.json" })))).toMatchObject({ name: "SignatureDoesNotMatch", status: 403 });
       expect(await failure(unknownKey.send(new PutObjectCommand({ Bucket: BUCKET, Key: "uploads/x/source", Body: Buffer.from("nope") })))).toMatchObject({ name: "InvalidAccessKeyId", status: 403 });
+      // Large enough for the SDK to send Expect: 100-continue: refused before the body is sent.
+      expect(await failure(wrongSecret.send(new PutObjectCommand({ Bucket: BUCKET, Key: "uploads/z/source", Body: Buffer.alloc(3 * 1024 * 1024) })))).toMatchObject({ name: "SignatureDoesNotMatch", status: 403 });
       const streamed = Readable.from([Buffer.from("streamed nope")]);
       expect(await failure(wrongSecret.send(new PutObjectCommand({ Bucket: BUCKET, Key: "uploads/y/source", Body: streamed, ContentLength: 13 })))).toMatchObject({ name: "SignatureDoesNotMatch" });
     } finally {
@@ -459,6 +461,7 @@ describe("local S3 REST size limit", () => {
     expect(await failure(smallClient.send(new PutObjectCommand({ Bucket: BUCKET, Key: "jobs/x", Body: Buffer.alloc(1025) })))).toMatchObject({ name: "EntityTooLarge", status: 400 });
     const big = Readable.from([Buffer.alloc(4096)]);
     expect(await failure(smallClient.send(new PutObjectCommand({ Bucket: BUCKET, Key: "jobs/y", Body: big, ContentLength: 4096 })))).toMatchObject({ name: "EntityTooLarge", status: 400 });
+    expect(await failure(smallClient.send(new PutObjectCommand({ Bucket: BUCKET, Key: "jobs/w", Body: Buffer.alloc(3 * 1024 * 1024) })))).toMatchObject({ name: "EntityTooLarge", status: 400 });
     await smallClient.send(new PutObjectCommand({ Bucket: BUCKET, Key: "jobs/z", Body: Buffer.alloc(1024) }));
     expect(await small.blobStore.list("")).toEqual(["jobs/z"]);
     expect(await readdir(join(smallRoot, ".tmp"))).toEqual([]);
