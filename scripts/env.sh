@@ -36,15 +36,19 @@ ensure_pnpm() {
   export PATH="$TOOLS/node_modules/.bin:$PATH"
 }
 
-# System tools: FFmpeg (generator, segmenter, ffprobe checks) and Chromium (Remotion's renderer,
-# browser tests), plus fonts that cover Latin, CJK, Arabic, Hebrew and emoji for the renders.
+# System tools: FFmpeg (the offline LTX generator and the tests' ffprobe checks; the segmenter
+# runs the npm-shipped FFmpeg), Chromium (Remotion's renderer, browser tests), zip and unzip (the
+# deploy tests read the built site zip; the size benchmark zips each function), plus fonts that
+# cover Latin, CJK, Arabic, Hebrew and emoji for the renders.
 ensure_system_tools() {
   local missing=()
   command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
   command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v zip >/dev/null 2>&1 || missing+=(zip)
+  command -v unzip >/dev/null 2>&1 || missing+=(unzip)
   [ -n "${missing[*]:-}" ] || return 0
-  local pkgs=(ffmpeg chromium fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji)
+  local pkgs=(ffmpeg chromium zip unzip fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji)
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${pkgs[*]} with apt-get (missing: ${missing[*]})"
     apt-get update -qq >&2 || { die "apt-get update failed; cannot install ${missing[*]}"; return 1; }
