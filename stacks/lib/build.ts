@@ -1,5 +1,7 @@
 import { rmSync } from "node:fs";
 import { resolve } from "node:path";
+import { Aspects } from "aws-cdk-lib";
+import type { IAspect } from "aws-cdk-lib";
 import type { CloudAssembly } from "aws-cdk-lib/cx-api";
 import { initProject } from "sst/project.js";
 import { App } from "sst/constructs";
@@ -26,7 +28,7 @@ export interface InfraBuild {
  * sourcemaps (FUNCTION_DEFAULTS.nodejs.sourcemap), so SST registers none, and the build checks
  * that (a function that produced a separate sourcemap would need that bucket: the build fails).
  */
-export async function buildInfra(opts: { stage: string; outdir: string }): Promise<InfraBuild> {
+export async function buildInfra(opts: { stage: string; outdir: string; aspects?: IAspect[] }): Promise<InfraBuild> {
   const outdir = resolve(opts.outdir);
   rmSync(outdir, { recursive: true, force: true });
   await initProject({ stage: opts.stage });
@@ -35,6 +37,7 @@ export async function buildInfra(opts: { stage: string; outdir: string }): Promi
     { outdir },
   );
   config.stacks(app);
+  for (const a of opts.aspects ?? []) Aspects.of(app).add(a);
   const withoutBootstrap = app as unknown as { isRunningSSTTest(): boolean };
   const original = withoutBootstrap.isRunningSSTTest.bind(app);
   withoutBootstrap.isRunningSSTTest = () => true;

@@ -3,7 +3,9 @@ import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as s3 from "aws-cdk-lib/aws-s3";
+import type { App } from "sst/constructs";
 import type { Permission } from "../../packages/functions/src/topology";
+import { useStageConfig } from "./stage";
 
 export interface PermissionTargets {
   bucket: s3.IBucket;
@@ -65,13 +67,15 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
   }
   if (permissions.some((p) => p.kind === "remotion:render")) {
     const stack = Stack.of(t.bucket);
+    const { remotion } = useStageConfig(stack.node.root as App);
     out.push(
       // Remotion's documented caller policy, trimmed: renderMediaOnLambda and getRenderProgress
-      // are both invocations of the Remotion function (scripts/deploy-remotion.ts).
+      // are both invocations of the Remotion function (scripts/deploy-remotion.ts), and only of
+      // the stage's own function in its region (stage config), not any remotion-render-* anywhere.
       new iam.PolicyStatement({
         sid: "InvokeRemotionRenderer",
         actions: ["lambda:InvokeFunction"],
-        resources: [`arn:aws:lambda:*:${stack.account}:function:remotion-render-*`],
+        resources: [`arn:aws:lambda:${remotion.region}:${stack.account}:function:${remotion.functionName}`],
       }),
     );
   }
