@@ -3,9 +3,8 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compilePattern, InvalidEventPatternError } from "../../../src/eventbridge";
 
-// /work/shared/conformance/README.md: the file lives at ../shared/conformance/ from the repo root.
-const repoRoot = resolve(import.meta.dirname, "../../../../..");
-const file = resolve(repoRoot, "../shared/conformance/eventbridge-patterns.json");
+// Vendored with its provenance and licences: test/fixtures/eventbridge-conformance/README.md.
+const file = resolve(import.meta.dirname, "../../fixtures/eventbridge-conformance/eventbridge-patterns.json");
 interface Case { name: string; pattern: unknown; event: unknown; expect: "match" | "nomatch" | "invalid" }
 const cases = JSON.parse(readFileSync(file, "utf8")) as Case[];
 
