@@ -55,7 +55,12 @@ export interface BusEvents {
 }
 
 export interface LocalBus {
-  putEvents(req: PutEventsRequest): Promise<PutEventsResponse>;
+  /**
+   * PutEvents. Sources starting "aws." are AWS services' own: a caller gets
+   * NotAuthorizedForSourceException for such an entry, as from AWS, unless it is the local
+   * stand-in of that service (the S3 endpoint's "Object Created"): `{ asAwsService: true }`.
+   */
+  putEvents(req: PutEventsRequest, opts?: { asAwsService?: boolean }): Promise<PutEventsResponse>;
   /** Resolves when nothing is pending, in flight or waiting for a retry. */
   onIdle(): Promise<void>;
   /** Starts the AWS JSON 1.1 endpoint (127.0.0.1) and writes <dataDir>/runtime.json with its URL. */
@@ -323,9 +328,10 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     return out;
   }
 
-  function validateEntry(e: PutEventsRequestEntry, at: number): { event: EventBridgeEnvelope; bus: string } | PutEventsResultEntry {
+  function validateEntry(e: PutEventsRequestEntry, at: number, asAwsService: boolean): { event: EventBridgeEnvelope; bus: string } | PutEventsResultEntry {
     const bad = (code: string, msg: string) => ({ ErrorCode: code, ErrorMessage: msg });
     if (typeof e.Source !== "string" || e.Source.length === 0) return bad("InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument.");
+    if (e.Source.startsWith("aws.") && !asAwsService) return bad("NotAuthorizedForSourceException", "Not authorized for the source.");
     if (typeof e.DetailType !== "string" || e.DetailType.length === 0) return bad("InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is a required argument.");
     if (typeof e.Detail !== "string" || e.Detail.length === 0) return bad("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.");
     if (e.DetailType.length > 128) return bad("InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is longer than 128 characters.");
@@ -356,7 +362,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     };
   }
 
-  async function putEvents(req: PutEventsRequest): Promise<PutEventsResponse> {
+  async function putEvents(req: PutEventsRequest, opts: { asAwsService?: boolean } = {}): Promise<PutEventsResponse> {
     if (closed) throw new BusClosedError();
     const entries = req?.Entries;
     if (!Array.isArray(entries) || entries.length === 0) {
@@ -370,7 +376,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     const records: AcceptRecord[] = [];
     const archived: ArchiveEntry[] = [];
     for (const e of entries) {
-      const v = validateEntry(e ?? {}, at);
+      const v = validateEntry(e ?? {}, at, opts.asAwsService === true);
       if ("ErrorCode" in v || "EventId" in v) {
         results.push(v);
         continue;

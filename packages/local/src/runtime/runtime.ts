@@ -190,7 +190,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         // S3 retries its own delivery; so does this, or a stored upload would start no job.
         for (let attempt = 1; ; attempt++) {
           const res = await bus!
-            .putEvents({ Entries: [{ Source: event.source, DetailType: event["detail-type"], Detail: JSON.stringify(event.detail), Resources: event.resources, EventBusName: "default" }] })
+            .putEvents({ Entries: [{ Source: event.source, DetailType: event["detail-type"], Detail: JSON.stringify(event.detail), Resources: event.resources, EventBusName: "default" }] }, { asAwsService: true })
             .catch((err: unknown) => ({ FailedEntryCount: 1, Entries: [{ ErrorCode: "Error", ErrorMessage: String(err) }] }));
           if (!res.FailedEntryCount) return;
           if (attempt >= 5) throw new Error(`could not publish Object Created for ${event.detail.object.key}: ${JSON.stringify(res.Entries)}`);

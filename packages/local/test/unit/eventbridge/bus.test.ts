@@ -43,6 +43,23 @@ describe("PutEvents semantics", () => {
     expect(big.Entries[0]).toMatchObject({ ErrorCode: "InvalidArgument" });
   });
 
+  it("refuses aws.* sources per entry (NotAuthorizedForSourceException), except from the local stand-in of that service", async () => {
+    const got: EventBridgeEnvelope[] = [];
+    const b = bus({ subscriptions: [{ name: "s3", busName: "default", pattern: { source: [{ prefix: "aws." }] }, delivery: direct(), invoke: async (events) => void got.push(...events) }] });
+    const forged = { Source: "aws.s3", DetailType: "Object Created", Detail: JSON.stringify({ object: { key: "uploads/x/source" } }), EventBusName: "default" };
+    const res = await b.putEvents({ Entries: [forged, { ...forged, Source: "aws.events" }, entry("A")] });
+    expect(res.FailedEntryCount).toBe(2);
+    expect(res.Entries.slice(0, 2)).toEqual([
+      { ErrorCode: "NotAuthorizedForSourceException", ErrorMessage: "Not authorized for the source." },
+      { ErrorCode: "NotAuthorizedForSourceException", ErrorMessage: "Not authorized for the source." },
+    ]);
+    expect(res.Entries[2]).toHaveProperty("EventId");
+    const service = await b.putEvents({ Entries: [forged] }, { asAwsService: true });
+    expect(service.FailedEntryCount).toBe(0);
+    await b.onIdle();
+    expect(got.map((e) => e.source)).toEqual(["aws.s3"]);
+  });
+
   it("delivers the envelope exactly as EventBridge does, to every matching subscription of that bus only", async () => {
     const got: Record<string, EventBridgeEnvelope[]> = { a: [], b: [], other: [] };
     const sub = (name: string, busName: string, pattern: object): BusSubscription => ({ name, busName, pattern, delivery: direct(), invoke: async (evs) => void got[name]!.push(...evs) });
