@@ -34,7 +34,11 @@ export const MAX_TARGET_SIDE = 4096;
  * is pathological, and retrying it would only burn another receive.
  */
 export const NORMALIZE_TIMEOUT_SECONDS = 30;
-/** Long side of the thumbnail the attention crop is chosen on. */
+/**
+ * Above this many frames' worth of pixels in the cover-resized image, the attention crop is
+ * chosen on a thumbnail of ANALYSIS_LONG_SIDE instead of on that image.
+ */
+const ATTENTION_AT_FULL_SIZE_MAX = 4;
 const ANALYSIS_LONG_SIDE = 512;
 
 export interface NormalizeImageOptions {
@@ -116,10 +120,10 @@ const ACCEPTED = new Set<string>(["jpeg", "png", "webp"]);
  *   30000×30000 PNG of a few KB) is refused in milliseconds without allocating gigabytes;
  * - so is the aspect ratio (MAX_ASPECT_RATIO). A cover resize scales the *short* side to the
  *   frame, so before this check a 100×500,000 strip became a 1080×5,400,000 intermediate (5.8 GB);
- * - the crop is chosen first and cut from the source before resizing (extract, then resize), so
- *   libvips only ever resizes the part of the photo that ends up in the frame: the intermediate
- *   is at most the source region or the target, whichever is larger. The attention crop is
- *   chosen on a thumbnail (JPEG and WebP decode it with shrink-on-load);
+ * - libvips' attention crop holds the whole cover-resized image, up to MAX_ASPECT_RATIO × 1920²
+ *   pixels: past 4 frames' worth (elongated photos) the crop is chosen on a thumbnail instead
+ *   (JPEG and WebP decode it with shrink-on-load) and the frame is cut out of the lazily resized
+ *   image, so only its pixels are computed;
  * - decoding is sequential (rows streamed, not the whole image held), and libvips gives up after
  *   NORMALIZE_TIMEOUT_SECONDS.
  * Every refusal is a permanent MediaError (the job ends failed with its reason).
@@ -183,11 +187,22 @@ export async function normalizeImage(input: Uint8Array, opts: NormalizeImageOpti
 
   let output: { data: Buffer; info: OutputInfo };
   try {
-    const region = await cropRegion(decode, oriented, target, opts.position ?? "attention");
-    output = await decode()
-      .extract(region)
-      // The region already has the target's shape (to the pixel): "cover" only absorbs rounding.
-      .resize(target.width, target.height, { fit: "cover", position: "centre" })
+    const position = opts.position ?? "attention";
+    const cover = coverSize(oriented, target);
+    let framed: Sharp;
+    if (position === "attention" && cover.width * cover.height > ATTENTION_AT_FULL_SIZE_MAX * target.width * target.height) {
+      // libvips' attention crop holds the whole cover-resized image: fine for photo shapes
+      // (a 16:9 photo into a 9:16 frame is 3.2 frames), not for a 6:1 panorama (11 frames).
+      // Choose on a thumbnail, then resize and cut the frame out: libvips computes pixels on
+      // demand, so only the frame's are resized, and JPEG/WebP still shrink on load.
+      const crop = await attentionCrop(decode, oriented, target, cover);
+      framed = decode()
+        .resize(cover.width, cover.height, { fit: "fill" })
+        .extract({ left: crop.left, top: crop.top, width: target.width, height: target.height });
+    } else {
+      framed = decode().resize(target.width, target.height, { fit: "cover", position: position === "centre" ? "centre" : sharp.strategy.attention });
+    }
+    output = await framed
       // JPEG has no alpha: put transparent regions on white instead of letting them go black.
       .flatten({ background: "#ffffff" })
       .toColourspace("srgb")
@@ -216,41 +231,32 @@ export async function normalizeImage(input: Uint8Array, opts: NormalizeImageOpti
   };
 }
 
-interface Region {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
+/** The size a cover resize gives the source: its short side (relative to the frame) fits. */
+function coverSize(source: { width: number; height: number }, target: { width: number; height: number }) {
+  const scale = Math.max(target.width / source.width, target.height / source.height);
+  return { scale, width: Math.max(target.width, Math.round(source.width * scale)), height: Math.max(target.height, Math.round(source.height * scale)) };
 }
 
 /**
- * The part of the upright source that a cover crop to `target` keeps: the largest region of
- * the target's shape, centred or around the most salient spot. "attention" is decided on a
- * thumbnail (long side ANALYSIS_LONG_SIDE), so choosing costs a decode at thumbnail size, not a
- * resize of the whole photo to the frame.
+ * Where libvips' attention strategy would cut the frame out of the cover-resized image, decided
+ * on a thumbnail (long side ANALYSIS_LONG_SIDE) instead of the full-size cover image.
  */
-export async function cropRegion(
+async function attentionCrop(
   decode: () => Sharp,
   source: { width: number; height: number },
   target: { width: number; height: number },
-  position: "attention" | "centre",
-): Promise<Region> {
-  const { width: w, height: h } = source;
-  const scale = Math.max(target.width / w, target.height / h);
-  const cw = clampInt(Math.round(target.width / scale), 1, w);
-  const ch = clampInt(Math.round(target.height / scale), 1, h);
-  const centred = { left: Math.floor((w - cw) / 2), top: Math.floor((h - ch) / 2), width: cw, height: ch };
-  if (position === "centre" || (cw === w && ch === h)) return centred;
-
+  cover: { scale: number; width: number; height: number },
+): Promise<{ left: number; top: number }> {
   const k = Math.min(1, ANALYSIS_LONG_SIDE / Math.max(target.width, target.height));
   const aw = Math.max(1, Math.round(target.width * k));
   const ah = Math.max(1, Math.round(target.height * k));
   const { info } = await decode().resize(aw, ah, { fit: "cover", position: sharp.strategy.attention }).raw().toBuffer({ resolveWithObject: true });
-  // The offsets are those of the crop inside the resized (cover) image, as negative numbers.
-  const thumbScale = Math.max(aw / w, ah / h);
-  const left = Math.abs(info.cropOffsetLeft ?? 0) / thumbScale;
-  const top = Math.abs(info.cropOffsetTop ?? 0) / thumbScale;
-  return { left: clampInt(Math.round(left), 0, w - cw), top: clampInt(Math.round(top), 0, h - ch), width: cw, height: ch };
+  // sharp reports where it cut the thumbnail's frame, as negative offsets into the thumbnail.
+  const toFull = cover.scale / Math.max(aw / source.width, ah / source.height);
+  return {
+    left: clampInt(Math.abs(info.cropOffsetLeft ?? 0) * toFull, 0, cover.width - target.width),
+    top: clampInt(Math.abs(info.cropOffsetTop ?? 0) * toFull, 0, cover.height - target.height),
+  };
 }
 
 const clampInt = (n: number, min: number, max: number) => Math.min(max, Math.max(min, Math.round(n)));
