@@ -157,7 +157,7 @@ function runChild(file: string, aspect: Aspect): Promise<ChildResult | { outcome
     const started = performance.now();
     // node itself (tsx as a loader, not tsx's CLI, which would put a second process in between),
     // in its own process group so a timeout kills everything it started.
-    const child = spawn(process.execPath, ["--import", "tsx", self, "--child", file, aspect], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), self, "--child", file, aspect], { stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
