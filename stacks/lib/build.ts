@@ -28,6 +28,7 @@ export interface InfraBuild {
  * sourcemaps (FUNCTION_DEFAULTS.nodejs.sourcemap), so SST registers none, and the build checks
  * that (a function that produced a separate sourcemap would need that bucket: the build fails).
  */
+// Why and what it costs: docs/decisions/0008-offline-deploy-build.md.
 export async function buildInfra(opts: { stage: string; outdir: string; aspects?: IAspect[] }): Promise<InfraBuild> {
   const outdir = resolve(opts.outdir);
   rmSync(outdir, { recursive: true, force: true });
