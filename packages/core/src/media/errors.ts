@@ -9,7 +9,8 @@ export type MediaErrorCode =
   | "ImageTooLarge"
   | "EmptyFile"
   | "InvalidMediaRequest"
-  | "FfmpegFailed";
+  | "FfmpegFailed"
+  | "ToolNotFound";
 
 export interface MediaErrorOptions {
   cause?: unknown;
@@ -125,6 +126,37 @@ export class FfmpegError extends MediaError {
     this.exitCode = options.exitCode ?? null;
     this.signal = options.signal ?? null;
     this.args = options.args ?? [];
+  }
+}
+
+/**
+ * A binary the step needs (FFmpeg, ffprobe) is not where it was looked for: a fault of the
+ * machine, not of the user's input. Retryable, so the job waits in its queue for a fixed
+ * machine instead of failing; deliberately not an FfmpegError, whose callers wrap it into a
+ * "generation failed" message that would hide what is missing.
+ */
+export class ToolNotFoundError extends MediaError {
+  /** "ffmpeg", "ffprobe". */
+  readonly binary: string;
+  /** What was spawned: an absolute path, or a bare name looked up on PATH. */
+  readonly path: string;
+  /** Where it was looked for: the path itself, or each PATH directory. */
+  readonly lookedIn: readonly string[];
+  /** The environment variable that chose `path`, when one did (e.g. FFMPEG_PATH). */
+  readonly envVar: string | undefined;
+
+  constructor(binary: string, path: string, options: MediaErrorOptions & { lookedIn?: readonly string[]; envVar?: string } = {}) {
+    const lookedIn = options.lookedIn ?? [path];
+    const where = path.includes("/")
+      ? `"${path}" does not exist or is not executable${options.envVar ? ` (from ${options.envVar})` : ""}`
+      : `"${path}" is not on PATH (looked in ${lookedIn.length ? lookedIn.join(", ") : "an empty PATH"})`;
+    const fix = options.envVar ? `install ${binary} or point ${options.envVar} at it` : `install ${binary}`;
+    super("ToolNotFound", `${binary} not found: ${where}; ${fix}`, { ...options, retryable: options.retryable ?? true });
+    this.name = "ToolNotFoundError";
+    this.binary = binary;
+    this.path = path;
+    this.lookedIn = lookedIn;
+    this.envVar = options.envVar;
   }
 }
 
