@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { detailTypes, pipelineEvents } from "./events";
+import { httpContracts } from "./http";
 import { s3ObjectCreatedEventSchema } from "./s3";
 
 /**
@@ -25,5 +26,23 @@ export function jsonSchemas(opts: { target?: "draft-2020-12" | "draft-4" } = {})
     title: "Object Created",
     description: "S3's Object Created event as EventBridge delivers it for a presigned POST upload (AWS-owned; reelbridge reads it).",
   };
+  return out;
+}
+
+/**
+ * JSON Schemas (draft 2020-12) of the HTTP APIs' bodies (src/http.ts), committed under
+ * packages/events/schemas/http/. Not events, so not in the schema registry. The request is
+ * described as a client sends it (io "input"), answers as the APIs send them.
+ */
+export function httpJsonSchemas(): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const [name, c] of Object.entries(httpContracts)) {
+    out[name] = {
+      ...z.toJSONSchema(c.schema, { io: c.io, unrepresentable: "throw", target: "draft-2020-12" }),
+      $id: `https://schemas.reelbridge.dev/http/${name}.json`,
+      title: name,
+      description: c.summary,
+    };
+  }
   return out;
 }

@@ -1,0 +1,190 @@
+import { z } from "zod";
+import { jobIdSchema, jobParamsSchema } from "./job";
+
+/**
+ * The HTTP contracts of the upload API (POST /uploads) and the status API (GET /jobs,
+ * GET /jobs/{jobId}): what the handlers answer, what the web client parses, and (as JSON Schema,
+ * schemas/http/) what other clients can validate against. Imports only zod and ./job, so the
+ * browser bundle gets the contract without the event catalog.
+ *
+ * Compatibility: answers may gain fields (clients strip what they do not know); timeline entry
+ * types and failure codes are open strings, since new events and reason codes are additive.
+ */
+
+// ---- upload limits ---------------------------------------------------------------------------
+
+/** Image types the pipeline accepts (the browser sends the sniffed type; the policy pins it). */
+export const uploadContentTypes = ["image/jpeg", "image/png", "image/webp"] as const;
+export type UploadContentType = (typeof uploadContentTypes)[number];
+export const uploadContentTypeSchema = z.enum(uploadContentTypes, `must be one of ${uploadContentTypes.join(", ")}`);
+
+/**
+ * The stage's default photo limit (15 MB, LTX-2's URL-input limit). A stage may set another;
+ * the upload response's `upload.maxBytes` is the one that applies.
+ */
+export const DEFAULT_MAX_UPLOAD_BYTES = 15 * 1024 * 1024;
+
+const isoTime = z.iso.datetime({ offset: true });
+
+// ---- errors ----------------------------------------------------------------------------------
+
+/** One field the caller got wrong, named by its path in the request body ("title", "clips.cutPoints.0"; "(body)" for the whole body). */
+export const fieldIssueSchema = z.object({ field: z.string().min(1), message: z.string() });
+export type FieldIssue = z.infer<typeof fieldIssueSchema>;
+
+/** Every 4xx/5xx JSON body of both APIs: a stable code, a sentence, and per-field details on a 400 of POST /uploads. */
+export const errorBodySchema = z.object({
+  error: z.string().min(1),
+  message: z.string(),
+  details: z.array(fieldIssueSchema).optional(),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+// ---- POST /uploads ---------------------------------------------------------------------------
+
+/**
+ * What the browser sends to POST /uploads: the job parameters minus what the server decides
+ * (jobId, owner, createdAt), plus the file's type so the policy can pin Content-Type exactly.
+ * `music` is only checked for its id shape here; the upload API checks it against the catalog
+ * (`uploadRequestSchema(musicIds)`).
+ */
+export const uploadRequestBodySchema = jobParamsSchema.omit({ jobId: true, owner: true, createdAt: true }).extend({
+  contentType: uploadContentTypeSchema,
+});
+/** What a client sends (before trimming). */
+export type UploadRequestBody = z.input<typeof uploadRequestBodySchema>;
+
+/** The upload request as the upload API validates it: music must be one of the catalog's ids (remotion/src/music.ts). */
+export function uploadRequestSchema(musicIds: readonly string[]) {
+  const known = new Set(musicIds);
+  return uploadRequestBodySchema.extend({
+    music: z.string().refine((id) => known.has(id), `must be one of the music catalog's ids: ${[...known].join(", ")}`),
+  });
+}
+export type UploadRequest = z.infer<ReturnType<typeof uploadRequestSchema>>;
+
+/** 201 of POST /uploads: the job's id, where its status will be, and the presigned POST. */
+export const uploadResponseSchema = z.object({
+  jobId: jobIdSchema,
+  /** Relative to the status API: `/jobs/{jobId}` (404 until the pipeline records the job's first step). */
+  statusUrl: z.string().startsWith("/jobs/"),
+  upload: z.object({
+    /** POST a multipart form here: `fields` in order, then the file as the last field "file". */
+    url: z.url(),
+    fields: z.record(z.string(), z.string()),
+    /** The largest file the policy accepts, bytes. */
+    maxBytes: z.number().int().positive(),
+    /** When the policy stops working. */
+    expiresAt: isoTime,
+  }),
+});
+export type UploadResponse = z.infer<typeof uploadResponseSchema>;
+
+// ---- GET /jobs/{jobId} -----------------------------------------------------------------------
+
+export const jobStatuses = ["uploaded", "generating", "generated", "rendering", "rendered", "completed", "failed"] as const;
+export const jobStatusSchema = z.enum(jobStatuses);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+/** Statuses after which a job does not change. */
+export const terminalJobStatuses = ["completed", "failed"] as const satisfies readonly JobStatus[];
+
+export const presignedUrlSchema = z.object({ url: z.url(), expiresAt: isoTime });
+export type PresignedUrl = z.infer<typeof presignedUrlSchema>;
+
+/** One pipeline event the job went through. */
+export const timelineEntrySchema = z.object({
+  eventId: z.string().min(1),
+  /** The event's detail-type, e.g. "VideoBaseReady". */
+  type: z.string().min(1),
+  time: isoTime,
+  /** Short human summary, e.g. "base clip 6.0 s 1080×1920". */
+  summary: z.string(),
+});
+export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
+
+/** What the user asked for, without owner, jobId and createdAt; the callback URL without its query (it may hold a token). */
+export const jobViewParamsSchema = jobParamsSchema.omit({ owner: true, callbackUrl: true, jobId: true, createdAt: true }).extend({
+  callbackUrl: z.url().optional(),
+});
+
+/** The `generated_videos` row, with video_url and thumbnail_url as presigned URLs. */
+export const generatedVideoSchema = z.object({
+  id: z.string(),
+  user_id: z.string(),
+  title: z.string(),
+  subtitle: z.string(),
+  video_url: z.string(),
+  thumbnail_url: z.string().nullable(),
+  filename: z.string(),
+  file_size_mb: z.number().nonnegative(),
+  duration_seconds: z.number().nonnegative(),
+  resolution: z.string(),
+  camera_prompt: z.string(),
+  music_file: z.string(),
+  status: z.string(),
+  generation_time_seconds: z.number().nonnegative(),
+  created_at: z.string(),
+});
+
+export const jobViewSchema = z.object({
+  jobId: jobIdSchema,
+  status: jobStatusSchema,
+  /** When the upload API issued the job. */
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  /** null only for a job whose upload carried no parameters. */
+  params: jobViewParamsSchema.nullable(),
+  /** Present when status is "failed": the failure event's type, its reason code and message. */
+  failure: z.object({ type: z.string().min(1), code: z.string().min(1), message: z.string() }).optional(),
+  timeline: z.array(timelineEntrySchema),
+  outputs: z.object({
+    /** The final MP4, presigned (15 minutes), served as a download named `filename`. */
+    video: presignedUrlSchema.extend({ filename: z.string().min(1) }).optional(),
+    /**
+     * The status API's playlist route (GET /jobs/{jobId}/hls/index.m3u8), which serves the
+     * playlist with every segment presigned. It does not expire itself; the segment URLs do.
+     */
+    hlsPlaylist: z.object({ url: z.url() }).optional(),
+    clips: z.array(presignedUrlSchema),
+    poster: presignedUrlSchema.optional(),
+  }),
+  video: generatedVideoSchema.optional(),
+  notifications: z.array(
+    z.object({
+      webhookId: z.string(),
+      endpoint: z.string(),
+      outcome: z.enum(["delivered", "failed"]),
+      attempts: z.number().int().nonnegative(),
+      time: isoTime,
+    }),
+  ),
+});
+export type JobView = z.infer<typeof jobViewSchema>;
+
+// ---- GET /jobs -------------------------------------------------------------------------------
+
+export const jobSummarySchema = z.object({
+  jobId: jobIdSchema,
+  status: jobStatusSchema,
+  title: z.string().nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  failure: z.object({ code: z.string().min(1), message: z.string() }).optional(),
+});
+export type JobSummary = z.infer<typeof jobSummarySchema>;
+
+/** The caller's jobs, newest first; pass `cursor` back as ?cursor= for the next page (absent on the last). */
+export const jobListSchema = z.object({
+  items: z.array(jobSummarySchema),
+  cursor: z.string().min(1).optional(),
+});
+export type JobList = z.infer<typeof jobListSchema>;
+
+/** The schemas published as JSON Schema (schemas/http/<name>.json), by name. */
+export const httpContracts = {
+  UploadRequest: { schema: uploadRequestBodySchema, io: "input", summary: "Body of POST /uploads (music: an id of the music catalog)." },
+  UploadResponse: { schema: uploadResponseSchema, io: "output", summary: "201 of POST /uploads: the job id, its status URL and the presigned POST." },
+  JobView: { schema: jobViewSchema, io: "output", summary: "200 of GET /jobs/{jobId}: status, parameters, timeline and presigned outputs." },
+  JobList: { schema: jobListSchema, io: "output", summary: "200 of GET /jobs: the caller's jobs, newest first." },
+  ErrorBody: { schema: errorBodySchema, io: "output", summary: "Every JSON error answer of the upload and status APIs." },
+} as const;
