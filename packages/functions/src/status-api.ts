@@ -1,4 +1,5 @@
 import { jobIdSchema } from "@reelbridge/events";
+import type { ErrorBody, JobList, JobView } from "@reelbridge/events/http";
 import type { BlobStore, Clock, JobStore, Logger } from "@reelbridge/core";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
 import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
@@ -65,7 +66,7 @@ const commonHeaders = (deps: Pick<Deps, "webOrigins">, req: HttpRequest): Record
 const error = (status: number, code: string, message: string, headers: Record<string, string> = {}): HttpResponse => ({
   status,
   headers,
-  body: { error: code, message },
+  body: { error: code, message } satisfies ErrorBody,
 });
 
 /**
@@ -108,7 +109,7 @@ async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
     }
     const base = publicBase(deps, req);
     const view = await getJobStatus(deps, { jobId, caller: who, ...(base ? { hlsPlaylistUrl: `${base}${hlsRoute(jobId)}` } : {}) });
-    return { status: 200, body: view };
+    return { status: 200, body: view satisfies JobView };
   }
 
   let limit: number | undefined;
@@ -118,7 +119,7 @@ async function answer(deps: Deps, req: HttpRequest): Promise<HttpResponse> {
   const cursor = req.query.cursor;
   if (cursor !== undefined && cursor !== "") assertIssuedCursor(cursor);
   const page = await listJobs(deps, { owner: caller.owner, ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}) });
-  return { status: 200, body: page };
+  return { status: 200, body: page satisfies JobList };
 }
 
 /**

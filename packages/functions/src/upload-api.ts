@@ -5,6 +5,7 @@ import { UnauthorizedError, UploadValidationError } from "@reelbridge/core/uploa
 import type { UploadSigner } from "@reelbridge/core/upload/ports";
 import { createS3UploadSigner } from "@reelbridge/core/adapters/aws/s3-upload-signer";
 import type { Clock } from "@reelbridge/core";
+import type { ErrorBody, UploadResponse } from "@reelbridge/events/http";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
 import { corsFor } from "./lib/cors";
 import { clip, httpEndpoint } from "./lib/handlers";
@@ -53,10 +54,10 @@ export async function defaultDeps(): Promise<Deps> {
 
 const cors = (req: HttpRequest, d: Pick<Deps, "webOrigins">) => corsFor(req, d.webOrigins, { methods: "POST, OPTIONS" });
 
-const problem = (status: number, error: string, message: string, headers: Record<string, string> = {}, details?: unknown): HttpResponse => ({
+const problem = (status: number, error: string, message: string, headers: Record<string, string> = {}, details?: ErrorBody["details"]): HttpResponse => ({
   status,
   headers,
-  body: { error, message, ...(details ? { details } : {}) },
+  body: { error, message, ...(details ? { details } : {}) } satisfies ErrorBody,
 });
 
 /** Every answer, errors and unexpected 500s included, carries CORS headers for the stage's origins. */
@@ -84,7 +85,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
         return {
           status: 201,
           headers: { "cache-control": "no-store", location: res.statusUrl },
-          body: { jobId: res.jobId, upload: { url: res.upload.url, fields: res.upload.fields, expiresAt: res.upload.expiresAt, maxBytes: res.upload.maxBytes }, statusUrl: res.statusUrl },
+          body: { jobId: res.jobId, upload: { url: res.upload.url, fields: res.upload.fields, expiresAt: res.upload.expiresAt, maxBytes: res.upload.maxBytes }, statusUrl: res.statusUrl } satisfies UploadResponse,
         };
       } catch (err) {
         if (err instanceof UnauthorizedError) {
