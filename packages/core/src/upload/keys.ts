@@ -22,11 +22,11 @@ export function uploadKeyJobId(rawKey: string): string | undefined {
   return UPLOAD_KEY.exec(key)?.[1];
 }
 
-/** Image types the pipeline accepts (the browser sends file.type; the policy pins it). */
-export const uploadContentTypes = ["image/jpeg", "image/png", "image/webp"] as const;
-export type UploadContentType = (typeof uploadContentTypes)[number];
-
-/** S3 and LTX-2's URL-input limit agree on nothing but this default (15 MB). */
-export const DEFAULT_MAX_UPLOAD_BYTES = 15 * 1024 * 1024;
+/**
+ * Image types the pipeline accepts and the default photo limit (15 MB, LTX-2's URL-input
+ * limit): defined once in the published HTTP contract, which the web client imports too.
+ */
+export { DEFAULT_MAX_UPLOAD_BYTES, uploadContentTypes } from "@reelbridge/events/http";
+export type { UploadContentType } from "@reelbridge/events/http";
 /** Presigned POST policies live at most 10 minutes. */
 export const MAX_UPLOAD_EXPIRY_SECONDS = 600;
