@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { httpJsonSchemas } from "../../src/json-schema";
 import { detailTypes, jsonSchemas, jobParamsSchema, on, onAny, parseEvent, patterns, pipelineEvents, s3ObjectCreated, s3ObjectCreatedEventSchema } from "../../src";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -75,6 +76,16 @@ describe("JSON Schemas", () => {
     expect(committed.sort()).toEqual(Object.keys(generated).map((n) => `${n}.json`).sort());
     for (const [name, schema] of Object.entries(generated)) {
       expect(JSON.parse(readFileSync(`${root}schemas/${name}.json`, "utf8")), name).toEqual(JSON.parse(JSON.stringify(schema)));
+    }
+  });
+
+  // The HTTP API bodies (src/http.ts) are published beside them, in schemas/http/.
+  it("committed schemas/http/*.json match the HTTP contracts' zod schemas", () => {
+    const generated = httpJsonSchemas();
+    const committed = readdirSync(`${root}schemas/http`).filter((f) => f.endsWith(".json"));
+    expect(committed.sort()).toEqual(Object.keys(generated).map((n) => `${n}.json`).sort());
+    for (const [name, schema] of Object.entries(generated)) {
+      expect(JSON.parse(readFileSync(`${root}schemas/http/${name}.json`, "utf8")), name).toEqual(JSON.parse(JSON.stringify(schema)));
     }
   });
 
