@@ -94,10 +94,10 @@ describe("status API answers conform to the published contract", () => {
     for (const s of [readySample, completedSample, segmentsSample]) {
       await jobs.apply(pipelineEvents[s["detail-type"] as DetailType].event.parse(structuredClone(s)) as PipelineEvent<DetailType>);
     }
-    const failed = pipelineEvents.VideoBaseFailed.event.parse(structuredClone(failedSample));
-    failed.detail.metadata.jobId = FAILED;
-    failed.detail.data.job = { ...failed.detail.data.job, jobId: FAILED, callbackUrl: "https://hooks.example.com/reelbridge?token=secret" };
-    await jobs.apply(failed);
+    const raw = structuredClone(failedSample);
+    raw.detail.metadata.jobId = FAILED;
+    raw.detail.data.job = { ...raw.detail.data.job, jobId: FAILED, callbackUrl: "https://hooks.example.com/reelbridge?token=secret" };
+    await jobs.apply(pipelineEvents.VideoBaseFailed.event.parse(raw));
     for (let i = 0; i < 3; i++) {
       const e = pipelineEvents.VideoBaseReady.event.parse(structuredClone(readySample));
       const id = `01JD7X8Q2R${String(i).padStart(16, "0")}`;
