@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
-import { FfmpegError, tailOf } from "../../media/errors";
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
+import { FfmpegError, ToolNotFoundError, tailOf } from "../../media/errors";
 
 export function defaultFfmpegPath(): string {
   return process.env.FFMPEG_PATH?.trim() || "ffmpeg";
@@ -7,6 +9,41 @@ export function defaultFfmpegPath(): string {
 
 export function defaultFfprobePath(): string {
   return process.env.FFPROBE_PATH?.trim() || "ffprobe";
+}
+
+/** The variable that chose a binary's path, if one did: names it in a ToolNotFoundError. */
+function envVarOf(binary: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (env.FFMPEG_PATH?.trim() === binary) return "FFMPEG_PATH";
+  if (env.FFPROBE_PATH?.trim() === binary) return "FFPROBE_PATH";
+  return undefined;
+}
+
+const isExecutableFile = (path: string): boolean => {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Finds a binary as spawn() would (a path as given, a bare name on PATH) without running it:
+ * the path it would run, or a ToolNotFoundError naming where it looked. For a start-up check,
+ * so a missing FFmpeg is reported before any job needs it.
+ */
+export function locateBinary(binary: string, env: NodeJS.ProcessEnv = process.env): { path: string } | { error: ToolNotFoundError } {
+  if (binary.includes("/")) return isExecutableFile(binary) ? { path: resolve(binary) } : { error: toolNotFound(binary, env) };
+  const dirs = (env.PATH ?? "").split(delimiter).filter(Boolean);
+  for (const dir of dirs) if (isExecutableFile(join(dir, binary))) return { path: join(dir, binary) };
+  return { error: toolNotFound(binary, env) };
+}
+
+function toolNotFound(binary: string, env: NodeJS.ProcessEnv, cause?: unknown): ToolNotFoundError {
+  const name = binary.split("/").pop() || binary;
+  const envVar = envVarOf(binary, env);
+  const lookedIn = binary.includes("/") ? [binary] : (env.PATH ?? "").split(delimiter).filter(Boolean);
+  return new ToolNotFoundError(name, binary, { lookedIn, ...(envVar ? { envVar } : {}), ...(cause ? { cause } : {}) });
 }
 
 export interface RunToolOptions {
@@ -86,8 +123,10 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
 
     const name = binary.split("/").pop() ?? binary;
     child.on("error", (error: NodeJS.ErrnoException) => {
-      const message = error.code === "ENOENT" ? `${name} not found (looked for "${binary}")` : `${name} could not start: ${error.message}`;
-      finish(new FfmpegError(message, { cause: error, args, retryable: TRANSIENT_SPAWN.has(error.code ?? "") }));
+      // Missing (ENOENT) or not executable (EACCES): the machine is at fault, not the input;
+      // retryable, so the job waits for a fixed machine instead of failing.
+      if (error.code === "ENOENT" || error.code === "EACCES") return finish(toolNotFound(binary, process.env, error));
+      finish(new FfmpegError(`${name} could not start: ${error.message}`, { cause: error, args, retryable: TRANSIENT_SPAWN.has(error.code ?? "") }));
     });
     child.on("close", (exitCode, killSignal) => {
       if (aborted && signal) return finish(abortReason(signal));
