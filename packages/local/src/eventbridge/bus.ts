@@ -14,7 +14,7 @@ import { compilePattern } from "./pattern";
 import type { CompiledPattern } from "./pattern";
 import { BusClosedError, PutEventsValidationError } from "./errors";
 import {
-  compactJournal, ensureBusDir, files, JsonLinesWriter, listDlq, readJsonLines, takeDlq,
+  compactJournal, describeDropped, ensureBusDir, files, JsonLinesWriter, listDlq, readJsonLines, recoverJournal, repairJsonLines, takeDlq,
 } from "./store";
 import type { AcceptRecord, ArchiveEntry, DlqEntry, JournalRecord } from "./store";
 import type {
@@ -41,7 +41,11 @@ export interface LocalBusOptions {
   maxEntryBytes?: number;
   /** fsync the journal before PutEvents answers (default true). */
   fsync?: boolean;
-  /** Structured log sink (one JSON object per call). Default: JSON lines on stderr for warnings and errors. */
+  /**
+   * Structured log sink, one object per call, in the runtime's log shape: `level` (INFO, WARN,
+   * ERROR), `message`, then fields (`jobId` when an event names one). Default: JSON lines on
+   * stderr for warnings and errors.
+   */
   log?: (record: Record<string, unknown>) => void;
 }
 
@@ -126,10 +130,12 @@ function busNameOf(name: string | undefined): string {
   return i >= 0 ? name.slice(i + ":event-bus/".length) : name;
 }
 
+/** The job an event concerns: its metadata, or the key of an S3 "Object Created" (uploads/{jobId}/…). */
 function jobIdOf(e: EventBridgeEnvelope): string | undefined {
-  const d = e.detail as { metadata?: { jobId?: unknown }; jobId?: unknown };
+  const d = e.detail as { metadata?: { jobId?: unknown }; jobId?: unknown; object?: { key?: unknown } };
   const id = d?.metadata?.jobId ?? d?.jobId;
-  return typeof id === "string" ? id : undefined;
+  if (typeof id === "string") return id;
+  return typeof d?.object?.key === "string" ? /^(?:uploads|jobs)\/([0-9A-Z]{26})\//.exec(d.object.key)?.[1] : undefined;
 }
 
 function errorText(e: unknown): string {
@@ -148,7 +154,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
   const redeliverP = opts.testMode?.redeliverProbability ?? 0;
   const shuffle = opts.testMode?.shuffle ?? false;
   const log = opts.log ?? ((r: Record<string, unknown>) => {
-    if (r.level === "warn" || r.level === "error") process.stderr.write(JSON.stringify(r) + "\n");
+    if (r.level === "WARN" || r.level === "ERROR") process.stderr.write(JSON.stringify(r) + "\n");
   });
   const buses = new Set(opts.buses);
   const emitter = new EventEmitter();
@@ -278,14 +284,14 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
         dlqWriter.append([entry], true);
         records.push({ t: "done", rid: t.accept.rid, sub: w.sub.name });
       }
-      log({ level: "error", msg: "event dead-lettered", subscription: w.sub.name, eventId: t.event.id, jobId: jobIdOf(t.event), attempts: t.attempts, error });
+      log({ level: "ERROR", message: "event dead-lettered", subscription: w.sub.name, eventId: t.event.id, jobId: jobIdOf(t.event), attempts: t.attempts, error });
       emitter.emit("dead-lettered", { event: t.event, subscription: w.sub.name, attempts: t.attempts, error, dlqId: entry.dlqId });
       return;
     }
     const nominal = Math.min(maxMs, baseMs * 2 ** (t.attempts - 1));
     const delay = Math.round(nominal * (0.5 + random() * 0.5));
     if (!t.duplicate) records.push({ t: "attempt", rid: t.accept.rid, sub: w.sub.name, attempts: t.attempts, error });
-    log({ level: "warn", msg: "delivery failed, will retry", subscription: w.sub.name, eventId: t.event.id, jobId: jobIdOf(t.event), attempts: t.attempts, retryInMs: delay, error });
+    log({ level: "WARN", message: "delivery failed, will retry", subscription: w.sub.name, eventId: t.event.id, jobId: jobIdOf(t.event), attempts: t.attempts, retryInMs: delay, error });
     emitter.emit("failed", { event: t.event, subscription: w.sub.name, attempts: t.attempts, error, retryInMs: delay });
     const timer = setTimeout(() => {
       timers.delete(timer);
@@ -384,7 +390,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
       results.push({ EventId: v.event.id });
       if (!buses.has(v.bus)) {
         // AWS answers with an EventId and silently drops events for a bus that does not exist.
-        log({ level: "warn", msg: "PutEvents to an unknown event bus: dropped", bus: v.bus, eventId: v.event.id, jobId: jobIdOf(v.event) });
+        log({ level: "WARN", message: "PutEvents to an unknown event bus: dropped", bus: v.bus, eventId: v.event.id, jobId: jobIdOf(v.event) });
         continue;
       }
       archived.push({ at: new Date(at).toISOString(), bus: v.bus, event: v.event });
@@ -395,18 +401,34 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     return { FailedEntryCount: results.filter((r) => "ErrorCode" in r).length, Entries: results };
   }
 
-  // Resume what a previous run left owed.
-  const pending = compactJournal(f.journal);
+  // Resume what a previous run left owed. A line torn by a crash is dropped, and said so: an
+  // accept record torn before its fsync was never acknowledged to its sender (who retries); a
+  // torn attempt or done record means one more delivery, which at-least-once allows.
+  const recovered = recoverJournal(f.journal);
+  const pending = recovered.pending;
+  if (recovered.dropped.length) {
+    log({
+      level: "WARN",
+      message: `bus journal ${f.journal} had ${recovered.dropped.length} torn line(s), dropped: ${recovered.dropped.map(describeDropped).join("; ")}; recovered ${recovered.records} record(s), ${pending.length} delivery(ies) still owed`,
+      file: f.journal, recoveredRecords: recovered.records, pendingDeliveries: pending.length, dropped: recovered.dropped,
+    });
+  }
+  for (const [name, file] of [["dead-letter queue", f.dlq], ["archive", f.archive]] as const) {
+    const dropped = repairJsonLines(file);
+    if (dropped.length) {
+      log({ level: "WARN", message: `bus ${name} ${file} had ${dropped.length} torn line(s), dropped: ${dropped.map(describeDropped).join("; ")}; the other entries are kept`, file, dropped });
+    }
+  }
   for (const p of pending) {
     const w = workers.get(p.sub);
     if (!w) {
-      log({ level: "warn", msg: "journal names an unknown subscription; leaving it undelivered", subscription: p.sub, eventId: p.accept.event.id });
+      log({ level: "WARN", message: "journal names an unknown subscription; leaving it undelivered", subscription: p.sub, eventId: p.accept.event.id, jobId: jobIdOf(p.accept.event) });
       continue;
     }
     enqueue(w, { accept: p.accept, event: p.accept.event, attempts: p.attempts, ...(p.lastError ? { lastError: p.lastError } : {}) });
   }
   for (const w of workers.values()) if (w.ready.length) pumpSoon(w);
-  if (pending.length) log({ level: "info", msg: "resumed deliveries from the journal", deliveries: pending.length });
+  if (pending.length) log({ level: "INFO", message: "resumed deliveries from the journal", deliveries: pending.length });
 
   const bus: LocalBus = {
     putEvents,

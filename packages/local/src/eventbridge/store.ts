@@ -8,7 +8,9 @@
  * - `dlq.jsonl`: dead-lettered deliveries (event, subscription, attempts, last error).
  * - `archive.jsonl`: every event the bus accepted, for `events replay`.
  *
- * Torn last lines (a crash mid-write) are skipped when reading.
+ * Torn lines (a crash mid-write) are skipped when reading; on open the bus says which it dropped
+ * and what it recovered (recoverJournal, repairJsonLines). Everything here is private to the
+ * user (0600): events carry presigned URLs and callback URLs.
  */
 import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -45,24 +47,62 @@ export function busDir(dataDir: string): string {
   return join(dataDir, "bus");
 }
 
-export function readJsonLines<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
-  const out: T[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    if (!line) continue;
+/** A line that did not parse: where it was and what it looked like. */
+export interface DroppedLine {
+  /** 1-based line number. */
+  line: number;
+  bytes: number;
+  /** The start of the line, for a person to recognise it. */
+  head: string;
+  /** Best effort, from the fragment: the record type, the event's detail-type and id. */
+  record?: string;
+  detailType?: string;
+  eventId?: string;
+}
+
+export function readJsonLinesReport<T>(file: string): { rows: T[]; dropped: DroppedLine[] } {
+  if (!existsSync(file)) return { rows: [], dropped: [] };
+  const rows: T[] = [];
+  const dropped: DroppedLine[] = [];
+  readFileSync(file, "utf8").split("\n").forEach((line, i) => {
+    if (!line) return;
     try {
-      out.push(JSON.parse(line) as T);
+      rows.push(JSON.parse(line) as T);
     } catch {
-      // torn write at crash time
+      // A torn write at crash time: kept out, and described.
+      const record = /"t":"(accept|attempt|done)"/.exec(line)?.[1];
+      const detailType = /"detail-type":"([^"]*)"/.exec(line)?.[1];
+      const eventId = /"id":"([^"]*)"/.exec(line)?.[1] ?? /"rid":"([^"]*)"/.exec(line)?.[1];
+      dropped.push({ line: i + 1, bytes: Buffer.byteLength(line), head: line.slice(0, 80), ...(record ? { record } : {}), ...(detailType ? { detailType } : {}), ...(eventId ? { eventId } : {}) });
     }
-  }
-  return out;
+  });
+  return { rows, dropped };
+}
+
+export function readJsonLines<T>(file: string): T[] {
+  return readJsonLinesReport<T>(file).rows;
+}
+
+/** A dropped line in words: "line 3 (212 bytes, an accept record of a VideoBaseReady event 0f…)". */
+export function describeDropped(d: DroppedLine): string {
+  const what = [d.record ? `${d.record === "accept" ? "an" : "a"} ${d.record} record` : "an unreadable record", d.detailType ? `of a ${d.detailType} event` : "", d.eventId ? d.eventId : ""].filter(Boolean).join(" ");
+  return `line ${d.line} (${d.bytes} bytes, ${what})`;
+}
+
+/**
+ * Rewrites a JSON-lines file without its torn lines, when it has any, so later appends start on
+ * a fresh line; returns what was dropped.
+ */
+export function repairJsonLines(file: string): DroppedLine[] {
+  const { rows, dropped } = readJsonLinesReport(file);
+  if (dropped.length) writeJsonLines(file, rows);
+  return dropped;
 }
 
 /** Atomically replaces a JSON-lines file. */
 export function writeJsonLines(file: string, rows: unknown[]): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
+  const fd = openSync(tmp, "w", 0o600);
   try {
     if (rows.length) writeSync(fd, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
     fsyncSync(fd);
@@ -104,7 +144,13 @@ export function foldJournal(records: JournalRecord[]): PendingDelivery[] {
 
 /** Rewrites the journal so it holds only what is still owed (called on open and close). */
 export function compactJournal(file: string): PendingDelivery[] {
-  const pending = foldJournal(readJsonLines<JournalRecord>(file));
+  return recoverJournal(file).pending;
+}
+
+/** compactJournal, also telling which torn lines it dropped and how many records it read. */
+export function recoverJournal(file: string): { pending: PendingDelivery[]; records: number; dropped: DroppedLine[] } {
+  const { rows, dropped } = readJsonLinesReport<JournalRecord>(file);
+  const pending = foldJournal(rows);
   const byRid = new Map<string, AcceptRecord>();
   for (const p of pending) {
     const a = byRid.get(p.accept.rid) ?? { ...p.accept, subs: [], attempts: {} };
@@ -113,7 +159,7 @@ export function compactJournal(file: string): PendingDelivery[] {
     byRid.set(p.accept.rid, a);
   }
   writeJsonLines(file, [...byRid.values()]);
-  return pending;
+  return { pending, records: rows.length, dropped };
 }
 
 /** Append-only writer with an open fd; `durable` appends are fsynced before returning. */
@@ -121,7 +167,7 @@ export class JsonLinesWriter {
   private fd: number | undefined;
   constructor(readonly file: string) {}
   open(): void {
-    if (this.fd === undefined) this.fd = openSync(this.file, "a");
+    if (this.fd === undefined) this.fd = openSync(this.file, "a", 0o600);
   }
   append(rows: unknown[], durable: boolean): void {
     if (rows.length === 0) return;
@@ -149,7 +195,7 @@ export class JsonLinesWriter {
 
 export function ensureBusDir(dataDir: string): string {
   const dir = busDir(dataDir);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
 
@@ -193,6 +239,6 @@ export function redriveOffline(dataDir: string, subscription?: string): number {
 }
 
 export function writeRuntimeFile(dataDir: string, info: { url: string; pid: number; startedAt: string }): void {
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(files(dataDir).runtime, JSON.stringify(info, null, 2) + "\n");
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(files(dataDir).runtime, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
 }
