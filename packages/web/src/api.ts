@@ -1,90 +1,30 @@
+import { errorBodySchema, jobListSchema, jobViewSchema, terminalJobStatuses, uploadResponseSchema } from "@reelbridge/events/http";
+import type { FieldIssue, JobList, JobStatus, JobView, UploadRequestBody, UploadResponse } from "@reelbridge/events/http";
 import type { ClientConfig } from "./config";
 import { describeStorageRejection } from "./storage-errors";
 
-export type Aspect = "9:16" | "16:9";
-export type JobStatus = "uploaded" | "generating" | "generated" | "rendering" | "rendered" | "completed" | "failed";
-export const TERMINAL: ReadonlySet<JobStatus> = new Set(["completed", "failed"]);
-
-export interface UploadRequest {
-  title: string;
-  subtitle: string;
-  cameraPrompt: string;
-  music: string;
-  aspect: Aspect;
-  durationSeconds: number;
-  contentType: string;
-  callbackUrl?: string;
-}
-
-export interface UploadTicket {
-  jobId: string;
-  upload: { url: string; fields: Record<string, string>; expiresAt: string; maxBytes: number };
-}
-
-export interface TimelineEntry {
-  type: string;
-  time: string;
-  summary: string;
-}
-
-/** A job as the page uses it (normalised from the status API by `normalizeJob`). */
-export interface Job {
-  jobId: string;
-  status: JobStatus;
-  title?: string;
-  aspect?: Aspect;
-  timeline: TimelineEntry[];
-  failure?: { code: string; message: string; type?: string };
-  outputs: { video?: string; videoFilename?: string; hls?: string; clips: string[]; poster?: string };
-  createdAt?: string;
-}
-
-type UrlLike = string | { url?: unknown } | null | undefined;
-const urlOf = (v: unknown): string | undefined => {
-  const u = typeof v === "string" ? v : v && typeof v === "object" ? (v as { url?: unknown }).url : undefined;
-  return typeof u === "string" && u ? u : undefined;
-};
-
 /**
- * The status API's job (or list item) in the page's shape. Outputs may be plain URLs or
- * { url, expiresAt } objects, the playlist may be `hls` or `hlsPlaylist`, the title may sit in
- * `params` or at the top level: all are read, so small contract changes do not break the page.
+ * The page speaks the APIs' published contract (@reelbridge/events/http): requests are typed
+ * with it and every answer is parsed with its schema, so the page reads exactly the fields the
+ * status API has, and an answer of another shape is an error it names, not a blank page.
  */
-export function normalizeJob(raw: unknown): Job {
-  const r = (raw ?? {}) as Record<string, unknown>;
-  const params = (r.params && typeof r.params === "object" ? r.params : {}) as Record<string, unknown>;
-  const out = (r.outputs && typeof r.outputs === "object" ? r.outputs : {}) as Record<string, UrlLike | UrlLike[]>;
-  const video = out.video as UrlLike;
-  const failure = r.failure as Job["failure"] | undefined;
-  const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
-  return {
-    jobId: String(r.jobId ?? ""),
-    status: (str(r.status) ?? "uploaded") as JobStatus,
-    title: str(params.title) ?? str(r.title),
-    aspect: (str(params.aspect) as Aspect | undefined) ?? undefined,
-    timeline: Array.isArray(r.timeline) ? (r.timeline as TimelineEntry[]) : [],
-    ...(failure && typeof failure === "object" ? { failure } : {}),
-    outputs: {
-      video: urlOf(video),
-      videoFilename: video && typeof video === "object" ? str((video as { filename?: unknown }).filename) : undefined,
-      hls: urlOf(out.hls) ?? urlOf(out.hlsPlaylist),
-      clips: (Array.isArray(out.clips) ? out.clips : []).map(urlOf).filter((u): u is string => u !== undefined),
-      poster: urlOf(out.poster),
-    },
-    createdAt: str(params.createdAt) ?? str(r.createdAt),
-  };
-}
-
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
+export type { FieldIssue, JobList, JobStatus, JobSummary, JobView, UploadRequestBody, UploadResponse } from "@reelbridge/events/http";
+export type Aspect = UploadRequestBody["aspect"];
+export const TERMINAL: ReadonlySet<JobStatus> = new Set(terminalJobStatuses);
 
 /** The API said no: status, its error code, a message, and per-field details for 400s. */
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly details: FieldIssue[] = []) {
     super(message);
     this.name = "ApiError";
+  }
+}
+
+/** The API answered, but not with the contract's shape (e.g. a client older than the API, or a proxy's page). */
+export class UnexpectedResponse extends ApiError {
+  constructor(status: number, what: string, problem: string) {
+    super(status, "UnexpectedResponse", `The service's answer to ${what} is not what this page understands (${problem}). Reload the page; if it persists, the service and the page are out of step.`);
+    this.name = "UnexpectedResponse";
   }
 }
 
@@ -96,7 +36,10 @@ export class StorageRejection extends Error {
   }
 }
 
-async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
+type Contract<T> = { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } };
+
+/** Fetches JSON and parses a 2xx answer with `schema`; a 4xx/5xx becomes an ApiError from the error body. */
+async function call<T>(what: string, schema: Contract<T>, url: string, init: RequestInit = {}): Promise<T> {
   let res: Response;
   try {
     res = await fetch(url, { ...init, headers: { accept: "application/json", ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers } });
@@ -111,39 +54,45 @@ async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
     body = undefined;
   }
   if (!res.ok) {
-    const b = (body ?? {}) as { error?: string; code?: string; message?: string; details?: FieldIssue[] };
-    throw new ApiError(res.status, b.error ?? b.code ?? `HTTP${res.status}`, b.message ?? `The service answered HTTP ${res.status}.`, Array.isArray(b.details) ? b.details : []);
+    // Not every error comes from the API (a gateway's HTML page): then only the status is known.
+    const e = errorBodySchema.safeParse(body);
+    if (!e.success) throw new ApiError(res.status, `HTTP${res.status}`, `The service answered HTTP ${res.status}.`);
+    throw new ApiError(res.status, e.data.error, e.data.message, e.data.details ?? []);
   }
-  return body as T;
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UnexpectedResponse(res.status, what, issue ? `${issue.path.map(String).join(".") || "the body"}: ${issue.message}` : "not JSON");
+  }
+  return parsed.data;
 }
 
-export const createUpload = (cfg: ClientConfig, req: UploadRequest) =>
-  call<UploadTicket>(`${cfg.uploadApi}/uploads`, { method: "POST", body: JSON.stringify(req) });
+export const createUpload = (cfg: ClientConfig, req: UploadRequestBody): Promise<UploadResponse> =>
+  call("the upload request", uploadResponseSchema, `${cfg.uploadApi}/uploads`, { method: "POST", body: JSON.stringify(req) });
 
 /** The job, or undefined while the pipeline has not recorded it yet (404). */
-export async function getJob(cfg: ClientConfig, jobId: string): Promise<Job | undefined> {
+export async function getJob(cfg: ClientConfig, jobId: string): Promise<JobView | undefined> {
   try {
-    return normalizeJob(await call<unknown>(`${cfg.statusApi}/jobs/${encodeURIComponent(jobId)}`));
+    return await call("the job's status", jobViewSchema, `${cfg.statusApi}/jobs/${encodeURIComponent(jobId)}`);
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return undefined;
     throw err;
   }
 }
 
-export async function listJobs(cfg: ClientConfig, opts: { limit?: number; cursor?: string } = {}): Promise<{ items: Job[]; cursor?: string }> {
+export function listJobs(cfg: ClientConfig, opts: { limit?: number; cursor?: string } = {}): Promise<JobList> {
   const q = new URLSearchParams();
   if (opts.limit) q.set("limit", String(opts.limit));
   if (opts.cursor) q.set("cursor", opts.cursor);
   const qs = q.toString();
-  const page = await call<{ items?: unknown[]; cursor?: string }>(`${cfg.statusApi}/jobs${qs ? `?${qs}` : ""}`);
-  return { items: (page?.items ?? []).map(normalizeJob), ...(page?.cursor ? { cursor: page.cursor } : {}) };
+  return call("the list of videos", jobListSchema, `${cfg.statusApi}/jobs${qs ? `?${qs}` : ""}`);
 }
 
 /**
  * The presigned POST: every policy field first, the file last as "file" (S3 ignores fields
  * after it). XMLHttpRequest, not fetch, because only XHR reports upload progress.
  */
-export function uploadToStorage(ticket: UploadTicket, file: File, onProgress: (fraction: number) => void): { done: Promise<void>; abort: () => void } {
+export function uploadToStorage(ticket: UploadResponse, file: File, onProgress: (fraction: number) => void): { done: Promise<void>; abort: () => void } {
   const xhr = new XMLHttpRequest();
   const done = new Promise<void>((resolve, reject) => {
     const form = new FormData();

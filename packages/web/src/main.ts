@@ -1,6 +1,7 @@
 import "./styles.css";
-import { ApiError, StorageRejection, TERMINAL, createUpload, getJob, listJobs, uploadToStorage } from "./api";
-import type { Aspect, Job } from "./api";
+import { DEFAULT_MAX_UPLOAD_BYTES, uploadContentTypes } from "@reelbridge/events/http";
+import { ApiError, StorageRejection, TERMINAL, UnexpectedResponse, createUpload, getJob, listJobs, uploadToStorage } from "./api";
+import type { Aspect, JobView } from "./api";
 import { loadConfig } from "./config";
 import type { ClientConfig } from "./config";
 import { describeFailure } from "./failures";
@@ -8,7 +9,7 @@ import { musicOptions } from "./music";
 import { attachPlayer } from "./player";
 import type { Player } from "./player";
 import { jobSteps, statusLabel } from "./steps";
-import { DEFAULT_MAX_BYTES, FileRejection, checkFile, formatBytes } from "./validate";
+import { FileRejection, checkFile, formatBytes } from "./validate";
 
 const POLL_MS = 1500;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -44,7 +45,7 @@ const historyStatus = $("history-status");
 const historyMore = $<HTMLButtonElement>("history-more");
 
 let config: ClientConfig;
-let maxBytes = DEFAULT_MAX_BYTES;
+let maxBytes = DEFAULT_MAX_UPLOAD_BYTES;
 let previewUrl: string | undefined;
 let busy = false;
 
@@ -184,7 +185,7 @@ async function onSubmit(e: SubmitEvent) {
   const values = readForm();
   const errors: Array<[FieldName, string]> = [];
   const file = photo.files?.[0];
-  let contentType: string | undefined;
+  let contentType: ReturnType<typeof checkFile> | undefined;
   try {
     contentType = checkFile(file, file ? await readHead(file) : new Uint8Array(), maxBytes);
   } catch (err) {
@@ -213,6 +214,7 @@ async function onSubmit(e: SubmitEvent) {
     void refreshHistory();
   } catch (err) {
     uploadStatus.hidden = true;
+    if (err instanceof UnexpectedResponse) return showFormError(err.message);
     if (err instanceof ApiError) {
       const mapped = err.details.map((d) => [fieldOf(d.field), d.message] as const).filter((d): d is [FieldName, string] => d[0] !== undefined);
       if (mapped.length) return showFieldErrors(mapped);
@@ -253,7 +255,7 @@ function openJob(jobId: string, opts: { title?: string; justUploaded?: boolean; 
   jobFailure.hidden = true;
   jobHeading.textContent = opts.title ? `“${opts.title}”` : "Your video";
   if (location.hash !== `#job=${jobId}`) history_replace(`#job=${jobId}`);
-  renderJob({ jobId, status: "uploaded", timeline: [], outputs: { clips: [] } }, opts.justUploaded ? "Uploaded. Waiting for processing to start…" : "Loading…");
+  renderJob({ jobId, status: "uploaded", params: null, timeline: [], outputs: { clips: [] } }, opts.justUploaded ? "Uploaded. Waiting for processing to start…" : "Loading…");
   if (opts.focus !== false) jobHeading.focus();
   void poll(jobId);
 }
@@ -262,11 +264,17 @@ const history_replace = (hash: string) => window.history.replaceState(null, "", 
 
 async function poll(jobId: string) {
   if (jobId !== currentJobId) return;
-  let job: Job | undefined;
+  let job: JobView | undefined;
   try {
     job = await getJob(config, jobId);
   } catch (err) {
     if (jobId !== currentJobId) return;
+    if (err instanceof UnexpectedResponse) {
+      // Asking again gets the same answer: say so and stop.
+      jobSection.dataset.status = "error";
+      announce(`Could not read the job's status. ${err.message}`);
+      return;
+    }
     announce(`Could not get the job's status (${err instanceof Error ? err.message : String(err)}); retrying…`);
     pollTimer = setTimeout(() => void poll(jobId), POLL_MS * 2);
     return;
@@ -277,10 +285,13 @@ async function poll(jobId: string) {
   if (!job || !TERMINAL.has(job.status)) pollTimer = setTimeout(() => void poll(jobId), POLL_MS);
 }
 
-function renderJob(job: Job, message?: string) {
+/** What the job view shows: a job view from the status API, or the placeholder until its first answer. */
+type ShownJob = Pick<JobView, "jobId" | "status" | "params" | "timeline" | "failure" | "outputs">;
+
+function renderJob(job: ShownJob, message?: string) {
   jobSection.dataset.status = job.status;
-  if (job.title) jobHeading.textContent = `“${job.title}”`;
-  announce(message ?? `Status: ${statusLabel[job.status] ?? job.status}.`);
+  if (job.params?.title) jobHeading.textContent = `“${job.params.title}”`;
+  announce(message ?? `Status: ${statusLabel[job.status]}.`);
 
   jobStepsList.replaceChildren(
     ...jobSteps(job).map((s) => {
@@ -323,33 +334,33 @@ function renderJob(job: Job, message?: string) {
   } else jobFailure.hidden = true;
 
   const out = job.outputs;
-  if (job.status === "completed" && (out.hls || out.video) && shownVideoFor !== job.jobId) {
+  if (job.status === "completed" && (out.hlsPlaylist || out.video) && shownVideoFor !== job.jobId) {
     shownVideoFor = job.jobId;
     showResult(job);
   }
 }
 
-function showResult(job: Job) {
+function showResult(job: ShownJob) {
   const out = job.outputs;
   jobResult.hidden = false;
-  if (job.aspect) player.dataset.aspect = job.aspect;
-  if (out.poster) player.poster = out.poster;
+  if (job.params) player.dataset.aspect = job.params.aspect;
+  if (out.poster) player.poster = out.poster.url;
   else player.removeAttribute("poster");
-  void attachPlayer(player, { hls: out.hls, mp4: out.video }).then((p) => {
+  void attachPlayer(player, { hls: out.hlsPlaylist?.url, mp4: out.video?.url }).then((p) => {
     if (shownVideoFor === job.jobId) currentPlayer = p;
     else p.destroy();
   });
   downloadMp4.hidden = !out.video;
   if (out.video) {
-    downloadMp4.href = out.video;
-    downloadMp4.download = out.videoFilename ?? `${job.jobId}.mp4`;
+    downloadMp4.href = out.video.url;
+    downloadMp4.download = out.video.filename;
   }
   posterLink.parentElement!.hidden = !out.poster;
-  if (out.poster) posterLink.href = out.poster;
+  if (out.poster) posterLink.href = out.poster.url;
   const clips = out.clips;
   clipsBox.hidden = clips.length === 0;
   clipsList.replaceChildren(
-    ...clips.map((url, i) => {
+    ...clips.map(({ url }, i) => {
       const li = document.createElement("li");
       const a = document.createElement("a");
       a.href = url;
@@ -380,10 +391,9 @@ async function refreshHistory(append = false) {
       title.textContent = j.title || j.jobId;
       const meta = document.createElement("span");
       meta.className = `job-meta ${j.status}`;
-      const created = j.createdAt;
-      meta.textContent = `${statusLabel[j.status] ?? j.status}${created ? ` · ${new Date(created).toLocaleString()}` : ""}`;
+      meta.textContent = `${statusLabel[j.status]} · ${new Date(j.createdAt).toLocaleString()}`;
       button.append(title, meta);
-      button.addEventListener("click", () => openJob(j.jobId, { title: j.title }));
+      button.addEventListener("click", () => openJob(j.jobId, { title: j.title ?? undefined }));
       li.append(button);
       return li;
     });
@@ -400,6 +410,9 @@ async function refreshHistory(append = false) {
 
 async function start() {
   for (const m of musicOptions()) music.add(new Option(m.title, m.id));
+  // The upload contract's types and default limit; the upload answer's maxBytes replaces the limit.
+  photo.accept = uploadContentTypes.join(",");
+  $("max-size").textContent = formatBytes(maxBytes);
   photo.addEventListener("change", () => void onPhotoPicked());
   form.addEventListener("submit", (e) => void onSubmit(e));
   $("history-refresh").addEventListener("click", () => void refreshHistory());

@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from "./api";
+import type { JobStatus, JobView } from "./api";
 
 export type StepState = "done" | "current" | "pending" | "failed";
 export interface Step {
@@ -50,8 +50,15 @@ const defs = [
   },
 ] as const;
 
+/** What the steps are derived from: a job view's status, timeline entry types and failure. */
+export interface StepInput {
+  status: JobStatus;
+  timeline: ReadonlyArray<Pick<JobView["timeline"][number], "type">>;
+  failure?: { code: string; message: string; type?: string } | undefined;
+}
+
 /** The job's four user-visible steps, derived from its status and the events on its timeline. */
-export function jobSteps(job: Pick<Job, "status" | "timeline" | "failure">): Step[] {
+export function jobSteps(job: StepInput): Step[] {
   const seen = new Set(job.timeline.map((t) => t.type));
   const r = rank[job.status];
   const failedType = job.failure?.type;

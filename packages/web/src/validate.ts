@@ -1,9 +1,8 @@
-/** Image types the upload API accepts (packages/core/src/upload/keys.ts; the policy pins one). */
-export const ACCEPTED_TYPES = ["image/jpeg", "image/png", "image/webp"] as const;
-export type AcceptedType = (typeof ACCEPTED_TYPES)[number];
+import { uploadContentTypes } from "@reelbridge/events/http";
+import type { UploadContentType } from "@reelbridge/events/http";
 
-/** Used before the API has told us its limit (the stage's default, 15 MB). */
-export const DEFAULT_MAX_BYTES = 15 * 1024 * 1024;
+/** Image types the upload API accepts: the upload contract's (the policy pins one). */
+export type AcceptedType = UploadContentType;
 
 export class FileRejection extends Error {
   constructor(readonly code: "NoFile" | "Empty" | "TooLarge" | "NotAnImage", message: string) {
@@ -41,7 +40,7 @@ export function checkFile(file: { name: string; size: number; type: string } | u
   if (file.size === 0) throw new FileRejection("Empty", `“${file.name}” is empty (0 bytes). Choose another photo.`);
   const sniffed = sniffImageType(head);
   if (!sniffed) {
-    const claimed = (ACCEPTED_TYPES as readonly string[]).includes(file.type) || /\.(jpe?g|png|webp)$/i.test(file.name);
+    const claimed = (uploadContentTypes as readonly string[]).includes(file.type) || /\.(jpe?g|png|webp)$/i.test(file.name);
     throw new FileRejection(
       "NotAnImage",
       claimed
