@@ -7,6 +7,10 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize } from "node:path";
 import { promisify } from "node:util";
+// By path: the repository root has no workspace dependencies. The fake answers with the
+// published HTTP contract's types and validates requests with its schema, like the real APIs.
+import { DEFAULT_MAX_UPLOAD_BYTES, uploadRequestSchema } from "../../../packages/events/src/http";
+import type { ErrorBody, JobList, JobView, UploadResponse } from "../../../packages/events/src/http";
 
 /**
  * A stand-in for `reelbridge dev` that speaks the same contracts (upload API, presigned POST to
@@ -24,7 +28,7 @@ export interface FakeStack {
 
 const run = promisify(execFile);
 const STEP_MS = 700;
-const MAX_BYTES = 15 * 1024 * 1024;
+const MAX_BYTES = DEFAULT_MAX_UPLOAD_BYTES;
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript",
@@ -38,12 +42,12 @@ const TYPES: Record<string, string> = {
 
 interface FakeJob {
   jobId: string;
-  params: Record<string, unknown>;
+  params: NonNullable<JobView["params"]>;
   contentType: string;
   createdAt: string;
-  status?: string;
-  timeline: Array<{ eventId: string; type: string; time: string; summary: string }>;
-  failure?: { type: string; code: string; message: string };
+  status?: JobView["status"];
+  timeline: JobView["timeline"];
+  failure?: JobView["failure"];
 }
 
 async function makeMedia(dir: string): Promise<void> {
@@ -186,9 +190,10 @@ export async function startFakeStack(opts: { webDist: string; workDir: string; m
 
   let apiBase = "";
   let storageUrl = "";
-  const view = (job: FakeJob) => {
+  const view = (job: FakeJob & { status: JobView["status"] }): JobView => {
     const done = job.status === "completed";
     const media = `${apiBase.replace(/\/api$/, "")}/media`;
+    const expiresAt = new Date(Date.now() + 900_000).toISOString();
     return {
       jobId: job.jobId,
       status: job.status,
@@ -199,10 +204,10 @@ export async function startFakeStack(opts: { webDist: string; workDir: string; m
       ...(job.failure ? { failure: job.failure } : {}),
       outputs: done
         ? {
-            video: { url: `${media}/final.mp4`, expiresAt: "", filename: `${job.jobId}.mp4` },
-            hlsPlaylist: { url: `${media}/hls/index.m3u8`, expiresAt: "" },
-            clips: [{ url: `${media}/clip-1.mp4`, expiresAt: "" }],
-            poster: { url: `${media}/poster.jpg`, expiresAt: "" },
+            video: { url: `${media}/final.mp4`, expiresAt, filename: `${job.jobId}.mp4` },
+            hlsPlaylist: { url: `${media}/hls/index.m3u8` },
+            clips: [{ url: `${media}/clip-1.mp4`, expiresAt }],
+            poster: { url: `${media}/poster.jpg`, expiresAt },
           }
         : { clips: [] },
       notifications: [],
@@ -214,41 +219,38 @@ export async function startFakeStack(opts: { webDist: string; workDir: string; m
     void (async () => {
       if (url.pathname === "/config.json") return json(res, 200, { apiBase });
       if (url.pathname === "/api/uploads" && req.method === "POST") {
-        let body: Record<string, unknown>;
+        let body: unknown;
         try {
-          body = JSON.parse((await readBody(req)).toString()) as Record<string, unknown>;
+          body = JSON.parse((await readBody(req)).toString());
         } catch {
-          return json(res, 400, { error: "InvalidRequest", message: "the body must be JSON", details: [{ field: "(body)", message: "not JSON" }] });
+          return json(res, 400, { error: "InvalidRequest", message: "the body must be JSON", details: [{ field: "(body)", message: "not valid JSON" }] } satisfies ErrorBody);
         }
-        const details: Array<{ field: string; message: string }> = [];
-        if (typeof body.title !== "string" || !body.title.trim()) details.push({ field: "title", message: "must not be empty" });
-        if (!musicIds.includes(String(body.music))) details.push({ field: "music", message: `must be one of the music catalog's ids: ${musicIds.join(", ")}` });
-        if (!["9:16", "16:9"].includes(String(body.aspect))) details.push({ field: "aspect", message: "must be 9:16 or 16:9" });
-        if (!Number.isInteger(body.durationSeconds) || (body.durationSeconds as number) < 2 || (body.durationSeconds as number) > 20) details.push({ field: "durationSeconds", message: "must be an integer from 2 to 20" });
-        if (!["image/jpeg", "image/png", "image/webp"].includes(String(body.contentType))) details.push({ field: "contentType", message: "must be one of image/jpeg, image/png, image/webp" });
-        if (details.length) return json(res, 400, { error: "InvalidRequest", message: "the upload request is invalid", details });
+        const parsed = uploadRequestSchema(musicIds).safeParse(body);
+        if (!parsed.success) {
+          const details = parsed.error.issues.map((i) => ({ field: i.path.map(String).join(".") || "(body)", message: i.message }));
+          return json(res, 400, { error: "InvalidRequest", message: "the upload request is invalid", details } satisfies ErrorBody);
+        }
         const jobId = newJobId();
-        const { contentType, ...params } = body;
-        const job: FakeJob = { jobId, params: { ...params, owner: "anonymous" }, contentType: String(contentType), createdAt: new Date().toISOString(), timeline: [] };
+        const { contentType, ...params } = parsed.data;
+        const job: FakeJob = { jobId, params, contentType, createdAt: new Date().toISOString(), timeline: [] };
         jobs.set(jobId, job);
         const expiresAt = new Date(Date.now() + 600_000).toISOString();
-        return json(res, 200, {
+        return json(res, 201, {
           jobId,
-          params: job.params,
-          upload: { url: storageUrl, fields: { key: `uploads/${jobId}/source`, "Content-Type": job.contentType, policy: `policy-${jobId}`, "x-amz-signature": "fake" }, key: `uploads/${jobId}/source`, expiresAt, maxBytes: MAX_BYTES },
+          upload: { url: storageUrl, fields: { key: `uploads/${jobId}/source`, "Content-Type": job.contentType, policy: `policy-${jobId}`, "x-amz-signature": "fake" }, expiresAt, maxBytes: MAX_BYTES },
           statusUrl: `/jobs/${jobId}`,
-        });
+        } satisfies UploadResponse);
       }
       const jobMatch = /^\/api\/jobs\/([^/]+)$/.exec(url.pathname);
       if (jobMatch && req.method === "GET") {
         const job = jobs.get(jobMatch[1]!);
         // Like the real status API: unknown until the pipeline records the job's first step.
-        if (!job?.status) return json(res, 404, { error: "JobNotFound", message: `no job ${jobMatch[1]}` });
-        return json(res, 200, view(job));
+        if (!job?.status) return json(res, 404, { error: "JobNotFound", message: `no job ${jobMatch[1]}` } satisfies ErrorBody);
+        return json(res, 200, view({ ...job, status: job.status }));
       }
       if (url.pathname === "/api/jobs" && req.method === "GET") {
-        const items = [...jobs.values()].filter((j) => j.status).reverse().map((j) => ({ jobId: j.jobId, status: j.status, title: j.params.title ?? null, createdAt: j.createdAt, updatedAt: j.createdAt }));
-        return json(res, 200, { items });
+        const items: JobList["items"] = [...jobs.values()].flatMap((j) => (j.status ? [{ jobId: j.jobId, status: j.status, title: j.params.title, createdAt: j.createdAt, updatedAt: j.createdAt }] : [])).reverse();
+        return json(res, 200, { items } satisfies JobList);
       }
       if (url.pathname.startsWith("/media/")) return serveFile(req, res, join(mediaDir, normalize(url.pathname.slice("/media/".length)).replace(/^(\.\.[/\\])+/, "")));
       const rel = normalize(url.pathname === "/" ? "index.html" : url.pathname.slice(1)).replace(/^(\.\.[/\\])+/, "");
