@@ -45,6 +45,18 @@ export class InvalidEventError extends PermanentError {
   }
 }
 
+/**
+ * An event that contradicts what the pipeline knows of its job (jobs/trust.ts): a job it never
+ * started, another job's parameters, an outcome other than the job's own. Permanent, and unlike
+ * other permanent errors it ends nothing: the step drops the event and sends nothing, or anyone
+ * who can PutEvents could end any job (issue #11 item 3).
+ */
+export class UntrustedEventError extends PermanentError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super("InvalidEvent", message, opts);
+  }
+}
+
 /** Anything with a stable code and retryable flag counts (e.g. the media module's errors). */
 interface CodedError {
   code: string;

@@ -4,6 +4,7 @@
  * tests pass in-memory fakes. Nothing here imports AWS.
  */
 import type { DetailType, Data, FailureReason, JobParams, PipelineEvent } from "@reelbridge/events";
+import type { JobLedger } from "./jobs/ledger";
 
 // ---- blobs ----------------------------------------------------------------------------------
 
@@ -133,6 +134,11 @@ export interface JobStore {
   get(jobId: string): Promise<JobRecord | undefined>;
   /** The owner's jobs, newest first. */
   listByOwner(owner: string, opts: { limit: number; cursor?: string }): Promise<{ items: JobRecord[]; cursor?: string }>;
+  /**
+   * The job ledger kept beside the records (jobs/ledger.ts: the jobs table holds both), which
+   * the DB writer checks events against; absent for a store without one.
+   */
+  readonly ledger?: JobLedger;
 }
 
 // ---- outside services -----------------------------------------------------------------------

@@ -29,6 +29,9 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
     name: NAME,
     parse: parsePipelineEvent,
     jobIdOf: pipelineJobId,
+    // Records only what the pipeline did: the job ledger lives in the jobs table (jobs/ledger.ts).
+    role: "record",
+    ledger: async () => (await deps()).jobs.ledger,
     run: async (event, ctx) => {
       await recordEvent({ jobs: (await deps()).jobs, logger: ctx.logger }, event);
     },

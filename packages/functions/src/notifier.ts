@@ -2,6 +2,7 @@ import type { PipelineEvent } from "@reelbridge/events";
 import { parseEvent } from "@reelbridge/events";
 import { InvalidEventError } from "@reelbridge/core";
 import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
+import { createJobLedger } from "@reelbridge/core/jobs/ledger";
 import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { createHttpWebhookSender, DEFAULT_WEBHOOK_TIMEOUT_MS } from "@reelbridge/core/notify/http";
 import { createLinkBuilder } from "@reelbridge/core/notify/links";
@@ -73,6 +74,9 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
       name: NAME,
       parse: parseNotifiedEvent,
       jobIdOf: pipelineJobId,
+      // Reports outcomes: only the job's own, to the job's own callback (its recorded parameters).
+      role: "follow",
+      ledger: async () => createJobLedger((await deps()).state),
       run: async (event, ctx) => {
         await notifyEvent({ ...(await deps()), logger: ctx.logger }, event, ctx);
       },

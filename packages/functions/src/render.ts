@@ -5,6 +5,7 @@ import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-
 import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
 import { createRemotionLambdaRenderer } from "@reelbridge/core/adapters/aws/remotion-lambda-renderer";
 import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
+import { createJobLedger } from "@reelbridge/core/jobs/ledger";
 import { failRenderStart, startRender } from "@reelbridge/core/usecases/start-render";
 import type { StartRenderDeps } from "@reelbridge/core/usecases/start-render";
 import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
@@ -59,12 +60,15 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
       name: NAME,
       parse: (raw) => parseEvent("VideoBaseReady", raw),
       jobIdOf: pipelineJobId,
+      // Starts work: only for a job the pipeline started, with its parameters, and no outcome yet.
+      role: "act",
+      ledger: async () => createJobLedger((await deps()).state),
       run: async (event, ctx) => {
         await startRender(await deps(), event, { logger: ctx.logger });
       },
       fail: async (raw, reason, ctx) => {
         const d = await deps();
-        await failRenderStart({ state: d.state, publisher: d.publisher, rendererName: d.renderer.name }, raw, reason, ctx);
+        await failRenderStart({ state: d.state, publisher: d.publisher, rendererName: d.renderer.name, clock: d.clock }, raw, reason, ctx);
       },
     },
     { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT },

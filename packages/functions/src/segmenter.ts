@@ -2,9 +2,11 @@ import type { PipelineEvent } from "@reelbridge/events";
 import { parseEvent } from "@reelbridge/events";
 import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { createFfmpegSegmenter } from "@reelbridge/core/adapters/ffmpeg/segmenter";
+import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
+import { createJobLedger } from "@reelbridge/core/jobs/ledger";
 import { failSegmenting, segmentVideo } from "@reelbridge/core/usecases/segment-video";
 import type { SegmentVideoDeps } from "@reelbridge/core/usecases/segment-video";
-import { eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
+import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
 import { functionEnv, once, optionalEnv } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
@@ -33,6 +35,7 @@ export async function defaultDeps(): Promise<Deps> {
     segmenter: createFfmpegSegmenter({ timeoutMs: FFMPEG_TIMEOUT_MS }),
     publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
     tmpDir: optionalEnv("TMPDIR") ?? "/tmp",
+    state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
   };
 }
 
@@ -46,6 +49,12 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
     name: NAME,
     parse: (raw) => parseEvent("RenderCompleted", raw),
     jobIdOf: pipelineJobId,
+    // Follows the outcome: only the job's own recorded RenderCompleted is segmented.
+    role: "follow",
+    ledger: async () => {
+      const { state } = await deps();
+      return state ? createJobLedger(state) : undefined;
+    },
     run: async (event, ctx) => {
       await segmentVideo({ ...(await deps()), logger: ctx.logger }, event);
     },

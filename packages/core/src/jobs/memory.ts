@@ -1,4 +1,5 @@
 import type { JobRecord, JobStore, StepStateStore } from "../ports";
+import { createJobLedger } from "./ledger";
 import { applyEvent, toJobRecord } from "./reducer";
 import type { AnyPipelineEvent, JobState } from "./reducer";
 import { InvalidCursorError, assertStateName, decodeCursor, encodeCursor } from "./errors";
@@ -7,11 +8,12 @@ import { InvalidCursorError, assertStateName, decodeCursor, encodeCursor } from 
  * In-memory JobStore over the same reducer as the DynamoDB adapter: for use-case tests and
  * anything that needs a job store without the emulator.
  */
-export function createMemoryJobStore(): JobStore & { states: Map<string, JobState> } {
+export function createMemoryJobStore(opts: { state?: StepStateStore } = {}): JobStore & { states: Map<string, JobState> } {
   const states = new Map<string, JobState>();
   const sortKey = (s: JobState) => `${s.createdAt}#${s.jobId}`;
   return {
     states,
+    ...(opts.state ? { ledger: createJobLedger(opts.state) } : {}),
     async apply(event: AnyPipelineEvent) {
       const { applied, state } = applyEvent(states.get(event.detail.metadata.jobId), event);
       if (applied) states.set(state.jobId, state);

@@ -1,6 +1,7 @@
 import type { Data, FailureReason } from "@reelbridge/events";
 import { TransientError } from "../errors";
 import type { BlobStore, Clock, EventPublisher, Logger, OutgoingEvent, StepStateStore } from "../ports";
+import { createJobLedger } from "../jobs/ledger";
 import type { RenderIndex } from "./ports";
 import type { RenderRecord } from "./record";
 import { RENDER_STATE, eventIds, outcomeStateName, reasonMessage } from "./record";
@@ -144,7 +145,17 @@ export async function settleRender(deps: SettleDeps, record: StartedRecord, outc
     deps.logger?.warn("render already has a different outcome; republishing the first one", { renderId: record.renderId, first: stored.kind, now: outcome.kind, via });
   }
 
+  // One outcome per job (jobs/ledger.ts): a render whose job already ended otherwise (the LTX
+  // step failed it, another render settled it) publishes nothing.
+  const ledger = createJobLedger(deps.state);
+  const job = await ledger.claimOutcome(stored.event as OutgoingEvent<OutcomeEventType>, deps.clock.now().toISOString());
+  if (!job.ours) {
+    deps.logger?.warn("the job already has another outcome; not publishing this render's", { renderId: record.renderId, outcome: job.outcome.type, outcomeEventId: job.outcome.eventId, via });
+    await deps.state.update(jobId, name, { published: true, superseded: job.outcome.eventId });
+    return { type: stored.type, eventId: stored.event.eventId, emitted: false, duplicate: true };
+  }
   await deps.publisher.publish([stored.event]);
+  await ledger.markPublished(jobId);
   await deps.state.update(jobId, name, { published: true });
   await deps.state.update(jobId, RENDER_STATE, { status: stored.type === "RenderCompleted" ? "completed" : "failed" });
   if (deps.index && record.startedAt) {

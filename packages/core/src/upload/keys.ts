@@ -30,3 +30,38 @@ export { DEFAULT_MAX_UPLOAD_BYTES, uploadContentTypes } from "@reelbridge/events
 export type { UploadContentType } from "@reelbridge/events/http";
 /** Presigned POST policies live at most 10 minutes. */
 export const MAX_UPLOAD_EXPIRY_SECONDS = 600;
+
+/**
+ * Everything the pipeline writes lives under `jobs/{jobId}/`. Must equal `prefixes.jobs` in
+ * packages/functions/src/topology.ts (IAM grants are built from it). This is the one definition
+ * of the layout: producers name their outputs with `jobKeys`, consumers check what an event
+ * names with `isJobKey` (issue #11 item 3).
+ */
+export const JOBS_PREFIX = "jobs/" as const;
+
+/** The folder of one job's outputs, with its trailing slash. */
+export const jobPrefix = (jobId: string): string => `${JOBS_PREFIX}${jobId}/`;
+
+/** The keys whose names the layout fixes (the segmenter's names come from FFmpeg, under the prefix). */
+export const jobKeys = (jobId: string) => ({
+  /** The normalised photo the generator animates (LTX step). */
+  image: `${jobPrefix(jobId)}image.jpg`,
+  /** The animated base clip (LTX step). */
+  baseVideo: `${jobPrefix(jobId)}base.mp4`,
+  /** The branded final video (render step, written by Remotion). */
+  finalVideo: `${jobPrefix(jobId)}final.mp4`,
+});
+
+/**
+ * A key that names one object and nothing else: not empty, at most 1024 bytes, no NUL or
+ * backslash, no leading slash, no empty, "." or ".." segment (S3 keeps those literally, but a
+ * file store, a URL resolver or a CDN's path normaliser would land somewhere else).
+ */
+export function isSafeKey(key: string): boolean {
+  if (key.length === 0 || Buffer.byteLength(key, "utf8") > 1024) return false;
+  if (key.includes("\0") || key.includes("\\") || key.startsWith("/")) return false;
+  return key.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+}
+
+/** Whether `key` is a safe key inside `jobs/{jobId}/` (not the folder itself). */
+export const isJobKey = (key: string, jobId: string): boolean => isSafeKey(key) && key.startsWith(jobPrefix(jobId));

@@ -3,9 +3,11 @@ import type { Data, FailureReason, JobParams, S3ObjectCreatedEvent } from "@reel
 import { PermanentError, TransientError, permanentReason } from "../errors";
 import { cameraMotionFromPrompt } from "../media/camera";
 import { normalizeImage } from "../media/image";
+import { createJobLedger } from "../jobs/ledger";
+import type { JobLedger } from "../jobs/ledger";
 import { BlobNotFoundError } from "../ports";
 import type { BlobStore, CameraMotion, Clock, EventPublisher, Logger, StepStateStore, VideoGenerator } from "../ports";
-import { uploadKey, uploadKeyJobId } from "../upload/keys";
+import { jobKeys, uploadKey, uploadKeyJobId } from "../upload/keys";
 import { decodeJobMetadata } from "../upload/metadata";
 
 /** What the LTX step knows about the clip it stored, from the file itself. */
@@ -70,10 +72,8 @@ export const CLAIM_HELD_RETRY_AFTER_SECONDS = 30;
 /** Takeovers of one job's claim before giving up (each needs a holder that died: a handful at most). */
 const MAX_CLAIM_EPOCHS = 50;
 
-export const jobKeys = (jobId: string) => ({
-  image: `jobs/${jobId}/image.jpg`,
-  baseVideo: `jobs/${jobId}/base.mp4`,
-});
+/** The LTX step's outputs (the one layout: upload/keys.ts). */
+export { jobKeys };
 
 export const videoBaseStartedEventId = (jobId: string) => `${jobId}.VideoBaseStarted`;
 export const videoBaseReadyEventId = (jobId: string) => `${jobId}.VideoBaseReady`;
@@ -114,6 +114,14 @@ interface GenerationRecord {
  *
  * A key that is not `uploads/{ULID}/source` cannot be tied to a job (presigned POSTs pin that
  * exact key), so it is logged and ignored rather than failing whichever job its prefix names.
+ *
+ * A job that has ended (its outcome is in the job ledger, jobs/ledger.ts: VideoBaseFailed,
+ * RenderFailed or RenderCompleted) is terminal (issue #11 item 2): another upload to its key,
+ * e.g. a second POST with the same presigned fields within the policy's lifetime, is ignored:
+ * nothing is read, generated, paid for or published (an outcome whose publishing a crash
+ * interrupted is published first, with its own eventId). The job is recorded in the ledger with
+ * its signed parameters as soon as they are read, and VideoBaseFailed claims the job's outcome
+ * before it is published, so it is never followed by a VideoBaseReady.
  */
 export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreatedEvent, ctx: IngestContext): Promise<IngestOutcome> {
   const { logger } = ctx;
@@ -131,7 +139,11 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
   const sourceKey = uploadKey(jobId);
   const source = { bucket: deps.blobs.bucket, key: sourceKey };
   const keys = jobKeys(jobId);
+  const ledger = createJobLedger(deps.state);
   let params: JobParams | undefined;
+
+  const ended = await terminalOutcome(deps, ledger, jobId, logger);
+  if (ended) return { status: "ignored", why: ended };
 
   /** Re-publishes VideoBaseReady when the job's clip is already stored; false otherwise. */
   const replayCompleted = async (record: GenerationRecord | undefined): Promise<Data<"VideoBaseReady"> | undefined> => {
@@ -155,6 +167,7 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     }
     params = decodeJobMetadata(upload.metadata, { jobId });
     const job = params;
+    await ledger.recordStarted(jobId, job, { at: deps.clock.now().toISOString(), causationId: event.id });
 
     const normalized = await normalizeImage(upload.bytes, { aspect: params.aspect, maxInputPixels: deps.maxInputPixels });
     await deps.blobs.put(keys.image, normalized.bytes, { contentType: normalized.contentType, metadata: { jobid: jobId } });
@@ -289,6 +302,9 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
       logger.warn("the clip's size differs from the requested one", { requested: `${normalized.width}x${normalized.height}`, got: `${facts.width}x${facts.height}` });
     }
     await deps.state.update(jobId, GENERATION_STATE, { generationId: result.generationId, status: "completed", completedAt: storedAt.toISOString(), ready: data });
+    // A concurrent delivery (another upload to the same key) may have ended the job meanwhile.
+    const endedMeanwhile = await terminalOutcome(deps, ledger, jobId, logger);
+    if (endedMeanwhile) return { status: "ignored", why: endedMeanwhile };
     await deps.publisher.publish([{ type: "VideoBaseReady", data, eventId: videoBaseReadyEventId(jobId), jobId, causationId: event.id }]);
     logger.info("VideoBaseReady published", { generationId: result.generationId, baseVideo: data.baseVideo, seconds: data.generator.seconds });
     return { status: "ready", data, resumed: existingGenerationId !== undefined, replayed: false };
@@ -296,7 +312,8 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     const reason = permanentReason(err);
     if (!reason) throw err;
     logger.warn("upload failed permanently", { code: reason.code, message: reason.message });
-    await publishVideoBaseFailed(deps, { jobId, source, causationId: event.id, reason, ...(params ? { params } : {}) });
+    const published = await publishVideoBaseFailed(deps, { jobId, source, causationId: event.id, reason, ...(params ? { params } : {}) }, logger);
+    if (!published) return { status: "ignored", why: `job ${jobId} already has an outcome` };
     return { status: "failed", reason };
   }
 }
@@ -375,19 +392,43 @@ async function publishVideoBaseStarted(
   }
 }
 
+/**
+ * The job's outcome, when it has one: the job is terminal. An outcome that was claimed but not
+ * published (a crash between the two) is published now. Returns why the job is terminal.
+ */
+async function terminalOutcome(deps: Pick<IngestUploadDeps, "publisher">, ledger: JobLedger, jobId: string, logger: Logger): Promise<string | undefined> {
+  const { outcome } = await ledger.view(jobId);
+  if (!outcome) return undefined;
+  if (!outcome.published) {
+    await deps.publisher.publish([outcome.event]);
+    await ledger.markPublished(jobId);
+  }
+  logger.warn("the job has ended; ignoring another upload of it (a job is never restarted)", { outcome: outcome.type, outcomeEventId: outcome.eventId });
+  return `job ${jobId} has ended (${outcome.type}); a job is never restarted`;
+}
+
+/** Claims the job's outcome, then publishes VideoBaseFailed; false when the job already had another outcome. */
 async function publishVideoBaseFailed(
-  deps: Pick<IngestUploadDeps, "publisher">,
+  deps: Pick<IngestUploadDeps, "publisher" | "state" | "clock">,
   f: { jobId: string; source: { bucket: string; key: string }; causationId: string; reason: FailureReason; params?: JobParams },
-): Promise<void> {
-  await deps.publisher.publish([
-    {
-      type: "VideoBaseFailed",
-      data: { ...(f.params ? { job: f.params } : {}), source: f.source, reason: f.reason },
-      eventId: videoBaseFailedEventId(f.jobId),
-      jobId: f.jobId,
-      causationId: f.causationId,
-    },
-  ]);
+  logger: Logger,
+): Promise<boolean> {
+  const ledger = createJobLedger(deps.state);
+  const event = {
+    type: "VideoBaseFailed" as const,
+    data: { ...(f.params ? { job: f.params } : {}), source: f.source, reason: f.reason },
+    eventId: videoBaseFailedEventId(f.jobId),
+    jobId: f.jobId,
+    causationId: f.causationId,
+  };
+  const claim = await ledger.claimOutcome(event, deps.clock.now().toISOString());
+  if (!claim.ours) {
+    logger.warn("not publishing VideoBaseFailed: the job already has another outcome", { outcome: claim.outcome.type, outcomeEventId: claim.outcome.eventId });
+    return false;
+  }
+  await deps.publisher.publish([claim.outcome.event]);
+  await ledger.markPublished(f.jobId);
+  return true;
 }
 
 /**
@@ -396,7 +437,7 @@ async function publishVideoBaseFailed(
  * read. Does nothing for a key that is not `uploads/{ULID}/source`. For the handler's `fail`.
  */
 export async function failUpload(
-  deps: Pick<IngestUploadDeps, "blobs" | "publisher">,
+  deps: Pick<IngestUploadDeps, "blobs" | "publisher" | "state" | "clock">,
   raw: { id?: unknown; detail?: { object?: { key?: unknown } } } | null | undefined,
   reason: FailureReason,
   ctx: IngestContext,
@@ -416,6 +457,5 @@ export async function failUpload(
     ctx.logger.warn("job parameters unavailable for VideoBaseFailed", { error: err instanceof Error ? err.message : String(err) });
   }
   const causationId = typeof raw?.id === "string" && raw.id.length > 0 ? raw.id.slice(0, 128) : `${jobId}.upload`;
-  await publishVideoBaseFailed(deps, { jobId, source: { bucket: deps.blobs.bucket, key: sourceKey }, causationId, reason, ...(params ? { params } : {}) });
-  return true;
+  return publishVideoBaseFailed(deps, { jobId, source: { bucket: deps.blobs.bucket, key: sourceKey }, causationId, reason, ...(params ? { params } : {}) }, ctx.logger);
 }

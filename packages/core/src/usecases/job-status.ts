@@ -2,6 +2,7 @@ import type { JobParams } from "@reelbridge/events";
 import type { BlobStore, Clock, GeneratedVideo, JobRecord, JobStatus, JobStore, TimelineEntry } from "../ports";
 import { BlobNotFoundError } from "../ports";
 import { InvalidListRequestError, JobNotFoundError } from "../jobs/errors";
+import { isJobKey, jobPrefix } from "../upload/keys";
 
 /** Presigned GET URLs live this long. */
 export const STATUS_URL_TTL_SECONDS = 15 * 60;
@@ -92,13 +93,17 @@ export async function getJobStatus(
     expiresAt,
   });
 
+  // Only keys inside the job's own folder are signed (issue #11 items 3 and 4): a record that
+  // names anything else (written before events were checked) shows no such output, never a
+  // URL for another job's media, and never fails the request.
+  const own = (key: string | undefined): key is string => key !== undefined && isJobKey(key, record.jobId);
   const o = record.outputs;
   const filename = record.video?.filename;
-  const hlsPlaylist = o.hlsPlaylistKey && req.hlsPlaylistUrl ? { url: req.hlsPlaylistUrl } : undefined;
+  const hlsPlaylist = own(o.hlsPlaylistKey) && req.hlsPlaylistUrl ? { url: req.hlsPlaylistUrl } : undefined;
   const [video, poster, clips] = await Promise.all([
-    o.finalVideoKey ? presign(o.finalVideoKey, filename) : undefined,
-    o.posterKey ? presign(o.posterKey) : undefined,
-    Promise.all((o.clipKeys ?? []).map((k) => presign(k))),
+    own(o.finalVideoKey) ? presign(o.finalVideoKey, filename) : undefined,
+    own(o.posterKey) ? presign(o.posterKey) : undefined,
+    Promise.all((o.clipKeys ?? []).filter(own).map((k) => presign(k))),
   ]);
 
   const p = record.params as JobParams | undefined;
@@ -131,9 +136,17 @@ export async function getJobStatus(
 /** The job exists (and is the caller's) but has no HLS package yet, or it is gone: 404. */
 export class HlsNotReadyError extends Error {
   readonly code = "HlsNotReady";
-  constructor(readonly jobId: string) {
-    super(`job ${jobId} has no HLS playlist yet`);
+  constructor(readonly jobId: string, message = `job ${jobId} has no HLS playlist yet`) {
+    super(message);
     this.name = "HlsNotReadyError";
+  }
+}
+
+/** The recorded playlist is not a package of this job's (a key outside its folder): it has no usable HLS, a 404 like HlsNotReady. */
+export class HlsPackageInvalidError extends HlsNotReadyError {
+  constructor(jobId: string, message: string) {
+    super(jobId, message);
+    this.name = "HlsPackageInvalidError";
   }
 }
 
@@ -153,6 +166,8 @@ export async function getHlsPlaylist(deps: HlsPlaylistDeps, req: { jobId: string
   if (!readable(record, req.caller)) throw new JobNotFoundError(req.jobId);
   const playlistKey = record.outputs.hlsPlaylistKey;
   if (!playlistKey) throw new HlsNotReadyError(req.jobId);
+  const jobPrefixKey = jobPrefix(record.jobId);
+  if (!isJobKey(playlistKey, record.jobId)) throw new HlsPackageInvalidError(req.jobId, `the recorded playlist ${JSON.stringify(playlistKey.slice(0, 200))} is outside ${jobPrefixKey}`);
 
   let text: string;
   try {
@@ -162,12 +177,16 @@ export async function getHlsPlaylist(deps: HlsPlaylistDeps, req: { jobId: string
     throw err;
   }
   const expiresAt = new Date(deps.clock.now().getTime() + HLS_SEGMENT_URL_TTL_SECONDS * 1000).toISOString();
-  const jobPrefix = `jobs/${record.jobId}/`;
   const playlist = await rewriteHlsPlaylist(text, async (uri) => {
-    const key = resolveSegmentKey(playlistKey, uri);
+    let key: string | undefined;
+    try {
+      key = resolveSegmentKey(playlistKey, uri);
+    } catch {
+      throw new HlsPackageInvalidError(req.jobId, `playlist ${playlistKey} names ${JSON.stringify(uri.slice(0, 200))}, which is not a valid URI`);
+    }
     if (key === undefined) return uri;
     // The segmenter only writes inside the job's folder; never sign anything else.
-    if (!key.startsWith(jobPrefix)) throw new Error(`playlist ${playlistKey} names ${JSON.stringify(uri)}, outside ${jobPrefix}`);
+    if (!isJobKey(key, record.jobId)) throw new HlsPackageInvalidError(req.jobId, `playlist ${playlistKey} names ${JSON.stringify(uri.slice(0, 200))}, outside ${jobPrefixKey}`);
     return deps.blobs.presignGet(key, { expiresInSeconds: HLS_SEGMENT_URL_TTL_SECONDS });
   });
   return { playlist, expiresAt };

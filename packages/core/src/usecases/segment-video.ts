@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { pipelineEvents } from "@reelbridge/events";
 import type { ClipOptions, FailureReason, JobParams, ObjectRef, PipelineEvent } from "@reelbridge/events";
 import { FfmpegError, MediaError } from "../media/errors";
-import type { BlobStore, EventPublisher, Logger, OutgoingEvent, Segmenter, SegmentRequest, SegmentResult } from "../ports";
+import { UntrustedEventError } from "../errors";
+import { BlobNotFoundError } from "../ports";
+import type { BlobStore, EventPublisher, Logger, OutgoingEvent, Segmenter, SegmentRequest, SegmentResult, StepStateStore } from "../ports";
+import { jobPrefix } from "../upload/keys";
 
 /**
  * The segmenter step: on RenderCompleted, packages jobs/{jobId}/final.mp4 into an HLS VOD
@@ -23,6 +26,11 @@ export interface SegmentVideoDeps {
   /** A writable scratch directory (/tmp in Lambda: size it with ephemeralStorage). */
   tmpDir: string;
   logger: Logger;
+  /**
+   * The jobs table's step state, for the job ledger the handler checks events against
+   * (jobs/ledger.ts). Without it only the event's own consistency is checked.
+   */
+  state?: StepStateStore;
 }
 
 /**
@@ -104,14 +112,22 @@ export async function segmentVideo(deps: SegmentVideoDeps, event: PipelineEvent<
   const { metadata, data } = event.detail;
   const { job, video } = data;
   const jobId = metadata.jobId;
-  const prefix = `jobs/${jobId}/`;
+  const prefix = jobPrefix(jobId);
   const log = deps.logger;
 
   await mkdir(deps.tmpDir, { recursive: true });
   const work = await mkdtemp(join(deps.tmpDir, `segment-${jobId}-`));
   try {
     const inputPath = join(work, "final.mp4");
-    await deps.blobs.getToFile(video.key, inputPath);
+    try {
+      await deps.blobs.getToFile(video.key, inputPath);
+    } catch (err) {
+      // RenderCompleted is only published after its video was found (render/outcome.ts), and
+      // S3 is strongly consistent: an event naming a video that is not there is not the
+      // pipeline's. Retrying cannot make it true, and failing the job would let anyone end it.
+      if (err instanceof BlobNotFoundError) throw new UntrustedEventError(`no final video at ${video.key}: not a render the pipeline completed`, { cause: err });
+      throw err;
+    }
 
     const clips = job.clips ?? DEFAULT_CLIPS;
     const request: SegmentRequest = {

@@ -7,6 +7,8 @@ import type { BlobStore, Clock, EventPublisher, Logger, OutgoingEvent, RenderReq
 import type { RenderIndex, RenderStartResult } from "../render/ports";
 import type { ExpectedVideo, RenderRecord } from "../render/record";
 import { RENDER_STATE, eventIds, parseRenderRecord, reasonMessage, restartClaimName } from "../render/record";
+import { jobKeys } from "../upload/keys";
+import { createJobLedger } from "../jobs/ledger";
 
 /**
  * The render step: VideoBaseReady → start the branded render (Remotion Lambda, or the local
@@ -60,7 +62,7 @@ export interface StartRenderResult {
   status: RenderRecord["status"];
 }
 
-export const finalVideoKey = (jobId: string) => `jobs/${jobId}/final.mp4`;
+export const finalVideoKey = (jobId: string): string => jobKeys(jobId).finalVideo;
 
 /** The composition's true output geometry (props.ts: duration = base clip + end card). */
 export const expectedVideo = (aspect: JobParams["aspect"], baseVideoDurationSeconds: number): ExpectedVideo => ({
@@ -242,18 +244,27 @@ async function takeOverCrashedStart(deps: StartRenderDeps, existing: RenderRecor
  * running or settled for the job, whose own outcome then decides.
  */
 export async function failRenderStart(
-  deps: { state: StepStateStore; publisher: EventPublisher; rendererName: string },
+  deps: { state: StepStateStore; publisher: EventPublisher; rendererName: string; clock?: Clock },
   raw: unknown,
   reason: FailureReason,
   ctx: { logger: Logger },
 ): Promise<{ emitted: boolean }> {
-  const detail = (raw as { detail?: { metadata?: { eventId?: unknown }; data?: { job?: unknown } } } | null)?.detail;
-  const job = jobParamsSchema.safeParse(detail?.data?.job);
-  if (!job.success) {
-    ctx.logger.error("cannot emit RenderFailed: the event carries no readable job", { reason });
+  const detail = (raw as { detail?: { metadata?: { eventId?: unknown; jobId?: unknown }; data?: { job?: unknown } } } | null)?.detail;
+  // The job is the one the envelope names, with the parameters the pipeline recorded for it
+  // (jobs/ledger.ts), never those of an event that may be forged or inconsistent.
+  const claimed = jobParamsSchema.safeParse(detail?.data?.job);
+  const jobId = typeof detail?.metadata?.jobId === "string" ? detail.metadata.jobId : claimed.success ? claimed.data.jobId : undefined;
+  if (!jobId) {
+    ctx.logger.error("cannot emit RenderFailed: the event names no job", { reason });
     return { emitted: false };
   }
-  const jobId = job.data.jobId;
+  const ledger = createJobLedger(deps.state);
+  const view = await ledger.view(jobId);
+  const job = view.job ?? (claimed.success && claimed.data.jobId === jobId ? claimed.data : undefined);
+  if (!job) {
+    ctx.logger.error("cannot emit RenderFailed: no readable job parameters", { reason });
+    return { emitted: false };
+  }
   const record = parseRenderRecord(await deps.state.get(jobId, RENDER_STATE));
   if (record && record.status !== "starting" && record.status !== "start-failed") {
     ctx.logger.warn("not failing the job: a render is already running or settled", { renderId: record.renderId, status: record.status, reason });
@@ -261,8 +272,19 @@ export async function failRenderStart(
   }
   if (record) await deps.state.update(jobId, RENDER_STATE, { status: "start-failed", failure: reason });
   const causationId = typeof detail?.metadata?.eventId === "string" ? detail.metadata.eventId : jobId;
-  await deps.publisher.publish([
-    { type: "RenderFailed", data: { job: job.data, renderer: record?.renderer ?? deps.rendererName, reason }, eventId: eventIds.failed(jobId, undefined), jobId, causationId },
-  ]);
+  const event: OutgoingEvent<"RenderFailed"> = {
+    type: "RenderFailed",
+    data: { job, renderer: record?.renderer ?? deps.rendererName, reason },
+    eventId: eventIds.failed(jobId, undefined),
+    jobId,
+    causationId,
+  };
+  const claim = await ledger.claimOutcome(event, (deps.clock ?? { now: () => new Date() }).now().toISOString());
+  if (!claim.ours) {
+    ctx.logger.warn("not emitting RenderFailed: the job already has another outcome", { outcome: claim.outcome.type, outcomeEventId: claim.outcome.eventId, reason });
+    return { emitted: false };
+  }
+  await deps.publisher.publish([claim.outcome.event]);
+  await ledger.markPublished(jobId);
   return { emitted: true };
 }

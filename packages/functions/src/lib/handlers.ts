@@ -2,9 +2,12 @@ import middy from "@middy/core";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { FailureReason } from "@reelbridge/events";
-import { InvalidEventError, describeZodError, errorFields, permanentReason } from "@reelbridge/core";
+import type { DetailType, FailureReason, PipelineEvent } from "@reelbridge/events";
+import { InvalidEventError, UntrustedEventError, describeZodError, errorFields, permanentReason } from "@reelbridge/core";
 import type { Logger } from "@reelbridge/core";
+import type { JobLedger, JobView } from "@reelbridge/core/jobs/ledger";
+import { admitEvent, assertEventConsistent } from "@reelbridge/core/jobs/trust";
+import type { ConsumerRole } from "@reelbridge/core/jobs/trust";
 import { uploadKeyJobId } from "@reelbridge/core/upload/keys";
 import { ZodError } from "zod";
 import { sqsClient } from "./aws";
@@ -20,6 +23,15 @@ import type { ChangeVisibility } from "./visibility";
  *     queued record is first made visible again after its Retry-After or a backoff (visibility.ts)
  *   - transient error on the queue's last receive → `fail` with RetriesExhausted, then the
  *     message still goes to the DLQ, so the job is visibly failed and nothing is lost.
+ *
+ * Pipeline events (steps with a `role`) are input too (issue #11 items 3 and 4), checked here
+ * for every step before it acts (core/jobs/trust.ts):
+ *   - inconsistent (metadata.jobId ≠ data.job.jobId, a key outside jobs/{jobId}/ such as
+ *     `../../secrets.json`) → InvalidEventError: never retried; `fail` ends the job only where
+ *     the step's ledger shows it is the job's live step (otherwise a forger could end any job);
+ *   - contradicting the ledger (a job never started, another job's parameters, an outcome that
+ *     is not the job's, anything for a terminal job the step would act on) → dropped: logged
+ *     with the reason, nothing written, nothing sent, never retried.
  */
 
 export interface StepContext {
@@ -40,6 +52,29 @@ export interface StepDefinition<E> {
   run: (event: E, ctx: StepContext) => Promise<void>;
   /** Ends the job visibly (emits the step's *Failed event). Called with the raw event. */
   fail?: (raw: unknown, reason: FailureReason, ctx: StepContext) => Promise<void>;
+  /**
+   * For pipeline events: how the step acts on a job (core/jobs/trust.ts). Every event is then
+   * checked for consistency, and against the ledger when the step has one.
+   */
+  role?: ConsumerRole;
+  /** What the pipeline knows of each job (core/jobs/ledger.ts); undefined when the step has no store for it. */
+  ledger?: () => Promise<JobLedger | undefined>;
+}
+
+const metadataOf = (raw: unknown): { eventId?: unknown } | undefined => (raw as { detail?: { metadata?: { eventId?: unknown } } } | null)?.detail?.metadata;
+
+/**
+ * Whether an invalid event may end its job through the step's `fail`: only where the ledger
+ * shows the job is the step's to end (started, and for a step that follows the outcome, this
+ * event claims to be that outcome). Without a ledger: an event that broke its contract does (as
+ * it always did), an inconsistent one does not.
+ */
+function mayEnd(role: ConsumerRole | undefined, view: JobView | undefined, raw: unknown, kind: "contract" | "consistency"): boolean {
+  if (!role) return true;
+  if (!view) return kind === "contract";
+  if (!view.known) return false;
+  if (role === "act") return !view.outcome;
+  return view.outcome?.type === "RenderCompleted" && view.outcome.eventId === metadataOf(raw)?.eventId;
 }
 
 export const makeLogger = (service: string): PowertoolsLogger =>
@@ -59,21 +94,45 @@ export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base
   const log = base.createChild({ persistentKeys: { jobId: jobId ?? "unknown", attempt } });
   const ctx: StepContext = { logger: asLogger(log), attempt, lastAttempt };
   const eventId = (raw as { id?: string } | null)?.id;
+  const ledger = def.role && def.ledger ? await def.ledger() : undefined;
+  const rejectInvalid = async (invalid: unknown, kind: "contract" | "consistency") => {
+    const reason = permanentReason(invalid);
+    if (!reason) throw invalid;
+    log.error("rejected invalid event", { eventId, ...errorFields(invalid) });
+    if (!def.fail || !jobId) return;
+    const view = ledger ? await ledger.view(jobId) : undefined;
+    if (mayEnd(def.role, view, raw, kind)) await def.fail(raw, reason, ctx);
+    else log.warn("not ending the job for an invalid event: the pipeline's records do not make it this step's job to end", { eventId, known: view?.known, outcome: view?.outcome?.type });
+  };
   let event: E;
   try {
     event = def.parse(raw);
   } catch (err) {
-    const invalid = err instanceof ZodError ? new InvalidEventError(`event does not match its contract: ${describeZodError(err)}`, { cause: err }) : err;
-    const reason = permanentReason(invalid);
-    if (!reason) throw invalid;
-    log.error("rejected invalid event", { eventId, ...errorFields(invalid) });
-    if (def.fail && jobId) await def.fail(raw, reason, ctx);
-    return;
+    return rejectInvalid(err instanceof ZodError ? new InvalidEventError(`event does not match its contract: ${describeZodError(err)}`, { cause: err }) : err, "contract");
+  }
+  if (def.role) {
+    const pipelineEvent = event as unknown as PipelineEvent<DetailType>;
+    try {
+      assertEventConsistent(pipelineEvent);
+    } catch (err) {
+      return rejectInvalid(err, "consistency");
+    }
+    if (ledger) {
+      const admission = admitEvent(await ledger.view(pipelineEvent.detail.metadata.jobId), pipelineEvent, def.role);
+      if (!admission.admitted) {
+        log.error("rejected an event the pipeline's records contradict; nothing done", { eventId, detailType: pipelineEvent["detail-type"], code: "InvalidEvent", why: admission.why });
+        return;
+      }
+    }
   }
   try {
     log.info("processing", { eventId, detailType: (raw as Record<string, unknown>)["detail-type"] });
     await def.run(event, ctx);
   } catch (err) {
+    if (err instanceof UntrustedEventError) {
+      log.error("rejected an event the pipeline's records contradict; nothing done", { eventId, ...errorFields(err) });
+      return;
+    }
     const reason = permanentReason(err);
     if (reason) {
       log.error("permanent failure", { eventId, ...errorFields(err) });

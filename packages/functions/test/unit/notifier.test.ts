@@ -8,6 +8,7 @@ import { notifiedTypes } from "@reelbridge/core/notify/webhook";
 import completedSample from "../../../events/samples/v1/RenderCompleted.json";
 import startedSample from "../../../events/samples/v1/RenderStarted.json";
 import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import { seedLedger } from "../../../core/test/support/ledger";
 import { INVOCATION_BUDGET_MS, MAX_RECEIVE_COUNT, createHandler } from "../../src/notifier";
 import type { Deps } from "../../src/notifier";
 import type { VisibilityChange } from "../../src/lib/visibility";
@@ -16,10 +17,13 @@ import { subscriptions } from "../../src/topology";
 process.env.LOG_LEVEL = "SILENT";
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-function setup(answers: Array<WebhookResponse | Error>) {
+async function setup(answers: Array<WebhookResponse | Error>) {
   const deferred: VisibilityChange[] = [];
   const sent: WebhookRequest[] = [];
   const publisher = createMemoryPublisher();
+  // The render webhook recorded this RenderCompleted as the job's outcome (jobs/ledger.ts).
+  const state = createMemoryStepStateStore();
+  await seedLedger(state, completedSample);
   const deps: Deps = {
     sender: {
       async send(req) {
@@ -30,7 +34,7 @@ function setup(answers: Array<WebhookResponse | Error>) {
       },
     },
     secret: SECRET,
-    state: createMemoryStepStateStore(),
+    state,
     publisher,
     stageEndpoints: [],
     policy: { requireHttps: true },
@@ -54,7 +58,7 @@ describe("notifier handler", () => {
   });
 
   it("delivers a signed webhook from an SQS record and acknowledges the message", async () => {
-    const { sent, publisher, handler } = setup([{ status: 204, bodySnippet: "" }]);
+    const { sent, publisher, handler } = await setup([{ status: 204, bodySnippet: "" }]);
     const res = await handler(sqs(completedSample), context);
     expect(res).toEqual({ batchItemFailures: [] });
     expect(sent[0]!.url).toBe("https://hooks.example.com/reelbridge");
@@ -67,7 +71,7 @@ describe("notifier handler", () => {
   });
 
   it("leaves an undelivered webhook on the queue, and on the last receive emits NotificationFailed before the DLQ", async () => {
-    const { publisher, handler } = setup([{ status: 500, bodySnippet: "" }, { status: 500, bodySnippet: "" }]);
+    const { publisher, handler } = await setup([{ status: 500, bodySnippet: "" }, { status: 500, bodySnippet: "" }]);
     // The failed record is reported (a batch of one too), so SQS redelivers it.
     expect(await handler(sqs(completedSample, 1), context)).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
     expect(publisher.published).toHaveLength(0);
@@ -76,13 +80,13 @@ describe("notifier handler", () => {
   });
 
   it("asks the queue to redeliver after the receiver's Retry-After, not the queue's visibility timeout", async () => {
-    const { deferred, handler } = setup([{ status: 503, retryAfterSeconds: 120, bodySnippet: "" }]);
+    const { deferred, handler } = await setup([{ status: 503, retryAfterSeconds: 120, bodySnippet: "" }]);
     expect(await handler(sqs(completedSample, 1), context)).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
     expect(deferred).toEqual([{ queueUrl: "https://sqs.eu-west-1.amazonaws.com/111122223333/notifier", receiptHandle: "r-1", visibilityTimeoutSeconds: 120 }]);
   });
 
   it("drops an event type it does not notify, and an invalid event, without sending", async () => {
-    const { sent, publisher, handler } = setup([]);
+    const { sent, publisher, handler } = await setup([]);
     expect(await handler(sqs(startedSample), context)).toEqual({ batchItemFailures: [] });
     const broken = structuredClone(completedSample) as { detail: { data: { video?: unknown } } };
     delete broken.detail.data.video;

@@ -7,21 +7,25 @@ import { createMemoryRenderIndex } from "@reelbridge/core/render/index";
 import readySample from "../../../events/samples/v1/VideoBaseReady.json";
 import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
 import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import { seedLedger } from "../../../core/test/support/ledger";
 import { MAX_RECEIVE_COUNT, createHandler } from "../../src/render";
 import type { Deps } from "../../src/render";
 
 process.env.LOG_LEVEL = "SILENT";
 const JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
 
-function setup(start?: (req: RenderRequest) => Promise<{ renderId: string }>) {
+async function setup(start?: (req: RenderRequest) => Promise<{ renderId: string }>) {
   const blobs = createMemoryBlobStore({ bucket: "reelbridge-prod-media" });
   blobs.seed(`jobs/${JOB}/base.mp4`, new Uint8Array(64), { contentType: "video/mp4" });
   blobs.seed("assets/music/sunrise.m4a", new Uint8Array(8), { contentType: "audio/mp4" });
   const publisher = createMemoryPublisher();
   const requests: RenderRequest[] = [];
+  // The LTX step recorded the job it started (jobs/ledger.ts): the render step renders no other.
+  const state = createMemoryStepStateStore();
+  await seedLedger(state, readySample);
   const deps: Deps = {
     blobs,
-    state: createMemoryStepStateStore(),
+    state,
     index: createMemoryRenderIndex(),
     publisher,
     renderer: {
@@ -41,11 +45,11 @@ function setup(start?: (req: RenderRequest) => Promise<{ renderId: string }>) {
 const sqs = (body: unknown, receiveCount = 1) => sqsEvent(body, { queue: "render-step", receiveCount });
 const context = { functionName: "render-step", getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 const ready = () => structuredClone(readySample);
-const invoke = (t: ReturnType<typeof setup>, ev: unknown, n = 1) => t.handler(sqs(ev, n), context) as Promise<SQSBatchResponse>;
+const invoke = (t: Awaited<ReturnType<typeof setup>>, ev: unknown, n = 1) => t.handler(sqs(ev, n), context) as Promise<SQSBatchResponse>;
 
 describe("render-step handler", () => {
   it("starts the render from the queued VideoBaseReady and emits RenderStarted", async () => {
-    const t = setup();
+    const t = await setup();
     const res = await invoke(t, ready());
     expect(res.batchItemFailures).toEqual([]);
     expect(t.requests).toHaveLength(1);
@@ -54,7 +58,7 @@ describe("render-step handler", () => {
   });
 
   it("a duplicated message starts nothing new", async () => {
-    const t = setup();
+    const t = await setup();
     await invoke(t, ready());
     await invoke(t, ready(), 2);
     expect(t.requests).toHaveLength(1);
@@ -62,7 +66,7 @@ describe("render-step handler", () => {
   });
 
   it("ends the job with RenderFailed(RenderStartFailed) when Remotion refuses the render, without a retry", async () => {
-    const t = setup(async () => {
+    const t = await setup(async () => {
       throw new PermanentError("RenderStartFailed", "No composition with the ID ReelVertical");
     });
     const res = await invoke(t, ready());
@@ -73,7 +77,7 @@ describe("render-step handler", () => {
   });
 
   it("retries a throttled start, and fails the job with RetriesExhausted on the last receive", async () => {
-    const t = setup(async () => {
+    const t = await setup(async () => {
       throw new TransientError("Rate Exceeded");
     });
     // A batch of one whose only record failed reports it, so SQS redelivers it (after a backoff).
@@ -86,7 +90,7 @@ describe("render-step handler", () => {
   });
 
   it("fails an event that does not match its contract with RenderFailed(InvalidEvent)", async () => {
-    const t = setup();
+    const t = await setup();
     const ev = ready();
     (ev.detail.data.baseVideo as { durationSeconds: unknown }).durationSeconds = "six";
     await invoke(t, ev);

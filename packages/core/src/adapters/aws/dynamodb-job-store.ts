@@ -7,6 +7,8 @@ import { TransientError } from "../../errors";
 import { applyEvent, toJobRecord } from "../../jobs/reducer";
 import type { AnyPipelineEvent, JobState } from "../../jobs/reducer";
 import { InvalidCursorError, decodeCursor, encodeCursor } from "../../jobs/errors";
+import { createJobLedger } from "../../jobs/ledger";
+import { createDynamoStepStateStore } from "./dynamodb-step-state-store";
 import { JOBS_TABLE_KEYS, JOB_RECORD_SK, jobPk, ownerPk, ownerSk } from "./dynamodb-table";
 
 export interface DynamoJobStoreOptions {
@@ -55,6 +57,8 @@ export function createDynamoJobStore(client: DynamoDBDocumentClient, opts: Dynam
   };
 
   return {
+    // The steps' ledger records live in the same table (dynamodb-table.ts).
+    ledger: createJobLedger(createDynamoStepStateStore(client, { table })),
     async apply(event: AnyPipelineEvent) {
       const jobId = event.detail.metadata.jobId;
       // What the last conditional failure returned (ALL_OLD), saving a read; undefined = read.

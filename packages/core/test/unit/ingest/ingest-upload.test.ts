@@ -211,9 +211,11 @@ describe("ingestUpload", () => {
   });
 
   it("ends each bad upload with VideoBaseFailed and its reason code, writes nothing, and the next good upload still succeeds", async () => {
-    const { deps, blobs, publisher, generator, upload } = setup();
+    const { deps, blobs, state, publisher, generator, upload } = setup();
     for (const [what, bytes, code] of await badInputs()) {
       publisher.published.length = 0;
+      // Each bad upload stands for its own job: a job that failed is terminal (issue #11 item 2).
+      state.records.clear();
       upload(JOB_A, bytes);
       const failed = await ingestUpload(deps, objectCreated(JOB_A), ctx);
       expect(failed, what).toMatchObject({ status: "failed", reason: { code } });

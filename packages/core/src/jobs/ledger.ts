@@ -1,0 +1,104 @@
+import type { DetailType, JobParams } from "@reelbridge/events";
+import type { OutgoingEvent, StepStateStore } from "../ports";
+
+/**
+ * The job ledger: what the pipeline itself knows of a job, as opposed to what an event claims
+ * (issue #11 items 2 and 3). Two step-state records per job, written only by the steps that
+ * decide them, before they publish what they decided:
+ *
+ *   "job"          the job exists: the LTX step found its upload and read its signed parameters
+ *                  (the parameters are kept: consumers compare an event's `data.job` with them)
+ *   "job-outcome"  the job's one outcome, claimed with a conditional write, first writer wins:
+ *                  VideoBaseFailed (LTX step), RenderFailed (render step, render webhook,
+ *                  watchdog) or RenderCompleted (render webhook, watchdog). From then on the
+ *                  job is terminal: no second outcome is published, a second upload restarts
+ *                  nothing, and consumers drop events that contradict it.
+ *
+ * Anyone who can PutEvents on the bus can claim anything in an event, but only the pipeline's
+ * functions write these records, so they are what an event is checked against (jobs/trust.ts).
+ */
+
+export const JOB_STATE = "job";
+export const JOB_OUTCOME_STATE = "job-outcome";
+
+/** The event types that decide a job's outcome: at most one of them is ever published per job. */
+export const outcomeTypes = ["VideoBaseFailed", "RenderFailed", "RenderCompleted"] as const satisfies readonly DetailType[];
+export type OutcomeType = (typeof outcomeTypes)[number];
+export const isOutcomeType = (t: string): t is OutcomeType => (outcomeTypes as readonly string[]).includes(t);
+
+export interface JobOutcome {
+  type: OutcomeType;
+  eventId: string;
+  /** The event as published, so a delivery that finds it unpublished (a crash) can publish it. */
+  event: OutgoingEvent;
+  published: boolean;
+  recordedAt: string;
+}
+
+export interface JobView {
+  jobId: string;
+  /** The pipeline started this job (or at least ended it: an upload whose parameters were unreadable). */
+  known: boolean;
+  /** The parameters the LTX step read from the signed upload. */
+  job?: JobParams;
+  outcome?: JobOutcome;
+}
+
+export interface JobLedger {
+  view(jobId: string): Promise<JobView>;
+  /** Records that the pipeline started the job, with its verified parameters. Idempotent. */
+  recordStarted(jobId: string, job: JobParams, s: { at: string; causationId: string }): Promise<void>;
+  /**
+   * Claims the job's outcome for `event`. `ours` when this event is the job's outcome (just
+   * claimed, or claimed earlier by the same logical event: publish it, consumers dedup), false
+   * when another outcome won: publish nothing.
+   */
+  claimOutcome(event: OutgoingEvent<OutcomeType>, at: string): Promise<{ ours: boolean; outcome: JobOutcome }>;
+  /** Marks the claimed outcome as published (after PutEvents succeeded). */
+  markPublished(jobId: string): Promise<void>;
+}
+
+const parseOutcome = (v: Record<string, unknown> | undefined): JobOutcome | undefined =>
+  v && typeof v.type === "string" && isOutcomeType(v.type) && typeof v.eventId === "string" && typeof v.event === "object" && v.event !== null
+    ? (v as unknown as JobOutcome)
+    : undefined;
+
+export function createJobLedger(state: StepStateStore): JobLedger {
+  return {
+    async view(jobId) {
+      const [job, outcome] = await Promise.all([state.get(jobId, JOB_STATE), state.get(jobId, JOB_OUTCOME_STATE)]);
+      const parsed = parseOutcome(outcome);
+      const params = job?.job as JobParams | undefined;
+      return { jobId, known: job !== undefined || parsed !== undefined, ...(params ? { job: params } : {}), ...(parsed ? { outcome: parsed } : {}) };
+    },
+    async recordStarted(jobId, job, s) {
+      await state.putIfAbsent(jobId, JOB_STATE, { job, startedAt: s.at, causationId: s.causationId });
+    },
+    async claimOutcome(event, at) {
+      const claim: JobOutcome = { type: event.type, eventId: event.eventId, event, published: false, recordedAt: at };
+      const r = await state.putIfAbsent(event.jobId, JOB_OUTCOME_STATE, claim as unknown as Record<string, unknown>);
+      const stored = parseOutcome(r.value) ?? claim;
+      return { ours: r.created || stored.eventId === event.eventId, outcome: stored };
+    },
+    async markPublished(jobId) {
+      await state.update(jobId, JOB_OUTCOME_STATE, { published: true });
+    },
+  };
+}
+
+/**
+ * Params equal as the pipeline sees them: the same JSON, whatever the key order (they travel
+ * through JSON between every step).
+ */
+export function sameJob(a: JobParams, b: JobParams): boolean {
+  return canonical(a) === canonical(b);
+}
+
+const canonical = (v: unknown): string => {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object") {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
+};

@@ -1,0 +1,125 @@
+import type { DetailType, JobParams, PipelineEvent } from "@reelbridge/events";
+import { InvalidEventError, UntrustedEventError } from "../errors";
+import { isJobKey, jobKeys, uploadKey } from "../upload/keys";
+import { isOutcomeType, sameJob } from "./ledger";
+import type { JobView } from "./ledger";
+
+/**
+ * Events are input too (issue #11 items 3 and 4): anyone who can PutEvents on the bus can send
+ * any detail. Two checks, run by the shared handler plumbing (functions/src/lib/handlers.ts)
+ * before any step acts on an event:
+ *
+ *  1. assertEventConsistent: the event agrees with itself and with the key layout
+ *     (upload/keys.ts): `metadata.jobId` is `data.job.jobId`, every object key is the one the
+ *     layout names or lies under `jobs/{jobId}/`. Failing it is an InvalidEventError: permanent,
+ *     never retried.
+ *  2. admitEvent: the event agrees with what the pipeline knows of its job (jobs/ledger.ts): the
+ *     job was started, its parameters are the recorded ones, and the event does not contradict
+ *     the job's outcome. Failing it is an UntrustedEventError: dropped, nothing written or sent.
+ */
+
+type AnyEvent = PipelineEvent<DetailType>;
+
+/** Every object key an event names, with what the layout says it must be. */
+function keyClaims(e: AnyEvent): Array<{ path: string; key: string; expected?: string }> {
+  const jobId = e.detail.metadata.jobId;
+  const k = jobKeys(jobId);
+  const d = e.detail.data as Record<string, unknown>;
+  const ref = (path: string, expected?: string) => {
+    const v = d[path] as { key?: unknown } | undefined;
+    return v && typeof v.key === "string" ? [{ path: `${path}.key`, key: v.key, ...(expected ? { expected } : {}) }] : [];
+  };
+  switch (e["detail-type"]) {
+    case "VideoBaseStarted":
+      return [...ref("source", uploadKey(jobId)), ...ref("image", k.image)];
+    case "VideoBaseReady":
+      return [...ref("source", uploadKey(jobId)), ...ref("image", k.image), ...ref("baseVideo", k.baseVideo)];
+    case "VideoBaseFailed":
+      return ref("source", uploadKey(jobId));
+    case "RenderStarted":
+      return [...ref("baseVideo", k.baseVideo), ...ref("output", k.finalVideo)];
+    case "RenderCompleted":
+    case "SegmentsFailed":
+      return ref("video", k.finalVideo);
+    case "SegmentsReady": {
+      const s = e.detail.data as PipelineEvent<"SegmentsReady">["detail"]["data"];
+      return [
+        ...ref("video", k.finalVideo),
+        { path: "hls.playlistKey", key: s.hls.playlistKey },
+        ...s.hls.segmentKeys.map((key, i) => ({ path: `hls.segmentKeys.${i}`, key })),
+        ...s.clips.map((c, i) => ({ path: `clips.${i}.key`, key: c.key })),
+        { path: "posterKey", key: s.posterKey },
+        ...s.keys.map((key, i) => ({ path: `keys.${i}`, key })),
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+/** Throws InvalidEventError naming the first claim of the event that cannot be true. */
+export function assertEventConsistent(e: AnyEvent): void {
+  const { jobId } = e.detail.metadata;
+  const job = (e.detail.data as { job?: JobParams }).job;
+  if (job && job.jobId !== jobId) throw new InvalidEventError(`data.job.jobId ${job.jobId} is not metadata.jobId ${jobId}`);
+  for (const c of keyClaims(e)) {
+    const ok = c.expected !== undefined ? c.key === c.expected : isJobKey(c.key, jobId);
+    if (!ok) {
+      const want = c.expected !== undefined ? `must be ${c.expected}` : `must lie under jobs/${jobId}/`;
+      throw new InvalidEventError(`data.${c.path} ${JSON.stringify(c.key.slice(0, 200))} ${want}`);
+    }
+  }
+}
+
+/**
+ * How a consumer acts on a job, for admitEvent:
+ *   act     starts work for the job (the render step): only while the job has no outcome
+ *   follow  works on the job's outcome (segmenter) or reports it (notifier)
+ *   record  folds the event into the job record (DB writer)
+ */
+export type ConsumerRole = "act" | "follow" | "record";
+
+export type Admission = { admitted: true } | { admitted: false; why: string };
+
+/** Events that presume a given outcome did not happen (the step they prove succeeded, or a later one). */
+const contradicts: Record<"VideoBaseFailed" | "RenderFailed" | "RenderCompleted", readonly DetailType[]> = {
+  VideoBaseFailed: ["VideoBaseReady", "RenderStarted", "RenderCompleted", "RenderFailed", "SegmentsReady", "SegmentsFailed"],
+  RenderFailed: ["RenderCompleted", "SegmentsReady", "SegmentsFailed", "VideoBaseFailed"],
+  RenderCompleted: ["VideoBaseFailed", "RenderFailed"],
+};
+
+/**
+ * Whether a consumer may act on an event, given what the pipeline knows of its job:
+ *   - a job the pipeline never started: nothing;
+ *   - `data.job` must be the job's recorded parameters (owner, callback URL, clips…);
+ *   - an outcome event (VideoBaseFailed, RenderFailed, RenderCompleted) must be the job's one
+ *     recorded outcome: producers record it before publishing, so any other is not theirs;
+ *   - nothing that contradicts the outcome (a VideoBaseReady for a job whose base failed);
+ *     SegmentsReady/SegmentsFailed only as the consequence of the job's RenderCompleted;
+ *   - `act`: a job with an outcome is terminal, nothing more is started for it.
+ */
+export function admitEvent(view: JobView, e: AnyEvent, role: ConsumerRole): Admission {
+  const type = e["detail-type"];
+  const { jobId, eventId, causationId } = e.detail.metadata;
+  const no = (why: string): Admission => ({ admitted: false, why });
+  if (!view.known) return no(`the pipeline never started job ${jobId}`);
+  const job = (e.detail.data as { job?: JobParams }).job;
+  if (job && view.job && !sameJob(job, view.job)) return no(`the event's job parameters are not job ${jobId}'s`);
+  const o = view.outcome;
+  if (isOutcomeType(type)) {
+    if (!o) return no(`job ${jobId} has no recorded ${type}: the event is not the pipeline's`);
+    if (o.eventId !== eventId) return no(`job ${jobId} already ended with ${o.type} ${o.eventId}`);
+  }
+  if (o && contradicts[o.type].includes(type)) return no(`job ${jobId} ended with ${o.type}; a ${type} contradicts it`);
+  if (type === "SegmentsReady" || type === "SegmentsFailed") {
+    if (o?.type !== "RenderCompleted" || causationId !== o.eventId) return no(`a ${type} of job ${jobId} must follow its RenderCompleted`);
+  }
+  if (role === "act" && o) return no(`job ${jobId} is terminal (${o.type})`);
+  return { admitted: true };
+}
+
+/** admitEvent that throws UntrustedEventError, for the handler plumbing. */
+export function assertAdmitted(view: JobView, e: AnyEvent, role: ConsumerRole): void {
+  const a = admitEvent(view, e, role);
+  if (!a.admitted) throw new UntrustedEventError(a.why);
+}
