@@ -15,6 +15,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   run: { summary: "run the whole pipeline offline on one photo (default: the sample) and print where everything is", load: () => import("./commands/run") },
   events: { summary: "test-pattern | put | replay: EventBridge patterns and the local bus", load: () => import("./commands/events") },
   dlq: { summary: "list | redrive: the local bus's dead-letter queue", load: () => import("./commands/dlq") },
+  job: { summary: "one job's status, failure reason, timeline and log lines, from a running or stopped data dir", load: () => import("./commands/job") },
 };
 
 export function usage(): string {

@@ -3,8 +3,10 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { captureLambdaLogs, originalStdoutWrite } from "../runtime/logs";
-import { startRuntime } from "../runtime/runtime";
+import { captureLambdaLogs, originalStderrWrite, originalStdoutWrite } from "../runtime/logs";
+import { DataDirNotWritableError, prepareDataDir } from "../runtime/data-dir";
+import { MissingBinaryError, startRuntime } from "../runtime/runtime";
+import type { Runtime } from "../runtime/runtime";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const webRoot = join(repoRoot, "packages", "web");
@@ -74,11 +76,24 @@ export async function main(argv: string[]): Promise<number> {
   }
   const dataDir = resolve((values["data-dir"] as string | undefined) ?? process.env.REELBRIDGE_DATA_DIR ?? ".reelbridge");
   const say = (line: string) => originalStdoutWrite(`${line}\n`);
-  const webDir = ensureWebBuild(say);
   const logFile = join(dataDir, "logs", "runtime.jsonl");
-  const restoreLogs = captureLambdaLogs(logFile);
-
-  const runtime = await startRuntime({ dataDir, port, s3Port, webDir, ...(scale ? { renderScale: scale } : {}) });
+  let restoreLogs = () => {};
+  let runtime: Runtime;
+  try {
+    // Before the log capture and the web build: a data dir that cannot be written is refused by name.
+    prepareDataDir(dataDir);
+    const webDir = ensureWebBuild(say);
+    restoreLogs = captureLambdaLogs(logFile);
+    runtime = await startRuntime({ dataDir, port, s3Port, webDir, ...(scale ? { renderScale: scale } : {}) });
+  } catch (err) {
+    restoreLogs();
+    if (err instanceof DataDirNotWritableError || err instanceof MissingBinaryError) {
+      originalStderrWrite(`reelbridge dev: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  for (const n of runtime.startupNotices) say(`${n.level === "WARN" ? "warning" : "note"}: ${n.message}`);
   say(`web: ${runtime.url}/`);
   say(`upload API: POST ${runtime.apiBase}/uploads`);
   say(`status API: GET ${runtime.apiBase}/jobs/{jobId}, GET ${runtime.apiBase}/jobs`);

@@ -7,7 +7,8 @@ import { aspects } from "@reelbridge/events";
 import type { EventBridgeEnvelope } from "../eventbridge/types";
 import { startRuntime } from "../runtime/runtime";
 import type { Runtime } from "../runtime/runtime";
-import { captureLambdaLogs, originalStdoutWrite } from "../runtime/logs";
+import { captureLambdaLogs, originalStderrWrite, originalStdoutWrite } from "../runtime/logs";
+import { prepareDataDir } from "../runtime/data-dir";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 export const SAMPLE_PHOTO = join(repoRoot, "assets", "sample", "photo.jpg");
@@ -111,11 +112,15 @@ export async function main(argv: string[]): Promise<number> {
     if (!json) out(`${line}\n`);
   };
 
-  const restoreLogs = captureLambdaLogs(join(dataDir, "logs", "runtime.jsonl"));
+  let restoreLogs = () => {};
   let runtime: Runtime | undefined;
   try {
     say(`reelbridge: starting the embedded runtime in ${dataDir}`);
+    // Before the log capture: a data dir that cannot be written is refused with its name.
+    prepareDataDir(dataDir);
+    restoreLogs = captureLambdaLogs(join(dataDir, "logs", "runtime.jsonl"));
     runtime = await startRuntime({ dataDir, renderScale: scale });
+    for (const n of runtime.startupNotices) say(`  ${n.level === "WARN" ? "warning" : "note"}: ${n.message}`);
     const result = await runJob(runtime, {
       image,
       title: (values.title as string | undefined) ?? "Golden hour at the lake",
@@ -127,13 +132,13 @@ export async function main(argv: string[]): Promise<number> {
       say,
       tty,
     });
-    if (json) out(`${JSON.stringify(result, null, 2)}\n`);
+    if (json) out(`${JSON.stringify({ ...result, startupNotices: runtime.startupNotices }, null, 2)}\n`);
     else printSummary(result, say);
     return result.status === "completed" ? 0 : 1;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (json) out(`${JSON.stringify({ status: "error", error: message })}\n`);
-    else process.stderr.write(`reelbridge run failed: ${message}\n`);
+    else originalStderrWrite(`reelbridge run failed: ${message}\n`);
     return 1;
   } finally {
     await runtime?.close();
@@ -259,7 +264,15 @@ export async function runJob(
   };
 }
 
-function printSummary(r: RunResult, say: (line: string) => void): void {
+/**
+ * A word for a POSIX shell (sh, bash, zsh): single quotes, each ' inside written as '\''. Nothing
+ * is special inside single quotes, so spaces, $, `, \ and newlines stay literal.
+ */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function printSummary(r: RunResult, say: (line: string) => void): void {
   say("");
   if (r.status === "completed") say(`✓ job ${r.jobId} completed`);
   else say(`✗ job ${r.jobId} ${r.status}${r.failure ? `: ${r.failure.code} — ${r.failure.message}` : ""}`);
@@ -277,5 +290,5 @@ function printSummary(r: RunResult, say: (line: string) => void): void {
   say(`  ${"webhooks".padEnd(14)} ${r.deliveries.length} delivered to the demo receiver (${r.deliveries.filter((d) => d.verified).length} signature-verified): ${o.webhookLog}`);
   for (const d of r.deliveries) say(`  ${"".padEnd(14)} ${d.type ?? "?"} → ${d.status}${d.attempt > 1 ? ` (attempt ${d.attempt})` : ""}`);
   say(`  ${"logs".padEnd(14)} ${r.logs}`);
-  if (r.status === "completed") say(`\nPlay it: ffplay '${o.finalVideo}'   (or open the HLS playlist in any HLS player)`);
+  if (r.status === "completed" && o.finalVideo) say(`\nPlay it: ffplay ${shellQuote(o.finalVideo as string)}   (or open the HLS playlist in any HLS player)`);
 }

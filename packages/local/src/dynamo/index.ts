@@ -6,6 +6,9 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { JOBS_TABLE_ATTRIBUTE_TYPE, JOBS_TABLE_KEYS } from "@reelbridge/core/adapters/aws/dynamodb-table";
 
+/** The jobs table of the local runtime (the runtime creates it; `reelbridge job` reads it). */
+export const LOCAL_JOBS_TABLE = "local-reelbridge-jobs";
+
 export interface LocalDynamo {
   /** http://127.0.0.1:<port> */
   endpoint: string;
@@ -30,7 +33,7 @@ export const localDynamoClientConfig = (endpoint: string) => ({
  */
 export async function startLocalDynamo(opts: { dataDir: string; port?: number }): Promise<LocalDynamo> {
   const path = join(opts.dataDir, "dynamo");
-  mkdirSync(path, { recursive: true });
+  mkdirSync(path, { recursive: true, mode: 0o700 });
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

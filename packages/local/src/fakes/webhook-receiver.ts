@@ -110,7 +110,8 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions): Promis
       headers,
     };
     deliveries.push(delivery);
-    if (opts.logPath) await appendFile(opts.logPath, JSON.stringify(delivery) + "\n");
+    // The log holds signatures and presigned links: private to the user.
+    if (opts.logPath) await appendFile(opts.logPath, JSON.stringify(delivery) + "\n", { mode: 0o600 });
     for (const w of waiters.filter((w) => deliveries.length >= w.count)) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve();

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -13,6 +13,8 @@ import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamo
 import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
 import { createFfmpegSegmenter, createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/index";
 import { shippedFfmpeg } from "@reelbridge/core/adapters/ffmpeg/shipped";
+import { defaultFfmpegPath, locateBinary } from "@reelbridge/core/adapters/ffmpeg/run";
+import type { ToolNotFoundError } from "@reelbridge/core/media/errors";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { createHttpWebhookSender, DEFAULT_WEBHOOK_TIMEOUT_MS } from "@reelbridge/core/notify/http";
 import { createLinkBuilder } from "@reelbridge/core/notify/links";
@@ -33,18 +35,20 @@ import * as segmenter from "@reelbridge/functions/segmenter";
 import * as notifier from "@reelbridge/functions/notifier";
 import * as uploadApi from "@reelbridge/functions/upload-api";
 import * as statusApi from "@reelbridge/functions/status-api";
-import { createJobsTable, startLocalDynamo } from "../dynamo/index";
+import { createJobsTable, LOCAL_JOBS_TABLE, startLocalDynamo } from "../dynamo/index";
 import { createLocalBus } from "../eventbridge/index";
 import type { LocalBus } from "../eventbridge/index";
 import { startWebhookReceiver } from "../fakes/webhook-receiver";
 import type { WebhookReceiver } from "../fakes/webhook-receiver";
 import { createLocalRemotion } from "../remotion-emulator/index";
 import type { LocalRemotion } from "../remotion-emulator/index";
-import { createLocalRenderer } from "../render/index";
+import { createLocalRenderer, DEFAULT_BROWSER_EXECUTABLE } from "../render/index";
 import type { LocalRenderer } from "../render/index";
 import { startLocalS3 } from "../s3/index";
 import type { LocalS3 } from "../s3/index";
-import { directInvoker, lambdaContext, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
+import { cleanScratch, prepareDataDir, privateUmask } from "./data-dir";
+import { directInvoker, FunctionUrlPayloadTooLargeError, lambdaContext, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
+import { normalizeLogText } from "./logs";
 import type { AnyHandler } from "./lambda";
 
 /**
@@ -105,6 +109,11 @@ export interface Runtime {
   receiver: WebhookReceiver;
   remotion: LocalRemotion;
   config: StageConfig;
+  /**
+   * What the start found and did that the user should hear about (a torn journal recovered,
+   * scratch of a crashed run removed, modes tightened), also in the log. The CLI prints them.
+   */
+  startupNotices: Array<{ level: "INFO" | "WARN"; message: string }>;
   /** Generation progress (0..1) and render progress, per job, for progress bars. */
   onProgress(listener: (p: { jobId: string; step: "generating" | "rendering"; fraction: number }) => void): () => void;
   close(): Promise<void>;
@@ -113,7 +122,7 @@ export interface Runtime {
 const LOCAL_ACCOUNT = "000000000000";
 const LOCAL_REGION = "us-east-1";
 const BUS_NAME = "local-reelbridge";
-const TABLE = "local-reelbridge-jobs";
+const TABLE = LOCAL_JOBS_TABLE;
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 
 /** Random local secrets, made once per data dir and kept there (like SST secrets in SSM). */
@@ -130,6 +139,36 @@ function localSecrets(dataDir: string): { remotionWebhook: string; notify: strin
   return secrets;
 }
 
+/** A binary the runtime needs is missing: it refuses to start rather than fail jobs with it. */
+export class MissingBinaryError extends Error {
+  readonly code = "MissingBinary";
+  constructor(readonly missing: Array<{ neededBy: string; error: ToolNotFoundError }>) {
+    super(`the local runtime cannot start: ${missing.map((m) => `${m.neededBy} needs ${m.error.message}`).join("; ")}. No job was started`, { cause: missing[0]?.error });
+    this.name = "MissingBinaryError";
+  }
+}
+
+/** The external binaries the handlers will spawn, checked before any job can need them. */
+export function checkBinaries(env: NodeJS.ProcessEnv = process.env): void {
+  const missing: Array<{ neededBy: string; error: ToolNotFoundError }> = [];
+  const check = (neededBy: string, binary: string) => {
+    const r = locateBinary(binary, env);
+    if ("error" in r) missing.push({ neededBy, error: r.error });
+  };
+  check("the offline generator (FFmpeg image-to-video)", env.FFMPEG_PATH?.trim() || defaultFfmpegPath());
+  let shipped: { ffmpegPath: string; ffprobePath: string } | undefined;
+  try {
+    shipped = shippedFfmpeg();
+  } catch {
+    // Resolution failed: the packages are not installed; named by the check below.
+  }
+  check("the segmenter (the shipped FFmpeg, @ffmpeg-installer/linux-x64; run pnpm install)", shipped?.ffmpegPath ?? "@ffmpeg-installer/linux-x64/ffmpeg");
+  check("the segmenter (the shipped ffprobe, @ffprobe-installer/linux-x64; run pnpm install)", shipped?.ffprobePath ?? "@ffprobe-installer/linux-x64/ffprobe");
+  const chromium = env.CHROMIUM_PATH?.trim();
+  check(`the renderer (Chromium${chromium ? ", from CHROMIUM_PATH" : ""})`, chromium || DEFAULT_BROWSER_EXECUTABLE);
+  if (missing.length) throw new MissingBinaryError(missing);
+}
+
 function jsonLogger(sink: (line: string) => void, base: Record<string, unknown>): Logger {
   const log = (level: string) => (message: string, extra?: Record<string, unknown>) =>
     sink(JSON.stringify({ level, timestamp: new Date().toISOString(), service: "reelbridge-local", message, ...base, ...extra }));
@@ -138,11 +177,23 @@ function jsonLogger(sink: (line: string) => void, base: Record<string, unknown>)
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const dataDir = resolve(opts.dataDir);
-  for (const d of ["blobs", "dynamo", "bus", "tmp", "logs", "render-cache"]) mkdirSync(join(dataDir, d), { recursive: true });
+  // Refuse early and clearly: a data dir that cannot be written, a binary that is missing.
+  checkBinaries();
+  const { tightened } = prepareDataDir(dataDir);
+  const restoreUmask = privateUmask();
+  const startupNotices: Runtime["startupNotices"] = [];
+  let starting = true;
   const secrets = localSecrets(dataDir);
   const logFile = join(dataDir, "logs", "runtime.jsonl");
-  const sink = opts.logSink ?? ((line: string) => appendFileSync(logFile, line.endsWith("\n") ? line : `${line}\n`));
+  const write = opts.logSink ?? ((line: string) => appendFileSync(logFile, line, { mode: 0o600 }));
+  // Every line in one shape, jobId on each that concerns a job (logs.ts).
+  const sink = (line: string) => write(normalizeLogText(line) ?? (line.endsWith("\n") ? line : `${line}\n`));
   const logger = jsonLogger(sink, {});
+  const notice = (level: "INFO" | "WARN", message: string, extra: Record<string, unknown> = {}) => {
+    startupNotices.push({ level, message });
+    (level === "WARN" ? logger.warn : logger.info)(message, extra);
+  };
+  if (tightened) notice("INFO", `made the data directory private: ${tightened} file(s) and folder(s) were readable by others, now 0700/0600`, { dataDir });
   const clock: Clock = { now: () => new Date() };
   const progressListeners = new Set<(p: { jobId: string; step: "generating" | "rendering"; fraction: number }) => void>();
   const emitProgress = (p: { jobId: string; step: "generating" | "rendering"; fraction: number }) => progressListeners.forEach((l) => l(p));
@@ -167,6 +218,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // Each component keeps its files in its own folder of the data dir (dynamo/, bus/, blobs/…).
     const dynamo = await startLocalDynamo({ dataDir });
     closers.push(() => dynamo.close());
+    // The database is open (it locks the data dir): what tmp/ holds is a crashed run's scratch.
+    const scratch = cleanScratch(dataDir);
+    if (scratch.length) notice("INFO", `removed ${scratch.length} scratch folder(s) a previous run left in ${join(dataDir, "tmp")}: ${scratch.slice(0, 5).join(", ")}${scratch.length > 5 ? ", …" : ""}`, { removed: scratch });
     await createJobsTable(dynamo.client, TABLE);
     const doc = dynamo.doc;
     const state = createDynamoStepStateStore(doc, { table: TABLE });
@@ -209,7 +263,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
 
     // ---- outside services ----------------------------------------------------------------------
-    const receiver = await startWebhookReceiver({ secret: secrets.notify, logPath: join(dataDir, "logs", "webhook-deliveries.jsonl") });
+    // Kept from the previous run like the other ports: callback URLs handed out before a stop still work.
+    const receiver = await startWebhookReceiver({
+      secret: secrets.notify,
+      logPath: join(dataDir, "logs", "webhook-deliveries.jsonl"),
+      port: previous.receiver && (await portIsFree(previous.receiver)) ? previous.receiver : 0,
+    });
     closers.push(() => receiver.close());
 
     // CHROMIUM_PATH points at another Chromium than Debian's /usr/bin/chromium.
@@ -336,7 +395,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       subscriptions: busSubscriptions,
       ...(opts.testMode ? { testMode: opts.testMode } : {}),
       timing: { retryBaseMs: opts.retryBaseMs ?? 500, retryMaxMs: 15_000 },
-      log: (r) => sink(JSON.stringify({ timestamp: new Date().toISOString(), service: "reelbridge-local-bus", ...r })),
+      log: (r) => {
+        sink(JSON.stringify({ timestamp: new Date().toISOString(), service: "reelbridge-local-bus", ...r }));
+        if (starting && r.level === "WARN" && typeof r.message === "string") startupNotices.push({ level: "WARN", message: r.message });
+      },
     });
     const busHttp = await bus.listen(0);
     // Renders a previous run was in the middle of start again under their renderId.
@@ -357,6 +419,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const routes = endpoints.map((e) => e.name);
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       handleRequest(req, res).catch((err: unknown) => {
+        if (err instanceof FunctionUrlPayloadTooLargeError) {
+          // The client's doing, already answered 413 (lambda.ts): worth a WARN, not an ERROR.
+          logger.warn("request refused: body over the Function URL limit", { path: req.url, method: req.method, status: 413, maxBytes: err.maxBytes, receivedBytes: err.receivedBytes });
+          return;
+        }
         logger.error("request failed", { path: req.url, error: String(err) });
         if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: "Internal", message: "internal error" }));
@@ -395,10 +462,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     // runtime.json is how the CLI (`events put`, `dlq`) finds this runtime: `url` is the bus's
     // PutEvents endpoint (as bus.listen() wrote it), the rest is for people and restarts.
-    writeFileSync(join(dataDir, "runtime.json"), JSON.stringify({ url: busHttp.url, web: url, apiBase, s3: s3.url, bus: busHttp.url, receiver: receiver.url, pid: process.pid }, null, 2));
+    writeFileSync(join(dataDir, "runtime.json"), JSON.stringify({ url: busHttp.url, web: url, apiBase, s3: s3.url, bus: busHttp.url, receiver: receiver.url, pid: process.pid }, null, 2), { mode: 0o600 });
     // Kept after a stop (runtime.json is removed then): the next start reuses these ports.
-    writeFileSync(join(dataDir, "ports.json"), JSON.stringify({ web: url, s3: s3.url }));
-    logger.info("runtime started", { url, s3: s3.url, bus: busHttp.url, dataDir });
+    writeFileSync(join(dataDir, "ports.json"), JSON.stringify({ web: url, s3: s3.url, receiver: receiver.url }), { mode: 0o600 });
+    logger.info("runtime started", { url, s3: s3.url, bus: busHttp.url, receiver: receiver.url, dataDir });
+    starting = false;
 
     return {
       stats,
@@ -413,6 +481,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       receiver,
       remotion,
       config,
+      startupNotices,
       onProgress(listener) {
         progressListeners.add(listener);
         return () => progressListeners.delete(listener);
@@ -421,18 +490,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         // Last started, first stopped: the schedules and the bus stop delivering before the
         // renderer, storage and the HTTP server go away.
         for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+        restoreUmask();
       },
     };
   } catch (err) {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+    restoreUmask();
     throw err;
   }
 }
 
-function previousPorts(dataDir: string): { http?: number; s3?: number } {
+function previousPorts(dataDir: string): { http?: number; s3?: number; receiver?: number } {
   try {
-    const prev = JSON.parse(readFileSync(join(dataDir, "ports.json"), "utf8")) as { web?: string; s3?: string };
-    return { http: prev.web ? Number(new URL(prev.web).port) : undefined, s3: prev.s3 ? Number(new URL(prev.s3).port) : undefined };
+    const prev = JSON.parse(readFileSync(join(dataDir, "ports.json"), "utf8")) as { web?: string; s3?: string; receiver?: string };
+    const port = (u: string | undefined) => (u ? Number(new URL(u).port) || undefined : undefined);
+    return { http: port(prev.web), s3: port(prev.s3), receiver: port(prev.receiver) };
   } catch {
     return {};
   }

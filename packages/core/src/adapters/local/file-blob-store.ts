@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -14,7 +14,10 @@ import type { BlobHead, BlobStore, Clock } from "../../ports";
  * head() answers what S3's HeadObject would. Writes land in `<root>/.tmp` and are renamed into
  * place, so a reader never sees half an object. presignGet() returns HMAC-signed, expiring URLs
  * on `publicBaseUrl` that the local S3 endpoint (packages/local/src/s3) serves with Range support.
+ * Objects are the user's photos and videos: files are 0600 and folders 0700, whatever the umask.
  */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 export interface FileBlobStoreOptions {
   root: string;
   bucket: string;
@@ -95,7 +98,7 @@ export function createFileBlobStore(opts: FileBlobStoreOptions): FileBlobStore {
     createHmac("sha256", opts.signingKey).update(`GET\n${bucket}\n${key}\n${expires}\n${disposition}`).digest("hex");
 
   const tempPath = async () => {
-    await mkdir(tmpDir, { recursive: true });
+    await mkdir(tmpDir, { recursive: true, mode: DIR_MODE });
     return join(tmpDir, randomUUID());
   };
 
@@ -135,11 +138,13 @@ export function createFileBlobStore(opts: FileBlobStoreOptions): FileBlobStore {
   const commit = async (key: string, tmp: string, side: Sidecar): Promise<StoredObject> => {
     const path = dataPath(key);
     const mp = metaPath(key);
-    await mkdir(dirname(path), { recursive: true });
-    await mkdir(dirname(mp), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+    await mkdir(dirname(mp), { recursive: true, mode: DIR_MODE });
     const sideTmp = await tempPath();
-    await writeFile(sideTmp, JSON.stringify(side));
+    await writeFile(sideTmp, JSON.stringify(side), { mode: FILE_MODE });
     await rename(sideTmp, mp);
+    // Whoever wrote the temp file (a streamed upload too), the object is private.
+    await chmod(tmp, FILE_MODE);
     await rename(tmp, path);
     const s = await statObject(key);
     if (!s) throw new Error(`object ${key} vanished after write`);
@@ -163,7 +168,7 @@ export function createFileBlobStore(opts: FileBlobStoreOptions): FileBlobStore {
       },
     });
     try {
-      await pipeline(createReadStream(from), tap, createWriteStream(tmp));
+      await pipeline(createReadStream(from), tap, createWriteStream(tmp, { mode: FILE_MODE }));
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
@@ -198,7 +203,7 @@ export function createFileBlobStore(opts: FileBlobStoreOptions): FileBlobStore {
     },
     async put(key, body, o) {
       const tmp = await tempPath();
-      await writeFile(tmp, body);
+      await writeFile(tmp, body, { mode: FILE_MODE });
       const etag = createHash("md5").update(body).digest("hex");
       await commit(key, tmp, { contentType: o.contentType, cacheControl: o.cacheControl, metadata: lowerKeys(o.metadata), etag, lastModified: clock.now().toISOString() });
     },
@@ -213,7 +218,7 @@ export function createFileBlobStore(opts: FileBlobStoreOptions): FileBlobStore {
     async getToFile(key, path) {
       const s = await statObject(key);
       if (!s) throw new BlobNotFoundError(key);
-      await mkdir(dirname(path), { recursive: true });
+      await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
       await copyFile(s.path, path);
       return { sizeBytes: s.sizeBytes, contentType: s.contentType, metadata: s.metadata };
     },

@@ -15,9 +15,10 @@ import type { Runtime } from "../../../src/runtime/runtime";
 const MiB = 1024 * 1024;
 const dataDir = mkdtempSync(join(tmpdir(), "reelbridge-bodycap-"));
 let rt: Runtime;
+const logLines: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
-  rt = await startRuntime({ dataDir, renderScale: 0.25, logSink: () => undefined });
+  rt = await startRuntime({ dataDir, renderScale: 0.25, logSink: (line) => logLines.push(...line.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)) });
 });
 afterAll(async () => {
   await rt?.close();
@@ -128,6 +129,14 @@ describe("the local Function URL bridge caps request bodies at 6 MB", () => {
     expect(r.error).toBeUndefined();
     expect(r.status).toBe(201);
     expect(JSON.parse(r.body ?? "")).toMatchObject({ jobId: expect.any(String) });
+  });
+
+  it("logs a refused body as a WARN naming the limit, not as an ERROR \"request failed\" (issue #11 item 8)", async () => {
+    logLines.length = 0;
+    expectTooLarge(await post(`${rt.apiBase}/uploads`, 20 * MiB));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(logLines.filter((l) => l.level === "ERROR")).toEqual([]);
+    expect(logLines).toContainEqual(expect.objectContaining({ level: "WARN", message: "request refused: body over the Function URL limit", path: "/api/uploads", status: 413, maxBytes: FUNCTION_URL_MAX_REQUEST_BYTES }));
   });
 
   it("keeps serving after refusing (the server is not wedged by a refused request)", async () => {
