@@ -4,6 +4,8 @@ import type * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type { App } from "sst/constructs";
+import { pipelineEvents } from "../../packages/events/src/events";
+import type { DetailType } from "../../packages/events/src/events";
 import type { Permission } from "../../packages/functions/src/topology";
 import { useStageConfig } from "./stage";
 
@@ -15,9 +17,13 @@ export interface PermissionTargets {
 
 /**
  * Least-privilege IAM statements for a topology permission list: no wildcard actions, S3 access
- * scoped to the key prefixes the handler needs, PutEvents scoped to the pipeline bus. Secrets
+ * scoped to the key prefixes the handler needs, PutEvents scoped to the pipeline bus and to the
+ * function's own sources and detail-types. Secrets
  * are not here: they are SST secrets bound to the function (SSM GetParameters on that secret).
  */
+/** The sources a list of event types is published with, from the events catalog. */
+export const sourcesOf = (detailTypes: readonly DetailType[]): string[] => [...new Set(detailTypes.map((d) => pipelineEvents[d].source))].sort();
+
 export function statementsFor(permissions: Permission[], t: PermissionTargets): iam.PolicyStatement[] {
   const out: iam.PolicyStatement[] = [];
   const readPrefixes = permissions.flatMap((p) => (p.kind === "s3:read" ? [p.prefix] : []));
@@ -49,8 +55,19 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
       }),
     );
   }
+  const detailTypes = [...new Set(permissions.flatMap((p) => (p.kind === "events:put" ? p.detailTypes : [])))].sort();
   if (permissions.some((p) => p.kind === "events:put")) {
-    out.push(new iam.PolicyStatement({ sid: "PublishPipelineEvents", actions: ["events:PutEvents"], resources: [t.bus.eventBusArn] }));
+    // Each function publishes as itself only: the sources and detail-types of the event types it
+    // declares (the catalog decides each type's source), so a compromised or buggy function
+    // cannot put, say, a RenderCompleted from the segmenter (issue #11 item 3).
+    out.push(
+      new iam.PolicyStatement({
+        sid: "PublishPipelineEvents",
+        actions: ["events:PutEvents"],
+        resources: [t.bus.eventBusArn],
+        conditions: { StringEquals: { "events:source": sourcesOf(detailTypes), "events:detail-type": detailTypes } },
+      }),
+    );
   }
   const jobsWrite = permissions.some((p) => p.kind === "jobs:write");
   const jobsRead = jobsWrite || permissions.some((p) => p.kind === "jobs:read");

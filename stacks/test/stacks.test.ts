@@ -3,6 +3,7 @@ import type { Template } from "aws-cdk-lib/assertions";
 import type { Stack } from "aws-cdk-lib";
 import { getStack } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { pipelineEvents } from "../../packages/events/src/events";
 import { jsonSchemas } from "../../packages/events/src/json-schema";
 import { stageConfig } from "../../packages/functions/src/stage-config";
 import { endpoints, schedules, subscriptions } from "../../packages/functions/src/topology";
@@ -244,6 +245,38 @@ describe("topology → infrastructure", () => {
           expect(JSON.stringify(s.Resource), id).toContain("Bus");
         }
       }
+    }
+  });
+
+  it("lets each function PutEvents only with its own sources and detail-types (events:source condition)", () => {
+    const policies = [pipeline, api].flatMap((t) => ofType(t, "AWS::IAM::Policy"));
+    const specs = [...topo(), ...endpoints, ...schedules];
+    const publishers = specs.filter((s) => s.permissions.some((p) => p.kind === "events:put"));
+    // Every function that publishes (LTX, render, segmenter, notifier, webhook, watchdog).
+    expect(publishers.map((s) => s.name).sort()).toEqual(["ltx-step", "notifier", "render-step", "render-watchdog", "render-webhook", "segmenter"]);
+    const expectedSources: Record<string, string[]> = {
+      "ltx-step": ["reelbridge.ingest"],
+      "render-step": ["reelbridge.render"],
+      "render-webhook": ["reelbridge.render"],
+      "render-watchdog": ["reelbridge.render"],
+      segmenter: ["reelbridge.segmenter"],
+      notifier: ["reelbridge.notifier"],
+    };
+    type Stmt = { Action: string | string[]; Condition?: { StringEquals?: Record<string, string | string[]> } };
+    for (const spec of specs) {
+      const [, policy] = policies.find(([id]) => id.startsWith(pascal(spec.name)))!;
+      const statements = (policy.Properties.PolicyDocument as { Statement: Stmt[] }).Statement.filter((st) => [st.Action].flat().includes("events:PutEvents"));
+      if (!publishers.includes(spec)) {
+        expect(statements, spec.name).toEqual([]);
+        continue;
+      }
+      expect(statements, spec.name).toHaveLength(1);
+      const cond = statements[0]!.Condition?.StringEquals ?? {};
+      expect([cond["events:source"]].flat().sort(), spec.name).toEqual(expectedSources[spec.name]);
+      const declared = spec.permissions.flatMap((p) => (p.kind === "events:put" ? p.detailTypes : []));
+      expect([cond["events:detail-type"]].flat().sort(), spec.name).toEqual([...declared].sort());
+      // The catalog agrees: each declared type is published with the function's source.
+      for (const d of declared) expect(expectedSources[spec.name], `${spec.name} ${d}`).toContain(pipelineEvents[d].source);
     }
   });
 

@@ -1,3 +1,5 @@
+import type { DetailType } from "@reelbridge/events";
+
 /**
  * Types of the one topology (ARCHITECTURE.md, principle 1). `topology.ts` declares every
  * subscription with these; `stacks/` turns each into a rule + target + DLQ + IAM, and the local
@@ -47,11 +49,16 @@ export type Delivery =
 
 export type ConcurrencyKey = "ltx" | "render" | "segmenter" | "notifier";
 
-/** What a handler may touch. stacks/ turns these into least-privilege IAM statements. */
+/**
+ * What a handler may touch. stacks/ turns these into least-privilege IAM statements.
+ * `events:put` names the event types the function publishes: IAM lets it PutEvents with their
+ * sources and detail-types only (the catalog in @reelbridge/events says each type's source), so
+ * no function can publish as another (issue #11 item 3).
+ */
 export type Permission =
   | { kind: "s3:read"; prefix: string }
   | { kind: "s3:write"; prefix: string }
-  | { kind: "events:put" }
+  | { kind: "events:put"; detailTypes: readonly DetailType[] }
   | { kind: "jobs:read" }
   | { kind: "jobs:write" }
   | { kind: "secret"; name: SecretName }

@@ -47,7 +47,7 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
         { kind: "s3:read", prefix: prefixes.uploads },
         { kind: "s3:read", prefix: prefixes.jobs },
         { kind: "s3:write", prefix: prefixes.jobs },
-        { kind: "events:put" },
+        { kind: "events:put", detailTypes: ["VideoBaseStarted", "VideoBaseReady", "VideoBaseFailed"] },
         { kind: "jobs:write" },
         { kind: "secret", name: "LTX_API_KEY" },
       ],
@@ -68,7 +68,7 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
         { kind: "s3:read", prefix: prefixes.jobs },
         // Music and logo: presigned for Remotion.
         { kind: "s3:read", prefix: prefixes.assets },
-        { kind: "events:put" },
+        { kind: "events:put", detailTypes: ["RenderStarted", "RenderFailed"] },
         { kind: "jobs:write" },
         { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" },
         { kind: "remotion:render" },
@@ -101,7 +101,9 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       permissions: [
         { kind: "s3:read", prefix: prefixes.jobs },
         { kind: "s3:write", prefix: prefixes.jobs },
-        { kind: "events:put" },
+        { kind: "events:put", detailTypes: ["SegmentsReady", "SegmentsFailed"] },
+        // The job ledger (core/jobs/ledger.ts): only the job's own RenderCompleted is segmented.
+        { kind: "jobs:read" },
       ],
       // The npm-shipped static FFmpeg its tests and the local runtime run (docs/decisions/0007);
       // /tmp holds the final video and its HLS rendition and clips.
@@ -123,7 +125,7 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       memoryMB: 256,
       permissions: [
         { kind: "s3:read", prefix: prefixes.jobs },
-        { kind: "events:put" },
+        { kind: "events:put", detailTypes: ["NotificationDelivered", "NotificationFailed"] },
         { kind: "jobs:write" },
         { kind: "secret", name: "NOTIFY_WEBHOOK_SECRET" },
       ],
@@ -161,7 +163,7 @@ export const endpoints: Endpoint[] = [
     timeoutSeconds: 15,
     memoryMB: 256,
     // Reads the final video's head (size) before announcing it.
-    permissions: [{ kind: "s3:read", prefix: prefixes.jobs }, { kind: "events:put" }, { kind: "jobs:write" }, { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" }],
+    permissions: [{ kind: "s3:read", prefix: prefixes.jobs }, { kind: "events:put", detailTypes: ["RenderCompleted", "RenderFailed"] }, { kind: "jobs:write" }, { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" }],
   },
 ];
 
@@ -173,6 +175,6 @@ export const schedules: Schedule[] = [
     everyMinutes: 5,
     timeoutSeconds: 60,
     memoryMB: 256,
-    permissions: [{ kind: "s3:read", prefix: prefixes.jobs }, { kind: "jobs:write" }, { kind: "events:put" }, { kind: "remotion:render" }],
+    permissions: [{ kind: "s3:read", prefix: prefixes.jobs }, { kind: "jobs:write" }, { kind: "events:put", detailTypes: ["RenderCompleted", "RenderFailed"] }, { kind: "remotion:render" }],
   },
 ];
