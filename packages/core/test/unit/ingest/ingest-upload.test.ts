@@ -523,3 +523,41 @@ describe("failUpload", () => {
     expect(await failUpload(deps, null, reason, ctx)).toBe(false);
   });
 });
+
+describe("a job that ended is terminal (issue #11 item 2)", () => {
+  it("a second upload with the same presigned fields after VideoBaseFailed generates nothing and publishes nothing", async () => {
+    const { deps, publisher, generator, upload, blobs } = setup();
+    upload(JOB_A, new TextEncoder().encode("not an image at all"));
+    expect(await ingestUpload(deps, objectCreated(JOB_A, { id: "s3-first" }), ctx)).toMatchObject({ status: "failed", reason: { code: "InvalidImage" } });
+    expect(types(publisher.published)).toEqual(["VideoBaseFailed"]);
+
+    // The same fields POSTed again within the policy's lifetime, now with a real photo.
+    upload(JOB_A, await goodJpeg());
+    const again = await ingestUpload(deps, objectCreated(JOB_A, { id: "s3-second" }), ctx);
+    expect(again).toMatchObject({ status: "ignored", why: expect.stringMatching(/has ended \(VideoBaseFailed\)/) });
+    expect(generator.calls).toEqual([]);
+    expect(blobs.keys("jobs/")).toEqual([]);
+    expect(types(publisher.published)).toEqual(["VideoBaseFailed"]);
+  });
+
+  it("a job whose VideoBaseFailed was claimed but not published (a crash) publishes it, still without generating", async () => {
+    const { deps, state, publisher, generator, upload } = setup();
+    upload(JOB_A, new TextEncoder().encode("not an image at all"));
+    const crashing = { ...deps, publisher: { publish: async () => { throw new Error("PutEvents down"); } } };
+    await expect(ingestUpload(crashing, objectCreated(JOB_A), ctx)).rejects.toThrow(/PutEvents down/);
+    upload(JOB_A, await goodJpeg());
+    expect(await ingestUpload(deps, objectCreated(JOB_A, { id: "s3-second" }), ctx)).toMatchObject({ status: "ignored" });
+    expect(publisher.published).toMatchObject([{ type: "VideoBaseFailed", eventId: `${JOB_A}.VideoBaseFailed`, data: { reason: { code: "InvalidImage" } } }]);
+    expect(generator.calls).toEqual([]);
+    expect(await state.get(JOB_A, "job-outcome")).toMatchObject({ type: "VideoBaseFailed", published: true });
+  });
+
+  it("a completed job (RenderCompleted recorded) ignores another upload too", async () => {
+    const { deps, state, publisher, generator, upload } = setup();
+    await state.putIfAbsent(JOB_A, "job-outcome", { type: "RenderCompleted", eventId: "done", event: { type: "RenderCompleted" }, published: true, recordedAt: "2026-11-20T10:05:00Z" });
+    upload(JOB_A, await goodJpeg());
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ignored" });
+    expect(generator.calls).toEqual([]);
+    expect(publisher.published).toEqual([]);
+  });
+});
