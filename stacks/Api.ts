@@ -44,6 +44,6 @@ export function Api({ stack, app }: StackContext) {
     StatusApiUrl: fns["status-api"]!.url!,
     RenderWebhookUrl: fns["render-webhook"]!.url!,
   });
-  return { uploadApi: fns["upload-api"]!, statusApi: fns["status-api"]!, renderWebhook: fns["render-webhook"]! };
+  return { endpoints: fns, uploadApi: fns["upload-api"]!, statusApi: fns["status-api"]!, renderWebhook: fns["render-webhook"]! };
 }
 

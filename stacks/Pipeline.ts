@@ -5,7 +5,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import type { StackContext } from "sst/constructs";
 import { use } from "sst/constructs";
-import { schedules, subscriptions } from "../packages/functions/src/topology";
+import { endpointUrlEnv, schedules, subscriptions } from "../packages/functions/src/topology";
 import { Api } from "./Api";
 import { Bus } from "./Bus";
 import { deadLetterQueue } from "./lib/dlq";
@@ -24,17 +24,19 @@ const SCHEDULE_RETRY_ATTEMPTS = 2;
 export function Pipeline({ stack, app }: StackContext) {
   const { bucket, table, secrets } = use(Storage);
   const { bus } = use(Bus);
-  const { renderWebhook, statusApi } = use(Api);
+  const { endpoints } = use(Api);
   const config = useStageConfig(app);
   const defaultBus = events.EventBus.fromEventBusName(stack, "DefaultBus", "default");
   const resources = { bucket, table, bus, secrets, buses: { default: defaultBus, pipeline: bus } };
 
+  // What a subscription reaches (topology `reaches`): each endpoint's Function URL, as its env var.
   const built = subscriptions({ mediaBucket: bucket.bucketName }).map((sub) =>
     buildSubscription(stack, sub, resources, config, {
-      environment: {
-        ...(sub.name === "render-step" ? { RENDER_WEBHOOK_URL: renderWebhook.url! } : {}),
-        ...(sub.name === "notifier" ? { STATUS_API_URL: statusApi.url! } : {}),
-      },
+      environment: Object.fromEntries((sub.reaches ?? []).map((name: string) => {
+        const fn = endpoints[name];
+        if (!fn?.url) throw new Error(`${sub.name} reaches "${name}", which is no endpoint of the topology`);
+        return [endpointUrlEnv(name), fn.url];
+      })),
     }),
   );
 

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { pipelineEvents } from "../../packages/events/src/events";
 import { jsonSchemas } from "../../packages/events/src/json-schema";
 import { stageConfig } from "../../packages/functions/src/stage-config";
-import { endpoints, schedules, subscriptions } from "../../packages/functions/src/topology";
+import { endpoints, endpointUrlEnv, schedules, subscriptions } from "../../packages/functions/src/topology";
 import { Api } from "../Api";
 import { Bus } from "../Bus";
 import { Pipeline } from "../Pipeline";
@@ -193,6 +193,18 @@ describe("topology → infrastructure", () => {
       expect(c.MaximumRetryAttempts).toBe(2);
       expect(c.DestinationConfig.OnFailure.Destination).toBeDefined();
     }
+  });
+
+  it("passes each function the URLs of the endpoints it reaches (topology `reaches`), and no others", () => {
+    const fns = ofType(pipeline, "AWS::Lambda::Function");
+    for (const sub of topo()) {
+      const [, fn] = fns.find(([id]) => id.startsWith(pascal(sub.name)))!;
+      const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      const urlVars = Object.keys(vars).filter((k) => k.endsWith("_URL")).sort();
+      expect(urlVars, sub.name).toEqual((sub.reaches ?? []).map(endpointUrlEnv).sort());
+      for (const name of sub.reaches ?? []) expect(JSON.stringify(vars[endpointUrlEnv(name)]), `${sub.name} → ${name}`).toContain(pascal(name));
+    }
+    expect(topo().find((s) => s.name === "render-step")?.reaches).toEqual(["render-webhook"]);
   });
 
   it("gives every schedule's target a retry policy and a DLQ, so a failing watchdog is seen", () => {

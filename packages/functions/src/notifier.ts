@@ -15,6 +15,7 @@ import { functionEnv, once, optionalEnv, sstSecret } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
+import { endpointUrlEnv } from "./topology";
 import { stageConfig } from "./stage-config";
 
 /** What the notifier runs with; the local runtime passes its demo receiver's policy and stores. */
@@ -36,7 +37,7 @@ export async function defaultDeps(): Promise<Deps> {
   const env = functionEnv();
   const cfg = stageConfig(env.stage);
   const policy = { requireHttps: cfg.notifier.requireHttps };
-  const statusApiBaseUrl = optionalEnv("STATUS_API_URL");
+  const statusApiBaseUrl = optionalEnv(endpointUrlEnv("status-api"));
   const publicMediaBaseUrl = optionalEnv("PUBLIC_MEDIA_URL");
   return {
     sender: createHttpWebhookSender({ policy, timeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS }),

@@ -13,6 +13,7 @@ import { functionEnv, once, requiredEnv, sstSecret } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
+import { endpointUrlEnv } from "./topology";
 import { stageConfig } from "./stage-config";
 
 /** What the render step runs with; the local runtime passes the Remotion emulator, its blob store and dynalite. */
@@ -44,7 +45,7 @@ export async function defaultDeps(): Promise<Deps> {
       webhookSecret: await sstSecret("REMOTION_WEBHOOK_SECRET"),
     }),
     clock: { now: () => new Date() },
-    webhookUrl: requiredEnv("RENDER_WEBHOOK_URL"),
+    webhookUrl: requiredEnv(endpointUrlEnv("render-webhook")),
     keyframeIntervalSeconds: KEYFRAME_INTERVAL_SECONDS,
   };
 }

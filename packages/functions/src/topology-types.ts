@@ -72,8 +72,14 @@ export type NativeDependency = "sharp" | "ffmpeg";
 
 export type SecretName = "LTX_API_KEY" | "REMOTION_WEBHOOK_SECRET" | "NOTIFY_WEBHOOK_SECRET";
 
-/** What every function of the topology may declare about how it ships. */
+/** What every function of the topology may declare about how it ships and what it reaches. */
 export interface Shipping {
+  /**
+   * Endpoints of the topology whose URL this function needs (the render step gives Remotion the
+   * render webhook's URL). stacks/ and the local runtime both pass each as the environment
+   * variable `endpointUrlEnv(name)`; nothing branches on a function's name.
+   */
+  reaches?: string[];
   /** Native code the function ships (a nodejs24.x zip either way). */
   native?: NativeDependency[];
   /** /tmp size, when the default 512 MB is not enough. */

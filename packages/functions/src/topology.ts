@@ -24,6 +24,9 @@ export const prefixes = {
  * queue targets the rule only has to land the event in SQS), as do the stage config's
  * consumer subscriptions (stacks/Bus.ts).
  */
+/** The environment variable that carries an endpoint's URL to a function that `reaches` it: "status-api" → STATUS_API_URL. */
+export const endpointUrlEnv = (endpoint: string) => `${endpoint.replace(/-/g, "_").toUpperCase()}_URL`;
+
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
 
 export interface TopologyContext {
@@ -64,6 +67,8 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "render", batchSize: 1, visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
       timeoutSeconds: 60,
       memoryMB: 512,
+      // Remotion posts the render's outcome to the render webhook.
+      reaches: ["render-webhook"],
       permissions: [
         { kind: "s3:read", prefix: prefixes.jobs },
         // Music and logo: presigned for Remotion.
@@ -123,6 +128,8 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "notifier", batchSize: 1, visibilityTimeoutSeconds: 360, maxReceiveCount: 8 },
       timeoutSeconds: 60,
       memoryMB: 256,
+      // The payload's lasting links.status points at the status API.
+      reaches: ["status-api"],
       permissions: [
         { kind: "s3:read", prefix: prefixes.jobs },
         { kind: "events:put", detailTypes: ["NotificationDelivered", "NotificationFailed"] },
