@@ -155,7 +155,7 @@ export const endpoints: Endpoint[] = [
     name: "status-api",
     description: "GET /jobs/{jobId} and GET /jobs: job status, timeline and outputs as presigned URLs.",
     handler: "packages/functions/src/status-api.handler",
-    routes: ["GET /jobs/{jobId}", "GET /jobs"],
+    routes: ["GET /jobs/{jobId}", "GET /jobs", "GET /jobs/{jobId}/hls/index.m3u8"],
     auth: "jwt-if-configured",
     timeoutSeconds: 10,
     memoryMB: 256,

@@ -47,6 +47,7 @@ import type { LocalRenderer } from "../render/index";
 import { startLocalS3 } from "../s3/index";
 import type { LocalS3 } from "../s3/index";
 import { cleanScratch, prepareDataDir, privateUmask } from "./data-dir";
+import { compileRoutes, LOCAL_API_PREFIX, localEndpointUrl, routeRequest } from "./routes";
 import { directInvoker, FunctionUrlPayloadTooLargeError, lambdaContext, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
 import { normalizeLogText } from "./logs";
 import type { AnyHandler } from "./lambda";
@@ -61,7 +62,7 @@ import type { AnyHandler } from "./lambda";
  *   generator       FFmpeg offline image-to-video                     (core/adapters/ffmpeg)
  *   Remotion        @remotion/renderer + Chromium, signed webhook     (packages/local/src/remotion-emulator)
  *   receiver        a Standard Webhooks receiver for the demo         (packages/local/src/fakes)
- *   HTTP            /api/uploads, /api/jobs…, /remotion-webhook, the web client
+ *   HTTP            the topology's endpoint routes under /api (routes.ts), the web client
  *
  * Everything lives under `dataDir`, so a restart picks up where it stopped.
  */
@@ -292,7 +293,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       createPublisher((entries) => bus!.putEvents({ Entries: entries }), { busName: BUS_NAME, producer, clock });
 
     // ---- handlers, with local dependencies --------------------------------------------------------
-    const apiBase = `${url}/api`;
+    const apiBase = `${url}${LOCAL_API_PREFIX}`;
+    const routeTable = compileRoutes(endpoints);
     const ltxDeps: ltxStep.Deps = {
       blobs,
       state,
@@ -322,7 +324,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       state,
       publisher: publisher(renderStep.NAME),
       clock,
-      webhookUrl: `${url}/remotion-webhook`,
+      webhookUrl: localEndpointUrl(routeTable, apiBase, "render-webhook"),
       keyframeIntervalSeconds: KEYFRAME_INTERVAL_SECONDS,
       index: renderIndex,
     };
@@ -415,8 +417,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       closers.push(async () => clearInterval(timer));
     }
 
-    // ---- HTTP routes -------------------------------------------------------------------------------
-    const routes = endpoints.map((e) => e.name);
+    // ---- HTTP routes (the topology's, routes.ts) ----------------------------------------------------
+    const unserved = endpoints.filter((e) => !http[e.name]).map((e) => e.name);
+    if (unserved.length) throw new Error(`the local runtime has no handler for endpoints: ${unserved.join(", ")}`);
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       handleRequest(req, res).catch((err: unknown) => {
         if (err instanceof FunctionUrlPayloadTooLargeError) {
@@ -431,15 +434,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const path = new URL(req.url ?? "/", url).pathname;
-      let target: string | undefined;
-      let fnPath = path;
-      if (path === "/api/uploads" || path === "/api/uploads/") target = "upload-api";
-      else if (path === "/api/jobs" || path.startsWith("/api/jobs/")) target = "status-api";
-      else if (path === "/remotion-webhook") target = "render-webhook";
-      if (target && routes.includes(target)) {
-        if (path.startsWith("/api/")) fnPath = path.slice(4);
-        const event = await toFunctionUrlEvent(req, fnPath);
-        writeFunctionUrlResult(res, (await http[target]!(event as never, {} as never)) as never);
+      const route = routeRequest(routeTable, path);
+      if (route) {
+        const event = await toFunctionUrlEvent(req, route.fnPath);
+        writeFunctionUrlResult(res, (await http[route.endpoint]!(event as never, {} as never)) as never);
         return;
       }
       if (path === "/config.json") {
