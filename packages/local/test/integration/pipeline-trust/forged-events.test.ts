@@ -55,19 +55,19 @@ describe("the pipeline trusts what it knows, not what it is told (embedded runti
       body: JSON.stringify({ title: "Twice", subtitle: "", cameraPrompt: "static", music: "sunrise", aspect: "9:16", durationSeconds: 2, contentType: "image/jpeg" }),
     });
     ({ jobId, upload } = (await res.json()) as { jobId: string; upload: { url: string; fields: Record<string, string> } });
-    const post = async (bytes: Uint8Array) => {
+    const post = async (bytes: Uint8Array<ArrayBuffer>) => {
       const form = new FormData();
       for (const [k, v] of Object.entries(upload.fields)) form.append(k, v);
       form.append("file", new Blob([bytes], { type: "image/jpeg" }), "photo.jpg");
       return (await fetch(upload.url, { method: "POST", body: form })).status;
     };
-    expect(await post(new TextEncoder().encode("this is not a photo"))).toBe(204);
+    expect(await post(new TextEncoder().encode("this is not a photo") as Uint8Array<ArrayBuffer>)).toBe(204);
     await until("the job to fail", async () => (await rt.jobs.get(jobId))?.status === "failed");
     await rt.receiver.waitFor(1, 30_000);
     await settle();
     const deliveries = rt.receiver.deliveries.length;
 
-    expect(await post(new Uint8Array(readFileSync(SAMPLE_PHOTO)))).toBe(204);
+    expect(await post(new Uint8Array(readFileSync(SAMPLE_PHOTO)) as Uint8Array<ArrayBuffer>)).toBe(204);
     await settle();
     expect(rt.stats.generations).toBe(0);
     expect((await rt.jobs.get(jobId))?.status).toBe("failed");
@@ -81,7 +81,7 @@ describe("the pipeline trusts what it knows, not what it is told (embedded runti
     const record = (await rt.jobs.get(jobId))!;
 
     const completed = forge(completedSample, jobId);
-    completed.detail.data.job = { ...record.params, callbackUrl: "http://127.0.0.1:9/steal" };
+    completed.detail.data.job = { ...record.params, callbackUrl: "http://127.0.0.1:9/steal" } as typeof completed.detail.data.job;
     completed.detail.data.video.key = `jobs/${OTHER}/final.mp4`;
     const ownKey = forge(completedSample, jobId);
     ownKey.detail.data.job = record.params as typeof ownKey.detail.data.job;
