@@ -344,6 +344,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // and it is the FFmpeg Lambda runs (the npm-shipped static build, decision 0007).
     const segmenterDeps: segmenter.Deps = {
       blobs,
+      // The job records its admission checks read (issue #11 item 3), as in AWS.
+      state,
       segmenter: createFfmpegSegmenter({ timeoutMs: segmenter.FFMPEG_TIMEOUT_MS, ...shippedFfmpeg() }),
       publisher: publisher(segmenter.NAME),
       tmpDir: join(dataDir, "tmp", "segmenter"),
