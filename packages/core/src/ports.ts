@@ -183,6 +183,13 @@ export interface RenderRequest {
   webhook: { url: string; customData: Record<string, unknown> };
   /** Keyframe interval the segmenter relies on. */
   keyframeIntervalSeconds: number;
+  /**
+   * Remotion's render scale (its `scale`: the composition's width and height times this, then
+   * even for H.264; render/geometry.ts). Decided once by the render step, which records and
+   * announces the size it gives (RenderCompleted, generated_videos.resolution); absent means 1.
+   * Renderers render at exactly this scale.
+   */
+  scale?: number;
 }
 
 export interface Renderer {

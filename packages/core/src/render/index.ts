@@ -4,3 +4,4 @@ export * from "./record";
 export * from "./signature";
 export * from "./outcome";
 export { createMemoryRenderIndex } from "./memory-render-index";
+export * from "./geometry";

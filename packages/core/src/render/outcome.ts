@@ -88,8 +88,9 @@ async function buildEvent(deps: SettleDeps, record: StartedRecord, outcome: Rend
   const key = record.output.key;
   const head = await deps.blobs.head(key);
   if (!head) throw new RenderOutputMissingError(key);
-  // Geometry is the composition's (width/height per aspect, fps, base clip + end card), which is
-  // exactly what Remotion renders.
+  // Geometry is what the render step asked Remotion for and recorded at the start: the
+  // composition's (width/height per aspect, fps, base clip + end card) at the request's render
+  // scale, which is exactly what Remotion renders (issue #12 item 7).
   const facts = record.expected;
   const data: Data<"RenderCompleted"> = {
     job,

@@ -5,7 +5,7 @@ import { failureReasonSchema, jobParamsSchema, objectRefSchema, videoInfoSchema 
  * The render step's own state, one record per job in the StepStateStore (name "render"). It is
  * written by startRender and read by the webhook and the watchdog: this component's own state,
  * so it carries what RenderCompleted/RenderFailed need (job params, base clip, expected output
- * geometry) without reading anyone else's database (ARCHITECTURE.md, principle 3).
+ * geometry at the render scale) without reading anyone else's database (ARCHITECTURE.md, principle 3).
  *
  * Lifecycle: starting (claimed, Remotion not yet called) → started (renderId recorded)
  *            → completed | failed;  starting → start-failed (permanent start error).
@@ -39,7 +39,13 @@ export const renderRecordSchema = z.looseObject({
   job: jobParamsSchema,
   baseVideo: videoInfoSchema,
   output: objectRefSchema,
+  /** The output geometry at `scale`: what RenderCompleted announces and the job record keeps. */
   expected: expectedVideoSchema,
+  /**
+   * The render scale the claim decided (absent: the request carries none, i.e. 1). A re-start
+   * of a crashed start asks for this same scale, so `expected` stays true.
+   */
+  scale: z.number().positive().max(16).optional(),
   /** eventId of the VideoBaseReady that started it. */
   causationId: z.string().min(1),
   renderId: z.string().min(1).optional(),

@@ -7,6 +7,7 @@ import type { BlobStore, Clock, EventPublisher, Logger, OutgoingEvent, RenderReq
 import type { RenderIndex, RenderStartResult } from "../render/ports";
 import type { ExpectedVideo, RenderRecord } from "../render/record";
 import { RENDER_STATE, eventIds, parseRenderRecord, reasonMessage, restartClaimName } from "../render/record";
+import { scaledSize } from "../render/geometry";
 import { jobKeys } from "../upload/keys";
 import { createJobLedger } from "../jobs/ledger";
 
@@ -53,6 +54,12 @@ export interface StartRenderDeps {
   assetsPrefix?: string;
   /** Brand logo in the media bucket; used when present. */
   logoKey?: string;
+  /**
+   * Remotion's render scale for every render this step starts (default 1, full resolution, as
+   * in AWS; the local runtime's `--scale` previews pass theirs). It goes into the request and the
+   * render record's expected geometry, so what is announced and recorded is what is rendered.
+   */
+  scale?: number;
 }
 
 export interface StartRenderResult {
@@ -64,11 +71,13 @@ export interface StartRenderResult {
 
 export const finalVideoKey = (jobId: string): string => jobKeys(jobId).finalVideo;
 
-/** The composition's true output geometry (props.ts: duration = base clip + end card). */
-export const expectedVideo = (aspect: JobParams["aspect"], baseVideoDurationSeconds: number): ExpectedVideo => ({
+/**
+ * The true output geometry: the composition's (props.ts: duration = base clip + end card) at the
+ * render scale, sized as Remotion sizes H.264 (render/geometry.ts: 1080×1920 at 0.3 is 324×576).
+ */
+export const expectedVideo = (aspect: JobParams["aspect"], baseVideoDurationSeconds: number, scale = 1): ExpectedVideo => ({
   durationSeconds: durationInFrames(baseVideoDurationSeconds) / FPS,
-  width: DIMENSIONS[aspect].width,
-  height: DIMENSIONS[aspect].height,
+  ...scaledSize(DIMENSIONS[aspect], scale),
   fps: FPS,
 });
 
@@ -140,6 +149,8 @@ export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"V
   // Props first: a job that can never render fails permanently without claiming anything.
   const inputProps = await buildInputProps(deps, data, log);
 
+  // A bad scale is configuration, not the job: it throws (retried, then the DLQ) before any claim.
+  const expected = expectedVideo(data.job.aspect, data.baseVideo.durationSeconds, deps.scale ?? 1);
   const initial: RenderRecord = {
     status: "starting",
     attempt: 1,
@@ -149,7 +160,8 @@ export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"V
     job: data.job,
     baseVideo: data.baseVideo,
     output: { bucket: deps.blobs.bucket, key: finalVideoKey(jobId) },
-    expected: expectedVideo(data.job.aspect, data.baseVideo.durationSeconds),
+    expected,
+    ...(deps.scale !== undefined ? { scale: deps.scale } : {}),
     causationId: metadata.eventId,
   };
   const claim = await deps.state.putIfAbsent(jobId, RENDER_STATE, initial);
@@ -168,6 +180,8 @@ export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"V
     outputKey: record.output.key,
     webhook: { url: deps.webhookUrl, customData: { jobId } },
     keyframeIntervalSeconds: deps.keyframeIntervalSeconds,
+    // The claim's scale, also on a re-start: the one `expected` was computed with.
+    ...(record.scale !== undefined ? { scale: record.scale } : {}),
   };
   let result: RenderStartResult;
   try {

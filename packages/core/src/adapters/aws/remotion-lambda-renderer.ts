@@ -106,6 +106,8 @@ export function createRemotionLambdaRenderer(opts: RemotionLambdaRendererOptions
       downloadBehavior: { type: "play-in-browser" },
       webhook: { url: req.webhook.url, secret: opts.webhookSecret, customData: req.webhook.customData },
       metadata: { comment: `reelbridge job ${req.jobId}` },
+      // The scale the render step recorded the output size for; Remotion's default is 1.
+      ...(req.scale !== undefined && req.scale !== 1 ? { scale: req.scale } : {}),
       ...(opts.licenseKey ? { licenseKey: opts.licenseKey } : {}),
     };
   };
