@@ -17,8 +17,8 @@ import { createMemoryPublisher } from "../packages/core/src/publish";
 import { encodeJobMetadata } from "../packages/core/src/upload/metadata";
 import { ingestUpload } from "../packages/core/src/usecases/ingest-upload";
 import type { IngestUploadDeps } from "../packages/core/src/usecases/ingest-upload";
-import { createMemoryBlobStore } from "../packages/core/test/support/memory-blob-store";
-import { createMemoryStepStateStore } from "../packages/core/test/support/memory-step-state";
+import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
+import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
 
 // sharp is core's dependency, not the workspace root's: resolve it from there.
 type Sharp = (input: Buffer, opts: { raw: { width: number; height: number; channels: 3 } }) => {

@@ -14,8 +14,8 @@ import { createJobsTable, startLocalDynamo } from "../../packages/local/src/dyna
 import type { LocalDynamo } from "../../packages/local/src/dynamo";
 import { startLocalS3 } from "../../packages/local/src/s3/server";
 import type { LocalS3 } from "../../packages/local/src/s3/server";
-import { startFakeLtxServer } from "../../packages/local/src/fakes/ltx-server";
-import type { FakeLtxServer } from "../../packages/local/src/fakes/ltx-server";
+import { startFakeLtxServer } from "@reelbridge/testing/ltx-server";
+import type { FakeLtxServer } from "@reelbridge/testing/ltx-server";
 import { createLocalRemotion } from "../../packages/local/src/remotion-emulator";
 import type { LocalRender } from "../../packages/local/src/remotion-emulator";
 import { startRemotionLambdaApi } from "../../packages/local/src/remotion-emulator/lambda-api";

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { TransientError } from "@reelbridge/core";
 import type { JobStore } from "@reelbridge/core";
 import { createMemoryJobStore } from "@reelbridge/core/jobs/memory";
-import completedSample from "../../../events/samples/v1/RenderCompleted.json";
-import readySample from "../../../events/samples/v1/VideoBaseReady.json";
-import segmentsSample from "../../../events/samples/v1/SegmentsReady.json";
+import completedSample from "@reelbridge/events/samples/v1/RenderCompleted.json";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import segmentsSample from "@reelbridge/events/samples/v1/SegmentsReady.json";
 import { createHandler } from "../../src/db-writer";
 
 process.env.LOG_LEVEL = "SILENT";

@@ -12,10 +12,10 @@ import type { DetailType, PipelineEvent } from "@reelbridge/events";
 import { errorBodySchema, jobListSchema, jobViewSchema, uploadResponseSchema } from "@reelbridge/events/http";
 import type { JobSummary, JobView } from "@reelbridge/events/http";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
-import completedSample from "../../../events/samples/v1/RenderCompleted.json";
-import failedSample from "../../../events/samples/v1/VideoBaseFailed.json";
-import readySample from "../../../events/samples/v1/VideoBaseReady.json";
-import segmentsSample from "../../../events/samples/v1/SegmentsReady.json";
+import completedSample from "@reelbridge/events/samples/v1/RenderCompleted.json";
+import failedSample from "@reelbridge/events/samples/v1/VideoBaseFailed.json";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import segmentsSample from "@reelbridge/events/samples/v1/SegmentsReady.json";
 import * as statusApi from "../../src/status-api";
 import * as uploadApi from "../../src/upload-api";
 

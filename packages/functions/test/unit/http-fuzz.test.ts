@@ -1,6 +1,5 @@
 import { createSign, generateKeyPairSync } from "node:crypto";
-import { createRequire } from "node:module";
-import type * as Jose from "../../../core/node_modules/jose";
+import { createLocalJWKSet } from "@reelbridge/testing/jose";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
@@ -17,11 +16,11 @@ import type { CallerVerifier } from "@reelbridge/core/upload/auth";
 import { pipelineEvents } from "@reelbridge/events";
 import type { DetailType, PipelineEvent } from "@reelbridge/events";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
-import completedSample from "../../../events/samples/v1/RenderCompleted.json";
-import readySample from "../../../events/samples/v1/VideoBaseReady.json";
-import segmentsSample from "../../../events/samples/v1/SegmentsReady.json";
-import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
-import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import completedSample from "@reelbridge/events/samples/v1/RenderCompleted.json";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import segmentsSample from "@reelbridge/events/samples/v1/SegmentsReady.json";
+import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
+import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
 import * as renderWebhook from "../../src/render-webhook";
 import * as statusApi from "../../src/status-api";
 import * as uploadApi from "../../src/upload-api";
@@ -366,9 +365,8 @@ function dynamoLikeJobs(): JobStore {
 
 // The key set as a stage's JWKS serves it (jose's own key selection by alg, kty, crv and kid):
 // a resolver that hands back one key whatever the token's alg would make an HS256 or ES512
-// token a TypeError inside jose, which no real JWKS produces. jose is core's dependency.
-const jose = createRequire(new URL("../../../core/package.json", import.meta.url))("jose") as typeof Jose;
-const jwks = jose.createLocalJWKSet({ keys: [{ ...publicKey.export({ format: "jwk" }), alg: "ES256", kid: "k1", use: "sig" }] });
+// token a TypeError inside jose, which no real JWKS produces. jose is core's dependency (@reelbridge/testing hands on its key set).
+const jwks = createLocalJWKSet({ keys: [{ ...publicKey.export({ format: "jwk" }), alg: "ES256", kid: "k1", use: "sig" }] });
 const jwtCaller = createJwtVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: jwks });
 
 function statusHandler(auth: CallerVerifier, jobs: JobStore = memoryJobs): Handler {

@@ -6,10 +6,11 @@ import type { JobParams } from "@reelbridge/events";
 import { createMemoryPublisher } from "@reelbridge/core";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { encodeJobMetadata } from "@reelbridge/core/upload/metadata";
-import readySample from "../../../events/samples/v1/VideoBaseReady.json";
-import s3Sample from "../../../events/samples/v1/S3ObjectCreated.json";
-import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
-import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import s3Sample from "@reelbridge/events/samples/v1/S3ObjectCreated.json";
+import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
+import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
+import { fixtureUrl } from "@reelbridge/testing/fixtures";
 import { sqsEvent } from "../support/sqs";
 import { createHandler } from "../../src/ltx";
 import type { Deps } from "../../src/ltx";
@@ -22,7 +23,7 @@ import type { Deps } from "../../src/ltx";
 
 process.env.LOG_LEVEL = "SILENT";
 
-const CLIP = new Uint8Array(readFileSync(new URL("../../../core/test/unit/ltx/fixtures/base-1080x1920-24fps-2s.mp4", import.meta.url)));
+const CLIP = new Uint8Array(readFileSync(fixtureUrl("unit/ltx/fixtures/base-1080x1920-24fps-2s.mp4")));
 const JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
 const context = { functionName: "ltx-step", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
 

@@ -8,10 +8,11 @@ import type { VideoGenerator } from "@reelbridge/core";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { encodeJobMetadata } from "@reelbridge/core/upload/metadata";
 import { generationClaimName } from "@reelbridge/core/usecases/ingest-upload";
-import readySample from "../../../events/samples/v1/VideoBaseReady.json";
-import s3Sample from "../../../events/samples/v1/S3ObjectCreated.json";
-import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
-import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import s3Sample from "@reelbridge/events/samples/v1/S3ObjectCreated.json";
+import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
+import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
+import { fixtureUrl } from "@reelbridge/testing/fixtures";
 import { CLAIM_LEASE_SECONDS, MAX_RECEIVE_COUNT, createHandler } from "../../src/ltx";
 import type { Deps } from "../../src/ltx";
 import { subscriptions } from "../../src/topology";
@@ -19,8 +20,8 @@ import { subscriptions } from "../../src/topology";
 // Handlers made in the tests below log at this level (the Powertools logger reads it when created).
 process.env.LOG_LEVEL = "SILENT";
 
-const PHOTO = new Uint8Array(readFileSync(new URL("../../../core/test/unit/ingest/fixtures/photo-300x400.jpg", import.meta.url)));
-const CLIP = new Uint8Array(readFileSync(new URL("../../../core/test/unit/ltx/fixtures/base-1080x1920-24fps-2s.mp4", import.meta.url)));
+const PHOTO = new Uint8Array(readFileSync(fixtureUrl("unit/ingest/fixtures/photo-300x400.jpg")));
+const CLIP = new Uint8Array(readFileSync(fixtureUrl("unit/ltx/fixtures/base-1080x1920-24fps-2s.mp4")));
 const JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
 
 function setup(generate?: VideoGenerator["generate"]) {

@@ -4,9 +4,9 @@ import { createMemoryPublisher } from "@reelbridge/core";
 import { createMemoryRenderIndex } from "@reelbridge/core/render/index";
 import { startRender } from "@reelbridge/core/usecases/start-render";
 import type { PipelineEvent } from "@reelbridge/events";
-import readySample from "../../../events/samples/v1/VideoBaseReady.json";
-import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
-import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
+import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
 import { createHandler } from "../../src/render-watchdog";
 import type { Deps } from "../../src/render-watchdog";
 

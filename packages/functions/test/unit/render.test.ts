@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import { PermanentError, TransientError, createMemoryPublisher } from "@reelbridge/core";
 import type { RenderRequest } from "@reelbridge/core";
 import { createMemoryRenderIndex } from "@reelbridge/core/render/index";
-import readySample from "../../../events/samples/v1/VideoBaseReady.json";
-import { createMemoryBlobStore } from "../../../core/test/support/memory-blob-store";
-import { createMemoryStepStateStore } from "../../../core/test/support/memory-step-state";
-import { seedLedger } from "../../../core/test/support/ledger";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
+import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
+import { seedLedger } from "@reelbridge/testing/ledger";
 import { MAX_RECEIVE_COUNT, createHandler } from "../../src/render";
 import type { Deps } from "../../src/render";
 

@@ -6,9 +6,9 @@ import type { CallerVerifier } from "@reelbridge/core/upload/auth";
 import { UnauthorizedError } from "@reelbridge/core/upload/errors";
 import { pipelineEvents } from "@reelbridge/events";
 import type { DetailType, PipelineEvent } from "@reelbridge/events";
-import completedSample from "../../../events/samples/v1/RenderCompleted.json";
-import readySample from "../../../events/samples/v1/VideoBaseReady.json";
-import segmentsSample from "../../../events/samples/v1/SegmentsReady.json";
+import completedSample from "@reelbridge/events/samples/v1/RenderCompleted.json";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import segmentsSample from "@reelbridge/events/samples/v1/SegmentsReady.json";
 import { createHandler } from "../../src/status-api";
 import type { Deps } from "../../src/status-api";
 

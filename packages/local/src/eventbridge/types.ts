@@ -1,4 +1,4 @@
-import type { Delivery } from "../../../functions/src/topology-types";
+import type { Delivery } from "@reelbridge/functions/topology-types";
 
 /** The event exactly as EventBridge delivers it to a target (eb-events-structure). */
 export interface EventBridgeEnvelope {

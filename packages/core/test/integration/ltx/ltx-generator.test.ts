@@ -7,8 +7,8 @@ import { createLtxVideoGenerator } from "../../../src/adapters/ltx/generator";
 import type { LtxVideoGeneratorOptions } from "../../../src/adapters/ltx/generator";
 import { PermanentError, TransientError } from "../../../src/errors";
 import type { GenerationRequest } from "../../../src/ports";
-import { startFakeLtxServer } from "../../../../local/src/fakes/ltx-server";
-import type { FakeLtxServer } from "../../../../local/src/fakes/ltx-server";
+import { startFakeLtxServer } from "../../support/ltx-server";
+import type { FakeLtxServer } from "../../support/ltx-server";
 
 const API_KEY = "ltx_test_key_0123456789";
 const CLIP = new Uint8Array(readFileSync(new URL("../../unit/ltx/fixtures/base-1080x1920-24fps-2s.mp4", import.meta.url)));

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { DetailType, PipelineEvent } from "@reelbridge/events";
-import completedSample from "../../../../events/samples/v1/RenderCompleted.json";
-import readySample from "../../../../events/samples/v1/VideoBaseReady.json";
-import segmentsSample from "../../../../events/samples/v1/SegmentsReady.json";
-import renderFailedSample from "../../../../events/samples/v1/RenderFailed.json";
-import baseFailedSample from "../../../../events/samples/v1/VideoBaseFailed.json";
+import completedSample from "@reelbridge/events/samples/v1/RenderCompleted.json";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import segmentsSample from "@reelbridge/events/samples/v1/SegmentsReady.json";
+import renderFailedSample from "@reelbridge/events/samples/v1/RenderFailed.json";
+import baseFailedSample from "@reelbridge/events/samples/v1/VideoBaseFailed.json";
 import { InvalidEventError } from "../../../src/errors";
 import { createJobLedger } from "../../../src/jobs/ledger";
 import { admitEvent, assertEventConsistent } from "../../../src/jobs/trust";

@@ -10,9 +10,9 @@ import { InvalidCursorError, reduceEvents, toJobRecord } from "@reelbridge/core/
 import type { JobState } from "@reelbridge/core/jobs/index";
 import { createJobsTable, startLocalDynamo } from "../../../src/dynamo";
 import type { LocalDynamo } from "../../../src/dynamo";
+import { samplesDir } from "@reelbridge/testing/samples";
 
 const SAMPLE_JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
-const samplesDir = new URL("../../../../events/samples/v1/", import.meta.url);
 const types: DetailType[] = ["VideoBaseReady", "RenderStarted", "RenderCompleted", "SegmentsReady", "NotificationDelivered", "NotificationFailed", "VideoBaseFailed", "RenderFailed", "SegmentsFailed"];
 
 /** The sample job's events re-keyed for another job (clones of the v1 samples). */

@@ -9,6 +9,7 @@ import { pipelineEvents } from "@reelbridge/events";
 import type { DetailType, PipelineEvent } from "@reelbridge/events";
 import { startRuntime } from "../../../src/runtime/runtime";
 import type { Runtime } from "../../../src/runtime/runtime";
+import { samplesDir as samples } from "@reelbridge/testing/samples";
 
 /**
  * HLS playback from the private media bucket, end to end over HTTP: the job view links the
@@ -21,7 +22,6 @@ process.env.LOG_LEVEL = "SILENT";
 const run = promisify(execFile);
 const SAMPLE_JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
 const JOB = ulid();
-const samples = new URL("../../../../events/samples/v1/", import.meta.url);
 
 let dir: string;
 let runtime: Runtime;

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import completedSample from "../../../../events/samples/v1/RenderCompleted.json";
-import renderFailedSample from "../../../../events/samples/v1/RenderFailed.json";
-import readySample from "../../../../events/samples/v1/VideoBaseReady.json";
+import completedSample from "@reelbridge/events/samples/v1/RenderCompleted.json";
+import renderFailedSample from "@reelbridge/events/samples/v1/RenderFailed.json";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
 import { SAMPLE_PHOTO } from "../../../src/commands/run";
 import { startRuntime } from "../../../src/runtime/runtime";
 

@@ -13,9 +13,9 @@ import type { RenderWebhookDeps } from "@reelbridge/core/usecases/render-webhook
 import { reconcileRenders } from "@reelbridge/core/usecases/render-watchdog";
 import { startRender } from "@reelbridge/core/usecases/start-render";
 import type { PipelineEvent } from "@reelbridge/events";
-import readySample from "../../../../events/samples/v1/VideoBaseReady.json";
-import { createMemoryBlobStore } from "../../../../core/test/support/memory-blob-store";
-import { createMemoryStepStateStore } from "../../../../core/test/support/memory-step-state";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
+import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
 import { createLocalRemotion } from "../../../src/remotion-emulator";
 import type { LocalRender } from "../../../src/remotion-emulator";
 

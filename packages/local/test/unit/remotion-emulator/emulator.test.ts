@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RenderRequest } from "@reelbridge/core";
 import { verifyRemotionSignature } from "@reelbridge/core/render/signature";
-import { createMemoryBlobStore } from "../../../../core/test/support/memory-blob-store";
+import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
 import { createLocalRemotion } from "../../../src/remotion-emulator";
 import type { LocalRender } from "../../../src/remotion-emulator";
 

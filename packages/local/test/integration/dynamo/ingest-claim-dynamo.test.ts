@@ -3,26 +3,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
-import readySample from "../../../../events/samples/v1/VideoBaseReady.json";
-import s3Sample from "../../../../events/samples/v1/S3ObjectCreated.json";
-import { createDynamoStepStateStore } from "../../../src/adapters/aws/dynamodb-step-state-store";
-import { readMp4Info } from "../../../src/adapters/ltx/mp4-info";
-import { TransientError } from "../../../src/errors";
-import { createJsonLogger } from "../../../src/logger";
-import type { VideoGenerator } from "../../../src/ports";
-import { createMemoryPublisher } from "../../../src/publish";
-import { encodeJobMetadata } from "../../../src/upload/metadata";
-import { GENERATION_STATE, generationClaimName, ingestUpload } from "../../../src/usecases/ingest-upload";
-import type { IngestUploadDeps } from "../../../src/usecases/ingest-upload";
-import { createMemoryBlobStore } from "../../support/memory-blob-store";
-import { createJobsTable, startLocalDynamo } from "../../../../local/src/dynamo";
-import type { LocalDynamo } from "../../../../local/src/dynamo";
+import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
+import s3Sample from "@reelbridge/events/samples/v1/S3ObjectCreated.json";
+import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
+import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
+import { TransientError } from "@reelbridge/core/errors";
+import { createJsonLogger } from "@reelbridge/core/logger";
+import type { VideoGenerator } from "@reelbridge/core/ports";
+import { createMemoryPublisher } from "@reelbridge/core/publish";
+import { encodeJobMetadata } from "@reelbridge/core/upload/metadata";
+import { GENERATION_STATE, generationClaimName, ingestUpload } from "@reelbridge/core/usecases/ingest-upload";
+import type { IngestUploadDeps } from "@reelbridge/core/usecases/ingest-upload";
+import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
+import { fixtureUrl } from "@reelbridge/testing/fixtures";
+import { createJobsTable, startLocalDynamo } from "../../../src/dynamo";
+import type { LocalDynamo } from "../../../src/dynamo";
 
 // The claim that keeps a duplicated upload from paying twice rests on DynamoDB's conditional
 // put: checked here against the emulator the local runtime uses, through the production adapter.
 
-const CLIP = new Uint8Array(readFileSync(new URL("../../unit/ltx/fixtures/base-1080x1920-24fps-2s.mp4", import.meta.url)));
-const PHOTO = new Uint8Array(readFileSync(new URL("../../unit/ingest/fixtures/photo-300x400.jpg", import.meta.url)));
+const CLIP = new Uint8Array(readFileSync(fixtureUrl("unit/ltx/fixtures/base-1080x1920-24fps-2s.mp4")));
+const PHOTO = new Uint8Array(readFileSync(fixtureUrl("unit/ingest/fixtures/photo-300x400.jpg")));
 const logger = createJsonLogger({}, () => {});
 const table = "jobs";
 

@@ -5,8 +5,8 @@ import { isIP } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { errorBody, fitToModel, submitImageToVideoSchema } from "@reelbridge/core/adapters/ltx/contract";
-import type { SubmitImageToVideo } from "@reelbridge/core/adapters/ltx/contract";
+import { errorBody, fitToModel, submitImageToVideoSchema } from "../../src/adapters/ltx/contract";
+import type { SubmitImageToVideo } from "../../src/adapters/ltx/contract";
 
 /**
  * A local server that speaks Lightricks' LTX-2 async v2 contract (REFERENCE.md §1), so the LTX
