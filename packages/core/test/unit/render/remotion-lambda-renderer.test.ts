@@ -78,6 +78,16 @@ describe("Remotion Lambda renderer", () => {
     expect(JSON.parse(props.payload)).toEqual(request.inputProps);
   });
 
+  it("passes the request's render scale to renderMediaOnLambda, and none at 1 (Remotion's default)", async () => {
+    expect(renderer().renderInput({ ...request, scale: 0.3 }).scale).toBe(0.3);
+    expect(renderer().renderInput({ ...request, scale: 1 })).not.toHaveProperty("scale");
+    expect(renderer().renderInput(request)).not.toHaveProperty("scale");
+
+    lambda.onAnyCommand().resolves(respond({ type: "success", renderId: "8hfxlw7yoq", bucketName: "remotionlambda-euwest1-abc" }));
+    await renderer().start({ ...request, scale: 0.3 });
+    expect(sentPayload().body).toMatchObject({ type: "start", scale: 0.3 });
+  });
+
   it("maps Remotion's rate limit to a transient error with a retry hint", async () => {
     lambda.onAnyCommand().rejects(Object.assign(new Error("Rate Exceeded."), { name: "TooManyRequestsException" }));
     const err = await renderer().start(request).catch((e: unknown) => e);
