@@ -13,7 +13,8 @@ import type { LocalRenderOptions, LocalRenderResult, RenderProgress } from "../r
  *
  *   - start() returns a renderId at once; the render runs in the background (at most
  *     `concurrency` at a time, the rest wait in order);
- *   - the output is stored at the request's outputKey (blobs.putFile), like outName;
+ *   - the output is stored at the request's outputKey (blobs.putFile), like outName, rendered at
+ *     the request's scale;
  *   - completion is POSTed to webhook.url exactly as @remotion/serverless's invokeWebhook does:
  *     the same headers (X-Remotion-Mode, X-Remotion-Signature sha512=…, X-Remotion-Status),
  *     the same success/error/timeout bodies, signed over the exact JSON sent, retried twice
@@ -35,7 +36,12 @@ export interface LocalRemotionOptions {
   concurrency?: number;
   /** Like the Remotion function's timeout: past it the render is aborted and "timeout" sent. Default 900 s. */
   timeoutMs?: number;
-  /** Render scale (0.25 for fast previews); default 1. */
+  /**
+   * @deprecated The render scale is the request's (`RenderRequest.scale`, decided by the render
+   * step, which records the size it gives). This is used only for a request that carries none
+   * (e.g. one saved before requests had a scale), until the local runtime passes its
+   * `renderScale` to the render step instead; then it goes.
+   */
   scale?: number;
   onProgress?: (p: { renderId: string; jobId: string } & RenderProgress) => void;
   /** Webhook transport; default global fetch. */
@@ -226,11 +232,13 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
       const outputPath = path.join(dir, "out.mp4");
       // Like Remotion Lambda's maxRetries (default 1): a flaky failure (a frame that timed out
       // waiting for its media on a busy machine, a browser that went away) is tried once more.
+      // At the request's scale, as Remotion Lambda renders at renderMediaOnLambda's `scale`.
+      const scale = st.request.scale ?? opts.scale;
       const renderOnce = () => opts.render({
         compositionId: st.request.compositionId,
         inputProps: st.request.inputProps as LocalRenderOptions["inputProps"],
         outputPath,
-        ...(opts.scale ? { scale: opts.scale } : {}),
+        ...(scale !== undefined ? { scale } : {}),
         signal: st.abort.signal,
         onProgress: (p) => {
           // Rendering is most of the work; storing the file is the rest (as Remotion weighs it).

@@ -19,9 +19,9 @@
  * errors, which the SDK turns into ResourceNotFoundException & co. with their HTTP status.
  *
  * Deliberate differences: the emulator renders its own bundle (serveUrl is recorded, not
- * fetched), h264/aac into the emulator's bucket only, at the emulator's scale; SigV4 signatures
- * are required but not verified (the caller's keys are fake); one "bucket" (the media store)
- * holds what Remotion keeps in its own bucket.
+ * fetched), h264/aac into the emulator's bucket only (at the payload's scale, like Remotion);
+ * SigV4 signatures are required but not verified (the caller's keys are fake); one "bucket" (the
+ * media store) holds what Remotion keeps in its own bucket.
  */
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
@@ -108,6 +108,8 @@ const startPayload = z.looseObject({
   webhook,
   gopSize: z.number().int().positive().nullable().optional(),
   frameRange: z.unknown().optional(),
+  /** renderMediaOnLambda's `scale` (the client always sends it, 1 by default); Remotion's validateScale limits. */
+  scale: z.number().positive().max(16).optional(),
 });
 
 const statusPayload = z.looseObject({
@@ -238,8 +240,9 @@ export async function startRemotionLambdaApi(opts: RemotionLambdaApiOptions): Pr
       // Remotion sends `customData: null` when none was given; the emulator passes it through as is.
       webhook: { url: p.webhook?.url ?? "", customData: customData as Record<string, unknown> },
       keyframeIntervalSeconds: p.gopSize ? p.gopSize / FPS : KEYFRAME_INTERVAL_SECONDS,
+      ...(p.scale !== undefined ? { scale: p.scale } : {}),
     };
-    log?.info("remotion lambda api: start", { functionName, renderId, jobId, composition: p.composition, serveUrl: p.serveUrl, outputKey: request.outputKey });
+    log?.info("remotion lambda api: start", { functionName, renderId, jobId, composition: p.composition, serveUrl: p.serveUrl, outputKey: request.outputKey, scale: request.scale ?? 1 });
     const res = await opts.emulator.start(request, { renderId, webhookSecret: p.webhook ? p.webhook.secret : null });
     return { type: "success", bucketName: res.bucketName ?? bucket, renderId: res.renderId };
   };
