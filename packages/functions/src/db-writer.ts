@@ -1,10 +1,10 @@
 import type { DetailType, PipelineEvent } from "@reelbridge/events";
 import type { JobStore } from "@reelbridge/core";
-import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
 import { parsePipelineEvent, recordEvent } from "@reelbridge/core/usecases/record-event";
-import { dynamoDocClient } from "./lib/aws";
-import { functionEnv, once } from "./lib/env";
+import { once } from "./lib/env";
 import { directStep, pipelineJobId } from "./lib/handlers";
+import { awsPlatform } from "./lib/aws-platform";
+import type { Platform } from "./lib/platform";
 
 /** What the DB writer runs with; the local runtime passes a store over its emulator. */
 export interface Deps {
@@ -13,11 +13,13 @@ export interface Deps {
 
 export const NAME = "db-writer";
 
-/** Production dependencies, built once per cold start. */
-export async function defaultDeps(): Promise<Deps> {
-  const env = functionEnv();
-  return { jobs: createDynamoJobStore(dynamoDocClient(), { table: env.jobsTable }) };
+/** Dependencies from a platform (AWS, or the local runtime's peers). */
+export async function buildDeps(p: Platform): Promise<Deps> {
+  return { jobs: p.jobs() };
 }
+
+/** Production dependencies, once per cold start. */
+export const defaultDeps = () => buildDeps(awsPlatform());
 
 /**
  * The DB writer: every pipeline event → the job record (jobs/README.md). An event that does not

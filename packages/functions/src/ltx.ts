@@ -1,22 +1,16 @@
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { s3ObjectCreatedEventSchema } from "@reelbridge/events";
 import type { S3ObjectCreatedEvent } from "@reelbridge/events";
-import type { VideoGenerator } from "@reelbridge/core";
-import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
-import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
-import { createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/offline-generator";
-import { createLtxVideoGenerator } from "@reelbridge/core/adapters/ltx/generator";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
 import { GENERATION_CLAIM_LEASE_SECONDS, failUpload, ingestUpload } from "@reelbridge/core/usecases/ingest-upload";
 import type { IngestUploadDeps } from "@reelbridge/core/usecases/ingest-upload";
-import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
-import { functionEnv, once, optionalEnv, sstSecret } from "./lib/env";
+import { once } from "./lib/env";
 import { asLogger, makeLogger, queueStep, uploadJobId } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
-import { stageConfig } from "./stage-config";
+import { awsPlatform } from "./lib/aws-platform";
+import { awsVideoGenerator } from "./lib/aws-services/video-generator";
+import type { Platform } from "./lib/platform";
 
 /** What the LTX step runs with; the local runtime passes its own (file blob store, dynalite, local bus, offline or fake-LTX generator). */
 export type Deps = IngestUploadDeps;
@@ -36,25 +30,15 @@ const maxWaitMs = Math.max(60, subscription.timeoutSeconds - 120) * 1000;
  */
 export const CLAIM_LEASE_SECONDS = Math.max(GENERATION_CLAIM_LEASE_SECONDS, subscription.timeoutSeconds + 300);
 
-/**
- * Production dependencies, built once per cold start from the environment, stage config and SST
- * secrets. LTX_BASE_URL, when set, replaces stage config's ltx.baseUrl, like the SDK's
- * AWS_ENDPOINT_URL_* for AWS: the smoke test points the built bundle at the fake LTX server.
- */
-export async function defaultDeps(): Promise<Deps> {
-  const env = functionEnv();
-  const cfg = stageConfig(env.stage);
-  const baseUrl = optionalEnv("LTX_BASE_URL") ?? cfg.ltx.baseUrl;
-  const generator: VideoGenerator =
-    cfg.ltx.provider === "offline"
-      ? createFfmpegVideoGenerator({ workDir: join(tmpdir(), "reelbridge-offline-generator") })
-      : createLtxVideoGenerator({ apiKey: await sstSecret("LTX_API_KEY"), baseUrl, model: cfg.ltx.model, maxWaitMs, logger: asLogger(makeLogger(`${NAME}-generator`)) });
+/** Dependencies from a platform (AWS, or the local runtime's peers). */
+export async function buildDeps(p: Platform): Promise<Deps> {
+  const cfg = p.config;
   return {
-    blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
-    state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
-    publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
-    generator,
-    clock: { now: () => new Date() },
+    blobs: p.blobs(),
+    state: p.stepState(),
+    publisher: p.publisher(NAME),
+    generator: await p.videoGenerator({ maxWaitMs, logger: asLogger(makeLogger(`${NAME}-generator`)) }),
+    clock: p.clock,
     probeVideo: readMp4Info,
     maxInputPixels: DEFAULT_MAX_INPUT_PIXELS,
     fps: cfg.ltx.fps,
@@ -64,6 +48,9 @@ export async function defaultDeps(): Promise<Deps> {
     claimLeaseSeconds: CLAIM_LEASE_SECONDS,
   };
 }
+
+/** Production dependencies, once per cold start (LTX_BASE_URL: lib/aws-services/video-generator.ts). */
+export const defaultDeps = () => buildDeps(awsPlatform({ videoGenerator: awsVideoGenerator }));
 
 /**
  * The LTX step: "Object Created" for uploads/ arrives through the ltx-step queue (bounded

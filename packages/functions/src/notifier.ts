@@ -1,22 +1,19 @@
 import type { PipelineEvent } from "@reelbridge/events";
 import { parseEvent } from "@reelbridge/events";
 import { InvalidEventError } from "@reelbridge/core";
-import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
 import { createJobLedger } from "@reelbridge/core/jobs/ledger";
-import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { createHttpWebhookSender, DEFAULT_WEBHOOK_TIMEOUT_MS } from "@reelbridge/core/notify/http";
 import { createLinkBuilder } from "@reelbridge/core/notify/links";
 import { notifiedTypes } from "@reelbridge/core/notify/webhook";
 import type { NotifiedEvent, NotifiedType } from "@reelbridge/core/notify/webhook";
 import { notifyEvent } from "@reelbridge/core/usecases/notify";
 import type { NotifyDeps } from "@reelbridge/core/usecases/notify";
-import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
-import { functionEnv, once, optionalEnv, sstSecret } from "./lib/env";
+import { once } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
-import { endpointUrlEnv } from "./topology";
-import { stageConfig } from "./stage-config";
+import { awsPlatform } from "./lib/aws-platform";
+import type { Platform } from "./lib/platform";
 
 /** What the notifier runs with; the local runtime passes its demo receiver's policy and stores. */
 export type Deps = Omit<NotifyDeps, "logger">;
@@ -28,32 +25,29 @@ export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 /** Quick retries stop early enough to record the outcome before the function times out. */
 export const INVOCATION_BUDGET_MS = Math.max(1, subscription.timeoutSeconds - 5) * 1000;
 
-/**
- * Production dependencies, once per cold start. AWS stages never allow private or loopback
- * endpoints. Optional environment: STATUS_API_URL (the status API's base URL, for the payload's
- * `links.status`) and PUBLIC_MEDIA_URL (a public origin for jobs/, enabling `links.hls`).
- */
-export async function defaultDeps(): Promise<Deps> {
-  const env = functionEnv();
-  const cfg = stageConfig(env.stage);
-  const policy = { requireHttps: cfg.notifier.requireHttps };
-  const statusApiBaseUrl = optionalEnv(endpointUrlEnv("status-api"));
-  const publicMediaBaseUrl = optionalEnv("PUBLIC_MEDIA_URL");
+/** Dependencies from a platform (AWS, or the local runtime's peers). AWS stages never allow private
+ * or loopback endpoints; the status API's URL is given when the notifier `reaches` it (links.status). */
+export async function buildDeps(p: Platform): Promise<Deps> {
+  const policy = p.webhookPolicy();
+  const statusApiBaseUrl = p.endpointUrl("status-api");
   return {
     sender: createHttpWebhookSender({ policy, timeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS }),
-    secret: await sstSecret("NOTIFY_WEBHOOK_SECRET"),
-    state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
-    publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
-    stageEndpoints: cfg.notifier.endpoints,
+    secret: await p.secret("NOTIFY_WEBHOOK_SECRET"),
+    state: p.stepState(),
+    publisher: p.publisher(NAME),
+    stageEndpoints: p.stageWebhookEndpoints(),
     policy,
     links: createLinkBuilder({
-      blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
+      blobs: p.blobs(),
       ...(statusApiBaseUrl ? { statusApiBaseUrl } : {}),
-      ...(publicMediaBaseUrl ? { publicMediaBaseUrl } : {}),
+      ...(p.publicMediaBaseUrl ? { publicMediaBaseUrl: p.publicMediaBaseUrl } : {}),
     }),
     retry: { budgetMs: INVOCATION_BUDGET_MS, requestTimeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS },
   };
 }
+
+/** Production dependencies, once per cold start. */
+export const defaultDeps = () => buildDeps(awsPlatform());
 
 const isNotified = (t: unknown): t is NotifiedType => typeof t === "string" && (notifiedTypes as readonly string[]).includes(t);
 

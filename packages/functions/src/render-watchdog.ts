@@ -1,34 +1,33 @@
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
-import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
-import { createRemotionLambdaProgress } from "@reelbridge/core/adapters/aws/remotion-lambda-renderer";
-import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { reconcileRenders } from "@reelbridge/core/usecases/render-watchdog";
 import type { ReconcileSummary, RenderWatchdogDeps } from "@reelbridge/core/usecases/render-watchdog";
-import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
-import { functionEnv, once } from "./lib/env";
+import { once } from "./lib/env";
 import { asLogger, makeLogger } from "./lib/handlers";
-import { stageConfig } from "./stage-config";
+import { awsPlatform } from "./lib/aws-platform";
+import { awsRemotionProgress } from "./lib/aws-services/remotion";
+import type { Platform } from "./lib/platform";
 
 /** What the watchdog runs with; the local runtime passes the emulator's progress and its stores. */
 export type Deps = RenderWatchdogDeps;
 
 export const NAME = "render-watchdog";
 
-export async function defaultDeps(): Promise<Deps> {
-  const env = functionEnv();
-  const cfg = stageConfig(env.stage);
+/** Dependencies from a platform (AWS, or the local runtime's peers). */
+export async function buildDeps(p: Platform): Promise<Deps> {
   return {
-    state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
-    index: createDynamoRenderIndex(dynamoDocClient(), { table: env.jobsTable }),
-    publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
-    blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
-    clock: { now: () => new Date() },
-    getRenderProgress: createRemotionLambdaProgress({ region: cfg.remotion.region, functionName: cfg.remotion.functionName }),
-    afterSeconds: cfg.remotion.watchdogAfterSeconds,
+    state: p.stepState(),
+    index: p.renderIndex(),
+    publisher: p.publisher(NAME),
+    blobs: p.blobs(),
+    clock: p.clock,
+    getRenderProgress: p.renderProgress(),
+    afterSeconds: p.config.remotion.watchdogAfterSeconds,
   };
 }
+
+/** Production dependencies, once per cold start. */
+export const defaultDeps = () => buildDeps(awsPlatform({ renderProgress: awsRemotionProgress }));
 
 /** Scheduled (topology `schedules`): settles renders whose webhook never arrived. */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {

@@ -1,28 +1,29 @@
-import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
-import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
-import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { handleRenderWebhook } from "@reelbridge/core/usecases/render-webhook";
 import type { RenderWebhookDeps } from "@reelbridge/core/usecases/render-webhook";
-import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
-import { functionEnv, once, sstSecret } from "./lib/env";
+import { once } from "./lib/env";
 import { httpEndpoint } from "./lib/handlers";
+import { awsPlatform } from "./lib/aws-platform";
+import type { Platform } from "./lib/platform";
 
 /** What the render webhook runs with (the logger comes from the endpoint wrapper). */
 export type Deps = Omit<RenderWebhookDeps, "logger">;
 
 export const NAME = "render-webhook";
 
-export async function defaultDeps(): Promise<Deps> {
-  const env = functionEnv();
+/** Dependencies from a platform (AWS, or the local runtime's peers). */
+export async function buildDeps(p: Platform): Promise<Deps> {
   return {
-    secret: await sstSecret("REMOTION_WEBHOOK_SECRET"),
-    state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
-    index: createDynamoRenderIndex(dynamoDocClient(), { table: env.jobsTable }),
-    publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
-    blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
-    clock: { now: () => new Date() },
+    secret: await p.secret("REMOTION_WEBHOOK_SECRET"),
+    state: p.stepState(),
+    index: p.renderIndex(),
+    publisher: p.publisher(NAME),
+    blobs: p.blobs(),
+    clock: p.clock,
   };
 }
+
+/** Production dependencies, once per cold start. */
+export const defaultDeps = () => buildDeps(awsPlatform());
 
 /**
  * POST /remotion-webhook (Lambda Function URL, auth "signature"): Remotion's signed webhook →

@@ -1,20 +1,18 @@
 import type { PipelineEvent } from "@reelbridge/events";
 import { parseEvent } from "@reelbridge/events";
 import { KEYFRAME_INTERVAL_SECONDS } from "@reelbridge/remotion/props";
-import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
-import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
-import { createRemotionLambdaRenderer } from "@reelbridge/core/adapters/aws/remotion-lambda-renderer";
-import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { createJobLedger } from "@reelbridge/core/jobs/ledger";
 import { failRenderStart, startRender } from "@reelbridge/core/usecases/start-render";
 import type { StartRenderDeps } from "@reelbridge/core/usecases/start-render";
-import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
-import { functionEnv, once, requiredEnv, sstSecret } from "./lib/env";
+import { MissingEnvironmentError, once } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
-import { endpointUrlEnv } from "./topology";
-import { stageConfig } from "./stage-config";
+import { endpointRoutePath, endpointUrlEnv } from "./topology";
+import { awsPlatform } from "./lib/aws-platform";
+import { awsRemotionRenderer } from "./lib/aws-services/remotion";
+import type { Platform } from "./lib/platform";
+import { endpointRouteUrl } from "./lib/platform";
 
 /** What the render step runs with; the local runtime passes the Remotion emulator, its blob store and dynalite. */
 export type Deps = StartRenderDeps;
@@ -25,30 +23,27 @@ const subscription = queuedSubscriptionNamed(NAME);
 export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 
 /**
- * Production dependencies, once per cold start. RENDER_WEBHOOK_URL is the render-webhook
- * Function URL (set by stacks/); Remotion's function and site come from stage config
- * (scripts/deploy-remotion.ts prints them).
+ * Dependencies from a platform (AWS, or the local runtime's peers). Remotion posts to the render
+ * webhook's route under the URL the render step `reaches`; Remotion's function and site come from
+ * stage config (scripts/deploy-remotion.ts prints them).
  */
-export async function defaultDeps(): Promise<Deps> {
-  const env = functionEnv();
-  const cfg = stageConfig(env.stage);
+export async function buildDeps(p: Platform): Promise<Deps> {
+  const webhook = p.endpointUrl("render-webhook");
+  if (!webhook) throw new MissingEnvironmentError(endpointUrlEnv("render-webhook"));
   return {
-    blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
-    state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
-    index: createDynamoRenderIndex(dynamoDocClient(), { table: env.jobsTable }),
-    publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
-    renderer: createRemotionLambdaRenderer({
-      region: cfg.remotion.region,
-      functionName: cfg.remotion.functionName,
-      serveUrl: cfg.remotion.serveUrl,
-      bucket: env.mediaBucket,
-      webhookSecret: await sstSecret("REMOTION_WEBHOOK_SECRET"),
-    }),
-    clock: { now: () => new Date() },
-    webhookUrl: requiredEnv(endpointUrlEnv("render-webhook")),
+    blobs: p.blobs(),
+    state: p.stepState(),
+    index: p.renderIndex(),
+    publisher: p.publisher(NAME),
+    renderer: p.renderer({ webhookSecret: await p.secret("REMOTION_WEBHOOK_SECRET") }),
+    clock: p.clock,
+    webhookUrl: endpointRouteUrl(webhook, endpointRoutePath("render-webhook")),
     keyframeIntervalSeconds: KEYFRAME_INTERVAL_SECONDS,
   };
 }
+
+/** Production dependencies, once per cold start. */
+export const defaultDeps = () => buildDeps(awsPlatform({ renderer: awsRemotionRenderer }));
 
 /**
  * The render step: VideoBaseReady through the render-step queue (bounded concurrency, so a

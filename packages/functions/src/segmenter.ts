@@ -1,16 +1,15 @@
 import type { PipelineEvent } from "@reelbridge/events";
 import { parseEvent } from "@reelbridge/events";
-import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { createFfmpegSegmenter } from "@reelbridge/core/adapters/ffmpeg/segmenter";
-import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
 import { createJobLedger } from "@reelbridge/core/jobs/ledger";
 import { failSegmenting, segmentVideo } from "@reelbridge/core/usecases/segment-video";
 import type { SegmentVideoDeps } from "@reelbridge/core/usecases/segment-video";
-import { dynamoDocClient, eventBridgeClient, eventBridgePublisher, s3Client } from "./lib/aws";
-import { functionEnv, once, optionalEnv } from "./lib/env";
+import { once } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
+import { awsPlatform } from "./lib/aws-platform";
+import type { Platform } from "./lib/platform";
 
 /** What the segmenter runs with; the local runtime passes its file blob store and local bus. */
 export type Deps = Omit<SegmentVideoDeps, "logger">;
@@ -24,20 +23,21 @@ export const FFMPEG_TIMEOUT_MS = Math.max(30, subscription.timeoutSeconds - 30) 
 export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 
 /**
- * Production dependencies, once per cold start. FFmpeg is the npm-shipped static build that
- * stacks/lib/native.ts copies into the function's zip; FFMPEG_PATH/FFPROBE_PATH (set by stacks/)
- * say where it lives (docs/decisions/0007). Lambda's only writable directory is /tmp.
+ * Dependencies from a platform (AWS, or the local runtime's peers). FFmpeg is the npm-shipped static
+ * build: in Lambda its zip carries it and FFMPEG_PATH/FFPROBE_PATH say where (docs/decisions/0007).
  */
-export async function defaultDeps(): Promise<Deps> {
-  const env = functionEnv();
+export async function buildDeps(p: Platform): Promise<Deps> {
   return {
-    blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
-    segmenter: createFfmpegSegmenter({ timeoutMs: FFMPEG_TIMEOUT_MS }),
-    publisher: eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer: NAME }),
-    tmpDir: optionalEnv("TMPDIR") ?? "/tmp",
-    state: createDynamoStepStateStore(dynamoDocClient(), { table: env.jobsTable }),
+    blobs: p.blobs(),
+    segmenter: createFfmpegSegmenter({ timeoutMs: FFMPEG_TIMEOUT_MS, ...p.segmenterTools() }),
+    publisher: p.publisher(NAME),
+    tmpDir: p.tmpDir(NAME),
+    state: p.stepState(),
   };
 }
+
+/** Production dependencies, once per cold start. */
+export const defaultDeps = () => buildDeps(awsPlatform());
 
 /**
  * The segmenter: RenderCompleted → HLS rendition, clips and poster under jobs/{jobId}/, then

@@ -1,8 +1,6 @@
 import { jobIdSchema } from "@reelbridge/events";
 import type { ErrorBody, JobList, JobView } from "@reelbridge/events/http";
 import type { BlobStore, Clock, JobStore, Logger } from "@reelbridge/core";
-import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
-import { createS3BlobStore } from "@reelbridge/core/adapters/aws/s3-blob-store";
 import { InvalidCursorError, InvalidListRequestError, JobNotFoundError, decodeCursor } from "@reelbridge/core/jobs/errors";
 import { createJwtVerifier, openCaller } from "@reelbridge/core/upload/auth";
 import type { CallerVerifier } from "@reelbridge/core/upload/auth";
@@ -15,12 +13,12 @@ import {
   HlsNotReadyError,
   listJobs,
 } from "@reelbridge/core/usecases/job-status";
-import { dynamoDocClient, s3Client } from "./lib/aws";
-import { functionEnv, once } from "./lib/env";
+import { once } from "./lib/env";
 import { corsFor } from "./lib/cors";
 import { clip, decodePathSegment, httpEndpoint } from "./lib/handlers";
 import type { HttpRequest, HttpResponse } from "./lib/handlers";
-import { stageConfig } from "./stage-config";
+import { awsPlatform } from "./lib/aws-platform";
+import type { Platform } from "./lib/platform";
 
 export const NAME = "status-api";
 
@@ -41,17 +39,21 @@ export interface Deps {
   publicBaseUrl?: string;
 }
 
-export async function defaultDeps(): Promise<Deps> {
-  const env = functionEnv();
-  const cfg = stageConfig(env.stage);
+/** Dependencies from a platform (AWS, or the local runtime's peers). */
+export async function buildDeps(p: Platform): Promise<Deps> {
+  const publicBaseUrl = p.endpointUrl(NAME);
   return {
-    jobs: createDynamoJobStore(dynamoDocClient(), { table: env.jobsTable }),
-    blobs: createS3BlobStore(s3Client(), { bucket: env.mediaBucket }),
-    clock: { now: () => new Date() },
-    auth: cfg.auth ? createJwtVerifier(cfg.auth) : openCaller,
-    webOrigins: cfg.webOrigins,
+    jobs: p.jobs(),
+    blobs: p.blobs(),
+    clock: p.clock,
+    auth: p.config.auth ? createJwtVerifier(p.config.auth) : openCaller,
+    webOrigins: p.config.webOrigins,
+    ...(publicBaseUrl ? { publicBaseUrl } : {}),
   };
 }
+
+/** Production dependencies, once per cold start. */
+export const defaultDeps = () => buildDeps(awsPlatform());
 
 const JOB_PATH = /^\/jobs\/([^/]+)\/?$/;
 const HLS_PATH = /^\/jobs\/([^/]+)\/hls\/index\.m3u8$/;

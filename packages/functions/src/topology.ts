@@ -185,3 +185,10 @@ export const schedules: Schedule[] = [
     permissions: [{ kind: "s3:read", prefix: prefixes.jobs }, { kind: "jobs:write" }, { kind: "events:put", detailTypes: ["RenderCompleted", "RenderFailed"] }, { kind: "remotion:render" }],
   },
 ];
+
+/** The path of an endpoint's first route without parameters ("render-webhook" → "/remotion-webhook"): what it is given out as. */
+export function endpointRoutePath(name: string): string {
+  const route = endpoints.find((e) => e.name === name)?.routes.map((r) => r.split(" ")[1]!).find((path) => !path.includes("{"));
+  if (!route) throw new Error(`endpoint ${name} has no route without parameters`);
+  return route;
+}

@@ -3,16 +3,16 @@ import { createJwtVerifier, openCaller } from "@reelbridge/core/upload/auth";
 import type { CallerVerifier } from "@reelbridge/core/upload/auth";
 import { UnauthorizedError, UploadValidationError } from "@reelbridge/core/upload/errors";
 import type { UploadSigner } from "@reelbridge/core/upload/ports";
-import { createS3UploadSigner } from "@reelbridge/core/adapters/aws/s3-upload-signer";
 import type { Clock } from "@reelbridge/core";
 import type { ErrorBody, UploadResponse } from "@reelbridge/events/http";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
 import { corsFor } from "./lib/cors";
 import { clip, httpEndpoint } from "./lib/handlers";
 import type { HttpRequest, HttpResponse } from "./lib/handlers";
-import { functionEnv, once } from "./lib/env";
-import { s3Client } from "./lib/aws";
-import { stageConfig } from "./stage-config";
+import { once } from "./lib/env";
+import { awsPlatform } from "./lib/aws-platform";
+import { awsUploadSigner } from "./lib/aws-services/upload-signer";
+import type { Platform } from "./lib/platform";
 
 /**
  * POST /uploads (Function URL): validates the job parameters, resolves the caller (JWT subject,
@@ -33,24 +33,26 @@ export interface Deps {
   webOrigins: readonly string[];
 }
 
-export async function defaultDeps(): Promise<Deps> {
-  const env = functionEnv();
-  const config = stageConfig(env.stage);
-  if (!config.auth) {
+/** Dependencies from a platform (AWS, or the local runtime's peers). */
+export async function buildDeps(p: Platform): Promise<Deps> {
+  if (!p.config.auth) {
     // Stacks announce this at deploy time too; repeat it where the traffic is.
-    console.warn(JSON.stringify({ level: "WARN", message: `stage ${env.stage} is open: uploads need no token and belong to "anonymous"` }));
+    console.warn(JSON.stringify({ level: "WARN", message: `stage ${p.stage} is open: uploads need no token and belong to "anonymous"` }));
   }
   return {
-    signer: createS3UploadSigner(s3Client(), { bucket: env.mediaBucket }),
-    caller: config.auth ? createJwtVerifier(config.auth) : openCaller,
-    clock: { now: () => new Date() },
+    signer: p.uploadSigner(),
+    caller: p.config.auth ? createJwtVerifier(p.config.auth) : openCaller,
+    clock: p.clock,
     newJobId,
     musicIds: MUSIC_IDS,
-    maxBytes: config.upload.maxBytes,
-    expiresInSeconds: config.upload.expiresInSeconds,
-    webOrigins: config.webOrigins,
+    maxBytes: p.config.upload.maxBytes,
+    expiresInSeconds: p.config.upload.expiresInSeconds,
+    webOrigins: p.config.webOrigins,
   };
 }
+
+/** Production dependencies, once per cold start. */
+export const defaultDeps = () => buildDeps(awsPlatform({ uploadSigner: awsUploadSigner }));
 
 const cors = (req: HttpRequest, d: Pick<Deps, "webOrigins">) => corsFor(req, d.webOrigins, { methods: "POST, OPTIONS" });
 

@@ -5,36 +5,21 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ulid } from "ulid";
 import { createPublisher } from "@reelbridge/core/publish";
 import type { Clock, JobStore, Logger } from "@reelbridge/core";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
 import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
 import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
-import { createFfmpegSegmenter, createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/index";
+import { createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/index";
 import { shippedFfmpeg } from "@reelbridge/core/adapters/ffmpeg/shipped";
 import { defaultFfmpegPath, locateBinary } from "@reelbridge/core/adapters/ffmpeg/run";
 import type { ToolNotFoundError } from "@reelbridge/core/media/errors";
-import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
-import { createHttpWebhookSender, DEFAULT_WEBHOOK_TIMEOUT_MS } from "@reelbridge/core/notify/http";
-import { createLinkBuilder } from "@reelbridge/core/notify/links";
-import { openCaller } from "@reelbridge/core/upload/auth";
-import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
 import { MUSIC_CATALOG } from "@reelbridge/remotion/music";
-import { KEYFRAME_INTERVAL_SECONDS } from "@reelbridge/remotion/props";
 import { stageConfig } from "@reelbridge/functions/stage-config";
 import type { StageConfig } from "@reelbridge/functions/stage-config";
 import { endpoints, schedules, subscriptions } from "@reelbridge/functions/topology";
+import { HANDLER_MODULES } from "@reelbridge/functions/registry";
 import type { Subscription } from "@reelbridge/functions/topology";
-import * as ltxStep from "@reelbridge/functions/ltx";
-import * as renderStep from "@reelbridge/functions/render";
-import * as renderWebhook from "@reelbridge/functions/render-webhook";
-import * as renderWatchdog from "@reelbridge/functions/render-watchdog";
-import * as dbWriter from "@reelbridge/functions/db-writer";
-import * as segmenter from "@reelbridge/functions/segmenter";
-import * as notifier from "@reelbridge/functions/notifier";
-import * as uploadApi from "@reelbridge/functions/upload-api";
-import * as statusApi from "@reelbridge/functions/status-api";
 import { createJobsTable, LOCAL_JOBS_TABLE, startLocalDynamo } from "../dynamo/index";
 import { createLocalBus } from "../eventbridge/index";
 import type { LocalBus } from "../eventbridge/index";
@@ -47,7 +32,8 @@ import type { LocalRenderer } from "../render/index";
 import { startLocalS3 } from "../s3/index";
 import type { LocalS3 } from "../s3/index";
 import { cleanScratch, prepareDataDir, privateUmask } from "./data-dir";
-import { compileRoutes, LOCAL_API_PREFIX, localEndpointUrl, routeRequest } from "./routes";
+import { createLocalPlatform } from "./platform";
+import { compileRoutes, LOCAL_API_PREFIX, routeRequest } from "./routes";
 import { directInvoker, FunctionUrlPayloadTooLargeError, lambdaContext, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
 import { normalizeLogText } from "./logs";
 import type { AnyHandler } from "./lambda";
@@ -292,13 +278,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const publisher = (producer: string) =>
       createPublisher((entries) => bus!.putEvents({ Entries: entries }), { busName: BUS_NAME, producer, clock });
 
-    // ---- handlers, with local dependencies --------------------------------------------------------
+    // ---- handlers: each module's own buildDeps over the local platform (registry.ts) ------------------
     const apiBase = `${url}${LOCAL_API_PREFIX}`;
     const routeTable = compileRoutes(endpoints);
-    const ltxDeps: ltxStep.Deps = {
+    const platform = createLocalPlatform({
+      config,
+      clock,
       blobs,
       state,
-      publisher: publisher(ltxStep.NAME),
+      jobs,
+      renderIndex,
+      publisher,
+      secrets: { LTX_API_KEY: "local-offline-generator", REMOTION_WEBHOOK_SECRET: secrets.remotionWebhook, NOTIFY_WEBHOOK_SECRET: secrets.notify },
+      apiBase,
+      dataDir,
+      uploadSigner: s3.signer,
       generator: {
         name: generator.name,
         generate: (req, hooks) => {
@@ -306,14 +300,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           return generator.generate(req, { ...hooks, onProgress: (f) => { hooks.onProgress?.(f); emitProgress({ jobId: req.jobId, step: "generating", fraction: f }); } });
         },
       },
-      clock,
-      probeVideo: readMp4Info,
-      maxInputPixels: DEFAULT_MAX_INPUT_PIXELS,
-      fps: config.ltx.fps,
-      presignExpiresSeconds: 900,
-    };
-    const renderDeps: renderStep.Deps = {
-      blobs,
       renderer: {
         name: remotion.name,
         start: (req) => {
@@ -321,63 +307,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           return remotion.start(req);
         },
       },
-      state,
-      publisher: publisher(renderStep.NAME),
-      clock,
-      webhookUrl: localEndpointUrl(routeTable, apiBase, "render-webhook"),
-      keyframeIntervalSeconds: KEYFRAME_INTERVAL_SECONDS,
-      index: renderIndex,
-    };
-    const webhookDeps: renderWebhook.Deps = { secret: secrets.remotionWebhook, state, publisher: publisher(renderWebhook.NAME), blobs, clock, index: renderIndex };
-    const policy = { requireHttps: false, allowPrivateForLocal: true };
-    const notifierDeps: notifier.Deps = {
-      sender: createHttpWebhookSender({ policy, timeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS }),
-      secret: secrets.notify,
-      state,
-      publisher: publisher(notifier.NAME),
-      stageEndpoints: [receiver.url],
-      policy,
-      links: createLinkBuilder({ blobs, statusApiBaseUrl: apiBase }),
-      retry: { budgetMs: notifier.INVOCATION_BUDGET_MS, requestTimeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS },
-    };
-    // Built once, like a cold start; FFmpeg is killed before the topology's timeout, as in AWS,
-    // and it is the FFmpeg Lambda runs (the npm-shipped static build, decision 0007).
-    const segmenterDeps: segmenter.Deps = {
-      blobs,
-      // The job records its admission checks read (issue #11 item 3), as in AWS.
-      state,
-      segmenter: createFfmpegSegmenter({ timeoutMs: segmenter.FFMPEG_TIMEOUT_MS, ...shippedFfmpeg() }),
-      publisher: publisher(segmenter.NAME),
-      tmpDir: join(dataDir, "tmp", "segmenter"),
-    };
-    const handlers: Record<string, AnyHandler> = {
-      [ltxStep.NAME]: ltxStep.createHandler(async () => ltxDeps) as AnyHandler,
-      [renderStep.NAME]: renderStep.createHandler(async () => renderDeps) as AnyHandler,
-      [dbWriter.NAME]: dbWriter.createHandler(async () => ({ jobs })) as AnyHandler,
-      [segmenter.NAME]: segmenter.createHandler(async () => segmenterDeps) as AnyHandler,
-      [notifier.NAME]: notifier.createHandler(async () => notifierDeps) as AnyHandler,
-    };
-    const http: Record<string, AnyHandler> = {
-      "upload-api": uploadApi.createHandler(async () => ({
-        signer: s3.signer,
-        caller: openCaller,
-        clock,
-        newJobId: () => ulid(),
-        musicIds: Object.keys(MUSIC_CATALOG),
-        maxBytes: config.upload.maxBytes,
-        expiresInSeconds: config.upload.expiresInSeconds,
-        webOrigins,
-      })) as AnyHandler,
-      "status-api": statusApi.createHandler(async () => ({ jobs, blobs, clock, auth: openCaller, webOrigins, publicBaseUrl: apiBase })) as AnyHandler,
-      "render-webhook": renderWebhook.createHandler(async () => webhookDeps) as AnyHandler,
-    };
-    const watchdog = renderWatchdog.createHandler(async () => ({
-      ...webhookDeps,
-      publisher: publisher(renderWatchdog.NAME),
-      index: renderIndex,
-      getRenderProgress: remotion.getProgress,
-      afterSeconds: config.remotion.watchdogAfterSeconds,
-    })) as AnyHandler;
+      renderProgress: remotion.getProgress,
+      stageWebhookEndpoints: [receiver.url],
+    });
+    // Built once, like a cold start, from the topology: a function the registry lacks stops the start.
+    const functions = [...subscriptions({ mediaBucket: s3.bucket }), ...endpoints, ...schedules];
+    const unknown = functions.filter((f) => !HANDLER_MODULES[f.name]).map((f) => f.name);
+    if (unknown.length) throw new Error(`the local runtime has no handler module for: ${unknown.join(", ")} (packages/functions/src/registry.ts)`);
+    const handlerOf: Record<string, AnyHandler> = {};
+    for (const f of functions) {
+      const mod = HANDLER_MODULES[f.name]!;
+      const deps = await mod.buildDeps(platform);
+      handlerOf[f.name] = mod.createHandler((async () => deps) as () => Promise<never>) as AnyHandler;
+    }
+    const handlers = handlerOf;
+    const http = handlerOf;
 
     // ---- the bus, built from the topology ---------------------------------------------------------
     const subs: Subscription[] = subscriptions({ mediaBucket: s3.bucket });
@@ -413,7 +357,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // ---- schedules ---------------------------------------------------------------------------------
     for (const s of schedules) {
       const timer = setInterval(() => {
-        watchdog({} as never, lambdaContext(s.name, s.timeoutSeconds) as never).catch((err: unknown) => logger.error("watchdog failed", { error: String(err) }));
+        handlerOf[s.name]!({} as never, lambdaContext(s.name, s.timeoutSeconds) as never).catch((err: unknown) => logger.error("scheduled function failed", { function: s.name, error: String(err) }));
       }, Math.min(s.everyMinutes * 60_000, 60_000));
       timer.unref();
       closers.push(async () => clearInterval(timer));

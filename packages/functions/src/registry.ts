@@ -1,0 +1,27 @@
+import type { Platform } from "./lib/platform";
+import * as dbWriter from "./db-writer";
+import * as ltxStep from "./ltx";
+import * as notifier from "./notifier";
+import * as renderStep from "./render";
+import * as renderWatchdog from "./render-watchdog";
+import * as renderWebhook from "./render-webhook";
+import * as segmenter from "./segmenter";
+import * as statusApi from "./status-api";
+import * as uploadApi from "./upload-api";
+
+/**
+ * Every handler module of the topology, by its topology name: how to build its dependencies from
+ * a platform and how to make its handler from them. The local runtime iterates the topology
+ * through this (packages/local/src/runtime/runtime.ts); stacks/ needs only the handler paths.
+ * A new function is added here and in the topology, and nowhere in packages/local; a unit test
+ * proves this covers the topology.
+ */
+export interface HandlerModule {
+  NAME: string;
+  buildDeps(p: Platform): Promise<unknown>;
+  createHandler(deps: () => Promise<never>): (event: never, context: never) => Promise<unknown>;
+}
+
+const modules = [ltxStep, renderStep, dbWriter, segmenter, notifier, uploadApi, statusApi, renderWebhook, renderWatchdog] as unknown as HandlerModule[];
+
+export const HANDLER_MODULES: Readonly<Record<string, HandlerModule>> = Object.fromEntries(modules.map((m) => [m.NAME, m]));
