@@ -61,7 +61,10 @@ describe("reelbridge run (the README's main command), end to end offline", () =>
     // The job record has the generated_videos row, with the Unicode title intact.
     expect(result.record.status).toBe("completed");
     expect(result.record.video.title).toBe("東京の夜 — Tokyo by night 🌃");
-    expect(result.record.video.resolution).toBe("1080x1920");
+    // What was rendered (issue #12 item 7): --scale 0.25 renders 1080×1920 at 270×480, and the
+    // record says so, as ffprobe reads the final MP4.
+    expect(result.record.video.resolution).toBe(`${video.width}x${video.height}`);
+    expect(result.record.video.resolution).toBe("270x480");
 
     // Both webhooks reached the demo receiver, signed per Standard Webhooks.
     expect(result.deliveries.map((d) => d.type).sort()).toEqual(["video.completed", "video.segments_ready"]);
