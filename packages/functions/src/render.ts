@@ -39,6 +39,7 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     clock: p.clock,
     webhookUrl: endpointRouteUrl(webhook, endpointRoutePath("render-webhook")),
     keyframeIntervalSeconds: KEYFRAME_INTERVAL_SECONDS,
+    ...(p.renderScale !== undefined ? { scale: p.renderScale } : {}),
   };
 }
 

@@ -43,6 +43,8 @@ export interface Platform {
   stageWebhookEndpoints(): string[];
   /** FFmpeg/ffprobe for the segmenter (undefined: FFMPEG_PATH/FFPROBE_PATH, as its zip sets them). */
   segmenterTools(): { ffmpegPath?: string; ffprobePath?: string };
+  /** Render scale (0.25 for fast local previews); absent = 1, the composition's full size, as in AWS. */
+  readonly renderScale?: number;
   /** A public origin for jobs/ media, when the stage has one (enables links.hls). */
   readonly publicMediaBaseUrl?: string;
 }

@@ -30,6 +30,8 @@ export interface LocalPlatformParts {
   renderProgress: GetRenderProgress;
   /** The demo webhook receiver: every job's notifications go there too. */
   stageWebhookEndpoints: string[];
+  /** `reelbridge run --scale`: what the render step asks the renderer for (recorded as rendered). */
+  renderScale?: number;
 }
 
 export function createLocalPlatform(p: LocalPlatformParts): Platform {
@@ -55,5 +57,6 @@ export function createLocalPlatform(p: LocalPlatformParts): Platform {
     stageWebhookEndpoints: () => p.stageWebhookEndpoints,
     // The FFmpeg the segmenter's zip carries in Lambda (decision 0007).
     segmenterTools: () => shippedFfmpeg(),
+    ...(p.renderScale !== undefined ? { renderScale: p.renderScale } : {}),
   };
 }

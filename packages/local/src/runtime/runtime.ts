@@ -267,7 +267,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       webhookSecret: secrets.remotionWebhook,
       tmpDir: join(dataDir, "tmp", "render"),
       concurrency: config.concurrency.render,
-      ...(opts.renderScale ? { scale: opts.renderScale } : {}),
       onProgress: (p) => emitProgress({ jobId: p.jobId, step: "rendering", fraction: p.progress }),
       logger,
       stateDir: join(dataDir, "renders"),
@@ -309,6 +308,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       },
       renderProgress: remotion.getProgress,
       stageWebhookEndpoints: [receiver.url],
+      ...(opts.renderScale ? { renderScale: opts.renderScale } : {}),
     });
     // Built once, like a cold start, from the topology: a function the registry lacks stops the start.
     const functions = [...subscriptions({ mediaBucket: s3.bucket }), ...endpoints, ...schedules];
