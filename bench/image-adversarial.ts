@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { crc32, deflateSync } from "node:zlib";
+import { craftedPng } from "@reelbridge/testing/png";
 import type { Aspect } from "../packages/core/src/media/image";
 import type * as ImageModule from "../packages/core/src/media/image";
 import type SharpModule from "../packages/core/node_modules/sharp";
@@ -71,42 +71,7 @@ if (process.argv[2] === "--child") {
 
 // ---- parent: generate the shapes, run each in a child ----------------------------------------------
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
 
-/**
- * A PNG written by hand, so the header can say anything: `rows` is the number of rows actually
- * encoded (fewer than `height` makes a truncated image), each row `fill` repeated.
- */
-function craftedPng(width: number, height: number, opts: { bitDepth?: number; colorType?: number; rows?: number } = {}): Buffer {
-  const bitDepth = opts.bitDepth ?? 8;
-  const colorType = opts.colorType ?? 2; // truecolour
-  const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[colorType] ?? 3;
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = bitDepth;
-  ihdr[9] = colorType;
-  const rows = Math.min(opts.rows ?? height, height);
-  const rowBytes = 1 + Math.ceil((width * channels * bitDepth) / 8);
-  // A mild pattern (not all zeros), the same on every row: compresses to almost nothing.
-  const row = Buffer.alloc(rowBytes);
-  for (let i = 1; i < rowBytes; i++) row[i] = (i * 7) & 0xff;
-  const raw = Buffer.alloc(rowBytes * rows);
-  for (let y = 0; y < rows; y++) row.copy(raw, y * rowBytes);
-  return Buffer.concat([
-    Buffer.from("\x89PNG\r\n\x1a\n", "latin1"),
-    pngChunk("IHDR", ihdr),
-    pngChunk("IDAT", deflateSync(raw, { level: 9 })),
-    pngChunk("IEND", Buffer.alloc(0)),
-  ]);
-}
 
 /** A smooth gradient with a little texture, encoded by sharp. */
 async function gradient(width: number, height: number) {

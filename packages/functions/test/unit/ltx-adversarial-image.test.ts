@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { crc32, deflateSync } from "node:zlib";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import type { JobParams } from "@reelbridge/events";
@@ -11,6 +10,7 @@ import s3Sample from "@reelbridge/events/samples/v1/S3ObjectCreated.json";
 import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
 import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
 import { fixtureUrl } from "@reelbridge/testing/fixtures";
+import { craftedPng } from "@reelbridge/testing/png";
 import { sqsEvent } from "../support/sqs";
 import { createHandler } from "../../src/ltx";
 import type { Deps } from "../../src/ltx";
@@ -27,29 +27,10 @@ const CLIP = new Uint8Array(readFileSync(fixtureUrl("unit/ltx/fixtures/base-1080
 const JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
 const context = { functionName: "ltx-step", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
+
 
 /** An 8-bit RGB PNG, every row the same: tiny on disk whatever its size in pixels. */
-function stripPng(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  const rowBytes = 1 + width * 3;
-  const row = Buffer.alloc(rowBytes, 0x80);
-  row[0] = 0;
-  const raw = Buffer.alloc(rowBytes * height);
-  for (let y = 0; y < height; y++) row.copy(raw, y * rowBytes);
-  return Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(raw)), pngChunk("IEND", Buffer.alloc(0))]);
-}
+const stripPng = (width: number, height: number) => craftedPng(width, height, { fill: 0x80 });
 
 function setup(photo: Uint8Array) {
   const blobs = createMemoryBlobStore({ bucket: "reelbridge-prod-media" });

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it, vi } from "vitest";
 import { pipelineEvents } from "@reelbridge/events";
@@ -15,6 +14,7 @@ import { encodeJobMetadata } from "../../../src/upload/metadata";
 import { GENERATION_STATE, failUpload, generationClaimName, ingestUpload } from "../../../src/usecases/ingest-upload";
 import type { IngestUploadDeps } from "../../../src/usecases/ingest-upload";
 import { createMemoryBlobStore } from "../../support/memory-blob-store";
+import { craftedPng } from "../../support/png";
 import { createMemoryStepStateStore } from "../../support/memory-step-state";
 
 const CLIP = new Uint8Array(readFileSync(new URL("../ltx/fixtures/base-1080x1920-24fps-2s.mp4", import.meta.url)));
@@ -107,28 +107,11 @@ function noisy(width: number, height: number) {
   }
   return sharp(raw, { raw: { width, height, channels: 3 } });
 }
+/** A PNG that claims 30000×30000 pixels (900 M) in a few kilobytes: IHDR plus the first rows. */
+const bombPng = () => new Uint8Array(craftedPng(30_000, 30_000, { bitDepth: 1, colorType: 0, fill: 0, rows: 64 }));
 const goodJpeg = async () => new Uint8Array(await noisy(800, 600).jpeg().toBuffer());
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
 
-/** A PNG that claims 30000×30000 pixels (900 M) in a few kilobytes: IHDR plus the first rows. */
-function bombPng(): Uint8Array {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(30_000, 0);
-  ihdr.writeUInt32BE(30_000, 4);
-  ihdr[8] = 1; // 1-bit grayscale
-  const rows = Buffer.alloc((1 + Math.ceil(30_000 / 8)) * 64);
-  return new Uint8Array(
-    Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(rows)), pngChunk("IEND", Buffer.alloc(0))]),
-  );
-}
 
 async function badInputs(): Promise<Array<[string, Uint8Array, string]>> {
   const jpeg = await goodJpeg();

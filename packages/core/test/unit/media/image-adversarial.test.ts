@@ -1,4 +1,4 @@
-import { crc32, deflateSync } from "node:zlib";
+import { craftedPng } from "../../support/png";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { permanentReason } from "../../../src/errors";
@@ -17,37 +17,7 @@ import { MAX_ASPECT_RATIO, normalizeImage } from "../../../src/media/image";
 
 const MiB = 1024 * 1024;
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
 
-/**
- * A PNG written by hand so the header can say anything: `rows` is how many rows are really
- * encoded (fewer than `height` makes a truncated file). Every row is the same mild pattern, so a
- * 50 Mpx image weighs a few hundred KB, as an attacker's would.
- */
-function craftedPng(width: number, height: number, opts: { bitDepth?: number; colorType?: number; rows?: number } = {}): Buffer {
-  const bitDepth = opts.bitDepth ?? 8;
-  const colorType = opts.colorType ?? 2;
-  const channels = ({ 0: 1, 2: 3, 4: 2, 6: 4 } as Record<number, number>)[colorType] ?? 3;
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = bitDepth;
-  ihdr[9] = colorType;
-  const rows = Math.min(opts.rows ?? height, height);
-  const rowBytes = 1 + Math.ceil((width * channels * bitDepth) / 8);
-  const row = Buffer.alloc(rowBytes);
-  for (let i = 1; i < rowBytes; i++) row[i] = (i * 7) & 0xff;
-  const raw = Buffer.alloc(rowBytes * rows);
-  for (let y = 0; y < rows; y++) row.copy(raw, y * rowBytes);
-  return Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(raw)), pngChunk("IEND", Buffer.alloc(0))]);
-}
 
 /** Runs the normaliser and reports how long it took and how much the process grew meanwhile. */
 async function measured(input: Uint8Array, opts: Parameters<typeof normalizeImage>[1]) {

@@ -1,6 +1,6 @@
-import { crc32, deflateSync } from "node:zlib";
 import sharp, { type Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
+import { craftedPng } from "../../support/png";
 import { EmptyFileError, ImageTooLargeError, InvalidImageError, UnsupportedFormatError } from "../../../src/media/errors";
 import { normalizeImage, sniffImageFormat, targetResolution } from "../../../src/media/image";
 
@@ -29,35 +29,14 @@ async function pixelAt(bytes: Uint8Array, x: number, y: number) {
   return { r: data[at]!, g: data[at + 1]!, b: data[at + 2]! };
 }
 
+/** A valid 1-bit grayscale PNG of the given size, all black: huge in pixels, tiny in bytes. */
+const decompressionBombPng = (width: number, height: number) => craftedPng(width, height, { bitDepth: 1, colorType: 0, fill: 0, level: 9 });
+
 function near(actual: { r: number; g: number; b: number }, expected: { r: number; g: number; b: number }, tolerance = 40) {
   return Math.abs(actual.r - expected.r) <= tolerance && Math.abs(actual.g - expected.g) <= tolerance && Math.abs(actual.b - expected.b) <= tolerance;
 }
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
 
-/** A valid 1-bit grayscale PNG of the given size, all black: huge in pixels, tiny in bytes. */
-function decompressionBombPng(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 1; // bit depth
-  ihdr[9] = 0; // grayscale
-  const rowBytes = 1 + Math.ceil(width / 8); // filter byte + packed pixels
-  const idat = deflateSync(Buffer.alloc(rowBytes * height), { level: 9 });
-  return Buffer.concat([
-    Buffer.from("\x89PNG\r\n\x1a\n", "latin1"),
-    pngChunk("IHDR", ihdr),
-    pngChunk("IDAT", idat),
-    pngChunk("IEND", Buffer.alloc(0)),
-  ]);
-}
 
 describe("targetResolution", () => {
   it("maps an aspect to LTX's resolution string and pixel size", () => {

@@ -1,0 +1,1 @@
+export * from "@reelbridge/core/test/support/png";
