@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LTX_MODELS } from "@reelbridge/core/adapters/ltx/contract";
 import { DEFAULT_MAX_UPLOAD_BYTES } from "@reelbridge/core/upload/keys";
 
 /**
@@ -36,7 +37,8 @@ export const stageConfigSchema = z.object({
     /** "ltx" calls Lightricks' API; "offline" uses the FFmpeg generator. */
     provider: z.enum(["ltx", "offline"]),
     baseUrl: z.url(),
-    model: z.enum(["ltx-2-fast", "ltx-2-pro", "ltx-2-3-fast", "ltx-2-3-pro"]),
+    /** One of the models LTX-2's API takes (the LTX contract's list). */
+    model: z.enum(LTX_MODELS),
     fps: z.number().int().positive(),
   }),
   remotion: z.object({

@@ -1,5 +1,6 @@
 import { detailTypes, on, onAny, s3ObjectCreated } from "@reelbridge/events";
 import { notifiedTypes } from "@reelbridge/core/notify/webhook";
+import { JOBS_PREFIX, UPLOADS_PREFIX } from "@reelbridge/core/upload/keys";
 import type { Endpoint, RetryPolicy, Schedule, Subscription } from "./topology-types";
 
 export type * from "./topology-types";
@@ -13,8 +14,8 @@ export type * from "./topology-types";
 
 /** Key prefixes: uploads are written by browsers; everything under jobs/ by the pipeline. */
 export const prefixes = {
-  uploads: "uploads/",
-  jobs: "jobs/",
+  uploads: UPLOADS_PREFIX,
+  jobs: JOBS_PREFIX,
   /** Deployed with the stack: the music catalog's tracks (assets/music/…), the brand logo. */
   assets: "assets/",
 } as const;

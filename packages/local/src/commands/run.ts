@@ -3,7 +3,7 @@ import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { JobRecord } from "@reelbridge/core";
-import { aspects } from "@reelbridge/events";
+import { aspects, failureTypes } from "@reelbridge/events";
 import type { EventBridgeEnvelope } from "../eventbridge/types";
 import { startRuntime } from "../runtime/runtime";
 import type { Runtime } from "../runtime/runtime";
@@ -38,7 +38,7 @@ const STEPS = [
   { event: "RenderCompleted", label: "final video rendered" },
   { event: "SegmentsReady", label: "HLS, clips and poster packaged" },
 ] as const;
-const FAILURES = new Set(["VideoBaseFailed", "RenderFailed", "SegmentsFailed"]);
+const FAILURES = new Set<string>(failureTypes);
 
 const sniffContentType = (bytes: Uint8Array, name: string): string => {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return "image/jpeg";
