@@ -1,5 +1,6 @@
 import { pipelineEvents, SCHEMA_VERSION } from "@reelbridge/events";
 import type { Clock, EventPublisher, OutgoingEvent } from "./ports";
+import { backoffMs } from "./backoff";
 
 /** The PutEvents request entry, as AWS and the local bus both take it. */
 export interface PutEventsEntry {
@@ -87,8 +88,7 @@ export function createPublisher(
         }
         pending = failed.map(({ ErrorCode: _c, ErrorMessage: _m, ...entry }) => entry);
         if (pending.length > 0) {
-          const delay = baseDelayMs * 2 ** (attempt - 1);
-          await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
+          await new Promise((r) => setTimeout(r, backoffMs(attempt, { baseMs: baseDelayMs })));
         }
       }
     },

@@ -8,6 +8,7 @@ import { checkEndpointUrl, UnsafeEndpointError } from "../notify/ssrf";
 import type { EndpointPolicy } from "../notify/ssrf";
 import { endpointKey, redactUrl, signWebhook, webhookIdFor, webhookPayload, webhookTypeOf } from "../notify/webhook";
 import type { NotifiedEvent, WebhookLinks } from "../notify/webhook";
+import { backoffMs } from "../backoff";
 
 /**
  * The notifier: one pipeline event → one signed Standard Webhook to each endpoint (the job's
@@ -263,8 +264,7 @@ export async function notifyEvent(deps: NotifyDeps, event: NotifiedEvent, ctx: N
         lastError = err.message;
         log.warn("webhook attempt failed", { ...elog, attempt: attempts, ...errorFields(err) });
       }
-      const exp = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (i - 1));
-      nextDelayMs = Math.round(exp / 2 + random() * (exp / 2));
+      nextDelayMs = backoffMs(i, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs, random });
     }
 
     if (ctx.lastAttempt) {

@@ -2,6 +2,7 @@ import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
 import { TransientError } from "@reelbridge/core";
+import { backoffMs } from "@reelbridge/core/backoff";
 
 /**
  * When a queued record fails, SQS redelivers it once its visibility timeout runs out, and the
@@ -32,9 +33,7 @@ export function redeliveryDelaySeconds(err: unknown, attempt: number, random: ()
   if (err instanceof TransientError && err.retryAfterSeconds !== undefined && Number.isFinite(err.retryAfterSeconds)) {
     return Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(err.retryAfterSeconds)));
   }
-  const n = Math.max(1, Math.floor(attempt) || 1);
-  const base = Math.min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** Math.min(n - 1, 30));
-  return Math.round(base / 2 + random() * (base / 2));
+  return backoffMs(attempt, { baseMs: BACKOFF_BASE_SECONDS, maxMs: BACKOFF_MAX_SECONDS, random });
 }
 
 const DOMAINS: Record<string, string> = { aws: "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com" };

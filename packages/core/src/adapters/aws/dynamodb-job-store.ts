@@ -10,6 +10,7 @@ import { InvalidCursorError, decodeCursor, encodeCursor } from "../../jobs/error
 import { createJobLedger } from "../../jobs/ledger";
 import { createDynamoStepStateStore } from "./dynamodb-step-state-store";
 import { JOBS_TABLE_KEYS, JOB_RECORD_SK, jobPk, ownerPk, ownerSk } from "./dynamodb-table";
+import { backoffMs } from "../../backoff";
 
 export interface DynamoJobStoreOptions {
   table: string;
@@ -29,7 +30,8 @@ interface ItemMeta {
 }
 type JobItem = ItemMeta & JobState;
 
-const defaultBackoff = (attempt: number) => Math.min(20 * 2 ** attempt, 500) * (0.5 + Math.random() / 2);
+// Write conflicts: 20 ms, 40 ms … up to 500 ms (attempt is 0-based here).
+const defaultBackoff = (attempt: number) => backoffMs(attempt + 1, { baseMs: 20, maxMs: 500 });
 
 const isConditionalFailure = (err: unknown): err is ConditionalCheckFailedException & { Item?: Record<string, unknown> } =>
   err instanceof ConditionalCheckFailedException || (err as { name?: string } | null)?.name === "ConditionalCheckFailedException";

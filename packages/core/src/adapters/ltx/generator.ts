@@ -11,6 +11,7 @@ import {
   submitAcceptedSchema,
 } from "./contract";
 import type { LtxJobStatus, SubmitImageToVideo } from "./contract";
+import { backoffMs } from "../../backoff";
 
 export interface LtxVideoGeneratorOptions {
   apiKey: string;
@@ -121,7 +122,7 @@ export function createLtxVideoGenerator(opts: LtxVideoGeneratorOptions): VideoGe
   if (!opts.apiKey) throw new Error("createLtxVideoGenerator: apiKey is required");
 
   /** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
-  const backoff = (attempt: number) => Math.floor(random() * Math.min(backoffMaxMs, backoffBaseMs * 2 ** (attempt - 1)));
+  const backoff = (attempt: number) => backoffMs(attempt, { baseMs: backoffBaseMs, maxMs: backoffMaxMs, jitter: "full", random });
 
   /**
    * One logical request with the retry policy. Returns any non-429, non-5xx response with its
