@@ -1,9 +1,6 @@
 import { decodeS3Key } from "@reelbridge/events";
 
-/**
- * Where browsers upload. Must equal `prefixes.uploads` in packages/functions/src/topology.ts
- * (core cannot import functions; a test in functions checks they agree).
- */
+/** Where browsers upload (the topology's `prefixes.uploads` is this). */
 export const UPLOADS_PREFIX = "uploads/" as const;
 
 /** The one key a job's photo may be uploaded to. */
@@ -20,6 +17,31 @@ export function uploadKeyJobId(rawKey: string): string | undefined {
     return undefined;
   }
   return UPLOAD_KEY.exec(key)?.[1];
+}
+
+/** A ULID as Crockford base32, the only form a jobId takes. */
+const ULID = "[0-9A-HJKMNP-TV-Z]{26}";
+/** A jobId in a key or path anywhere in a text, e.g. a log line: uploads/{jobId}/… or jobs/{jobId}/…, URL-encoded or not. */
+export const JOB_ID_IN_TEXT = new RegExp(`(?:uploads|jobs)(?:/|%2F)(${ULID})(?:/|%2F|\\b)`, "i");
+
+/**
+ * The job an EventBridge event concerns, for routing log context and checks: a pipeline event's
+ * `detail.metadata.jobId`, else the jobId in an S3 event's object key (uploads/ or jobs/).
+ * The one place a jobId is read from an event before it is validated.
+ */
+export function eventJobId(raw: unknown): string | undefined {
+  const d = (raw as { detail?: { metadata?: { jobId?: unknown }; object?: { key?: unknown } } } | null)?.detail;
+  const id = d?.metadata?.jobId;
+  if (typeof id === "string") return id;
+  const key = d?.object?.key;
+  if (typeof key !== "string") return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeS3Key(key);
+  } catch {
+    return undefined;
+  }
+  return new RegExp(`^(?:${UPLOADS_PREFIX}|${JOBS_PREFIX})(${ULID})/`).exec(decoded)?.[1];
 }
 
 /**

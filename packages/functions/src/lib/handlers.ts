@@ -8,7 +8,7 @@ import type { Logger } from "@reelbridge/core";
 import type { JobLedger, JobView } from "@reelbridge/core/jobs/ledger";
 import { admitEvent, assertEventConsistent } from "@reelbridge/core/jobs/trust";
 import type { ConsumerRole } from "@reelbridge/core/jobs/trust";
-import { uploadKeyJobId } from "@reelbridge/core/upload/keys";
+import { eventJobId, uploadKeyJobId } from "@reelbridge/core/upload/keys";
 import { ZodError } from "zod";
 import { sqsClient } from "./aws";
 import { createSqsVisibilityChanger, queueUrlFromArn, redeliveryDelaySeconds, visibilityChangerOf } from "./visibility";
@@ -353,13 +353,10 @@ export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logge
   });
 }
 
-/** The jobId of a pipeline event (detail.metadata.jobId), if it has one. */
-export const pipelineJobId = (raw: unknown): string | undefined => {
-  const id = (raw as { detail?: { metadata?: { jobId?: unknown } } } | null)?.detail?.metadata?.jobId;
-  return typeof id === "string" ? id : undefined;
-};
+/** The jobId of a pipeline event (detail.metadata.jobId), for log context and the step's `fail`. */
+export const pipelineJobId = eventJobId;
 
-/** The jobId of an S3 upload event (uploads/{jobId}/source), for log context. */
+/** The jobId of an S3 upload event, only for the one key a job's photo may have (uploads/{jobId}/source). */
 export const uploadJobId = (raw: unknown): string | undefined => {
   const key = (raw as { detail?: { object?: { key?: unknown } } } | null)?.detail?.object?.key;
   return typeof key === "string" ? uploadKeyJobId(key) : undefined;

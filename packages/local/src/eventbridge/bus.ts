@@ -21,6 +21,7 @@ import type {
   BusSubscription, EventBridgeEnvelope, PutEventsRequest, PutEventsRequestEntry, PutEventsResponse, PutEventsResultEntry,
 } from "./types";
 import { startHttpEndpoint } from "./http";
+import { eventJobId } from "@reelbridge/core/upload/keys";
 
 /** AWS raised the PutEvents entry size limit from 256 KB to 1 MB on 2026-01-29 (REFERENCE.md §5). */
 export const DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024;
@@ -132,10 +133,8 @@ function busNameOf(name: string | undefined): string {
 
 /** The job an event concerns: its metadata, or the key of an S3 "Object Created" (uploads/{jobId}/…). */
 function jobIdOf(e: EventBridgeEnvelope): string | undefined {
-  const d = e.detail as { metadata?: { jobId?: unknown }; jobId?: unknown; object?: { key?: unknown } };
-  const id = d?.metadata?.jobId ?? d?.jobId;
-  if (typeof id === "string") return id;
-  return typeof d?.object?.key === "string" ? /^(?:uploads|jobs)\/([0-9A-Z]{26})\//.exec(d.object.key)?.[1] : undefined;
+  const bare = (e.detail as { jobId?: unknown } | undefined)?.jobId;
+  return eventJobId(e) ?? (typeof bare === "string" ? bare : undefined);
 }
 
 function errorText(e: unknown): string {

@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { JOB_ID_IN_TEXT } from "@reelbridge/core/upload/keys";
 
 /**
  * One shape for every line of `logs/runtime.jsonl`, whoever wrote it (the handlers' Powertools
@@ -9,7 +10,7 @@ import { dirname } from "node:path";
  * not set it. `reelbridge job <jobId>` selects a job's lines by that field.
  */
 export const LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
-const JOB_ID_IN_KEY = /(?:uploads|jobs)(?:\/|%2F)([0-9A-HJKMNP-TV-Z]{26})(?:\/|%2F|\b)/i;
+const JOB_ID_IN_KEY = JOB_ID_IN_TEXT;
 
 export function normalizeLogRecord(record: Record<string, unknown>, defaults: { service?: string } = {}): Record<string, unknown> {
   const { level, timestamp, service, message, msg, jobId, ...rest } = record;

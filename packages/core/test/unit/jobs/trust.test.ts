@@ -88,3 +88,17 @@ describe("admitEvent against the job ledger", () => {
     expect(admitEvent(running, ev(renderFailedSample), "record").admitted).toBe(false);
   });
 });
+
+describe("eventJobId: the one way a jobId is read from an event", () => {
+  it("reads a pipeline event's metadata, else an S3 key under uploads/ or jobs/, else nothing", async () => {
+    const { eventJobId, JOB_ID_IN_TEXT } = await import("../../../src/upload/keys");
+    const id = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
+    expect(eventJobId({ detail: { metadata: { jobId: id } } })).toBe(id);
+    expect(eventJobId({ detail: { object: { key: `uploads/${id}/source` } } })).toBe(id);
+    expect(eventJobId({ detail: { object: { key: `jobs%2F${id}%2Ffinal.mp4` } } })).toBe(id);
+    expect(eventJobId({ detail: { object: { key: "uploads/not-a-ulid/source" } } })).toBeUndefined();
+    expect(eventJobId({ detail: { object: { key: "%E0%A4%A" } } })).toBeUndefined();
+    expect(eventJobId(null)).toBeUndefined();
+    expect(JOB_ID_IN_TEXT.exec(`wrote /data/blobs/b/jobs/${id}/hls/index.m3u8`)?.[1]).toBe(id);
+  });
+});
