@@ -59,7 +59,8 @@ describe("the embedded runtime survives a stop", () => {
       await second.bus.onIdle();
       const record = (await second.jobs.get(jobId))!;
       expect(record.outputs.finalVideoKey).toBe(`jobs/${jobId}/final.mp4`);
-      expect(record.video?.resolution).toBe("1920x1080");
+      // What was rendered (16:9 at scale 0.25), not the composition's full size (issue #12 item 7).
+      expect(record.video?.resolution).toBe("480x270");
       // One render outcome: the resumed render, not a second one.
       expect(completed).toHaveLength(1);
       expect(second.bus.dlq.list()).toEqual([]);
