@@ -11,6 +11,7 @@ import { queuedSubscriptionNamed } from "./lib/topology";
 import { awsPlatform } from "./lib/aws-platform";
 import { awsVideoGenerator } from "./lib/aws-services/video-generator";
 import type { Platform } from "./lib/platform";
+import { awsVisibilityChanger } from "./lib/aws";
 
 /** What the LTX step runs with; the local runtime passes its own (file blob store, dynalite, local bus, offline or fake-LTX generator). */
 export type Deps = IngestUploadDeps;
@@ -75,4 +76,4 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
   );
 }
 
-export const handler = createHandler();
+export const handler = createHandler(undefined, { changeVisibility: awsVisibilityChanger });

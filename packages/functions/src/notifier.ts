@@ -14,6 +14,7 @@ import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
 import { awsPlatform } from "./lib/aws-platform";
 import type { Platform } from "./lib/platform";
+import { awsVisibilityChanger } from "./lib/aws";
 
 /** What the notifier runs with; the local runtime passes its demo receiver's policy and stores. */
 export type Deps = Omit<NotifyDeps, "logger">;
@@ -80,4 +81,4 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
   );
 }
 
-export const handler = createHandler();
+export const handler = createHandler(undefined, { changeVisibility: awsVisibilityChanger });

@@ -1,3 +1,4 @@
+import type { QueueHandlerOptions } from "./lib/handlers";
 import type { Platform } from "./lib/platform";
 import * as dbWriter from "./db-writer";
 import * as ltxStep from "./ltx";
@@ -19,7 +20,8 @@ import * as uploadApi from "./upload-api";
 export interface HandlerModule {
   NAME: string;
   buildDeps(p: Platform): Promise<unknown>;
-  createHandler(deps: () => Promise<never>): (event: never, context: never) => Promise<unknown>;
+  /** Queued steps take `{ changeVisibility }` as their second argument; the others ignore it. */
+  createHandler(deps: () => Promise<never>, opts?: QueueHandlerOptions): (event: never, context: never) => Promise<unknown>;
 }
 
 const modules = [ltxStep, renderStep, dbWriter, segmenter, notifier, uploadApi, statusApi, renderWebhook, renderWatchdog] as unknown as HandlerModule[];

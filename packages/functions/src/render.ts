@@ -13,6 +13,7 @@ import { awsPlatform } from "./lib/aws-platform";
 import { awsRemotionRenderer } from "./lib/aws-services/remotion";
 import type { Platform } from "./lib/platform";
 import { endpointRouteUrl } from "./lib/platform";
+import { awsVisibilityChanger } from "./lib/aws";
 
 /** What the render step runs with; the local runtime passes the Remotion emulator, its blob store and dynalite. */
 export type Deps = StartRenderDeps;
@@ -72,4 +73,4 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
   );
 }
 
-export const handler = createHandler();
+export const handler = createHandler(undefined, { changeVisibility: awsVisibilityChanger });

@@ -10,6 +10,7 @@ import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
 import { awsPlatform } from "./lib/aws-platform";
 import type { Platform } from "./lib/platform";
+import { awsVisibilityChanger } from "./lib/aws";
 
 /** What the segmenter runs with; the local runtime passes its file blob store and local bus. */
 export type Deps = Omit<SegmentVideoDeps, "logger">;
@@ -64,4 +65,4 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
   }, { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT });
 }
 
-export const handler = createHandler();
+export const handler = createHandler(undefined, { changeVisibility: awsVisibilityChanger });

@@ -5,6 +5,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createPublisher } from "@reelbridge/core";
 import type { EventPublisher } from "@reelbridge/core";
+import { createSqsVisibilityChanger } from "./visibility";
+import type { ChangeVisibility } from "./visibility";
 
 /** SDK clients, one per cold start. */
 let s3: S3Client | undefined;
@@ -22,3 +24,10 @@ export const dynamoDocClient = () =>
 export function eventBridgePublisher(client: EventBridgeClient, opts: { busName: string; producer: string }): EventPublisher {
   return createPublisher((entries) => client.send(new PutEventsCommand({ Entries: entries })), opts);
 }
+
+/**
+ * What a deployed queued handler sets a failed record's visibility with (SQS
+ * ChangeMessageVisibility): each queued module passes it to its `handler`; tests and the local
+ * runtime pass their own (the local bus backs off by itself).
+ */
+export const awsVisibilityChanger: ChangeVisibility = (change) => createSqsVisibilityChanger(sqsClient())(change);

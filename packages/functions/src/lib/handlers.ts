@@ -10,8 +10,7 @@ import { admitEvent, assertEventConsistent } from "@reelbridge/core/jobs/trust";
 import type { ConsumerRole } from "@reelbridge/core/jobs/trust";
 import { eventJobId, uploadKeyJobId } from "@reelbridge/core/upload/keys";
 import { ZodError } from "zod";
-import { sqsClient } from "./aws";
-import { createSqsVisibilityChanger, queueUrlFromArn, redeliveryDelaySeconds, visibilityChangerOf } from "./visibility";
+import { queueUrlFromArn, redeliveryDelaySeconds } from "./visibility";
 import type { ChangeVisibility } from "./visibility";
 
 /**
@@ -150,8 +149,8 @@ export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base
 export interface QueueStepOptions {
   maxReceiveCount: number;
   /**
-   * Sets a failed record's visibility to its redelivery delay. Default: the invoker's (see
-   * withVisibilityChanger), else SQS ChangeMessageVisibility inside Lambda, else nothing.
+   * Sets a failed record's visibility to its redelivery delay: the deployed handlers pass SQS's
+   * (`awsVisibilityChanger`), the local runtime `keepVisibility`; without one nothing is changed.
    */
   changeVisibility?: ChangeVisibility;
   /** For tests: the jitter source of the backoff. */
@@ -161,11 +160,6 @@ export interface QueueStepOptions {
 /** Options every queued handler's createHandler accepts (after its deps). */
 export type QueueHandlerOptions = Pick<QueueStepOptions, "changeVisibility">;
 
-let awsChanger: ChangeVisibility | undefined;
-// Only a real Lambda has an SQS queue behind its records; elsewhere (tests, the local runtime)
-// whoever delivers the records retries them itself.
-const defaultChanger = (): ChangeVisibility | undefined =>
-  process.env.AWS_LAMBDA_FUNCTION_NAME ? (awsChanger ??= createSqsVisibilityChanger(sqsClient())) : undefined;
 
 /**
  * A step consumed from an SQS queue (the rule targets the queue). Reports batch item failures,
@@ -209,7 +203,7 @@ export function queueStep<E>(def: StepDefinition<E>, opts: QueueStepOptions) {
     }
   };
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const change = opts.changeVisibility ?? visibilityChangerOf(context) ?? defaultChanger();
+    const change = opts.changeVisibility;
     return processPartialResponse(event, recordHandler(change), processor, { context, throwOnFullBatchFailure: false });
   });
 }

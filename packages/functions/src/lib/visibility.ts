@@ -1,6 +1,5 @@
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Context } from "aws-lambda";
 import { TransientError } from "@reelbridge/core";
 import { backoffMs } from "@reelbridge/core/backoff";
 
@@ -56,17 +55,3 @@ export function createSqsVisibilityChanger(client: Pick<SQSClient, "send">): Cha
 
 /** For runtimes whose queue backs off by itself (the local bus): change nothing. */
 export const keepVisibility: ChangeVisibility = async () => undefined;
-
-const byContext = new WeakMap<object, ChangeVisibility>();
-
-/**
- * Lets whoever invokes a queued handler (the local runtime's SQS invoker) choose the changer for
- * that invocation, without rebuilding the handler. A changer given to the handler itself wins.
- */
-export function withVisibilityChanger<C extends Context>(context: C, change: ChangeVisibility): C {
-  byContext.set(context, change);
-  return context;
-}
-
-export const visibilityChangerOf = (context: Context | undefined): ChangeVisibility | undefined =>
-  context && typeof context === "object" ? byContext.get(context) : undefined;

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PermanentError, TransientError } from "@reelbridge/core";
 import { queueStep } from "../../src/lib/handlers";
 import type { StepDefinition } from "../../src/lib/handlers";
-import { createSqsVisibilityChanger, keepVisibility, queueUrlFromArn, redeliveryDelaySeconds, withVisibilityChanger } from "../../src/lib/visibility";
+import { awsVisibilityChanger } from "../../src/lib/aws";
+import { createSqsVisibilityChanger, keepVisibility, queueUrlFromArn, redeliveryDelaySeconds } from "../../src/lib/visibility";
 
 process.env.LOG_LEVEL = "SILENT";
 
@@ -80,24 +81,24 @@ describe("queueStep redelivery", () => {
     expect(visibilityCalls()).toHaveLength(1);
   });
 
-  it("uses SQS by default inside Lambda, and not at all for permanent failures or successes", async () => {
-    process.env.AWS_LAMBDA_FUNCTION_NAME = "reelbridge-prod-ltx-step";
+  it("uses SQS with the changer the deployed handlers get, and not at all for permanent failures or successes", async () => {
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
     const failed = new PermanentError("InvalidImage", "not an image");
-    const handler = queueStep(step({ t: new TransientError("busy", { retryAfterSeconds: 12 }), p: failed }), { maxReceiveCount: 5 });
+    const handler = queueStep(step({ t: new TransientError("busy", { retryAfterSeconds: 12 }), p: failed }), { maxReceiveCount: 5, changeVisibility: awsVisibilityChanger });
     const res = (await handler(batch(record("t", { id: "t" }), record("p", { id: "p" }), record("s", { id: "s" })), context())) as SQSBatchResponse;
     expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: "t" }] });
     expect(visibilityCalls()).toEqual([{ QueueUrl: QUEUE_URL, ReceiptHandle: "receipt-t", VisibilityTimeout: 12 }]);
   });
 
-  it("lets the invoker (the local runtime) keep the visibility as it is", async () => {
+  it("lets the local runtime keep the visibility as it is, even where AWS_LAMBDA_FUNCTION_NAME is set", async () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = "reelbridge-local";
-    const handler = queueStep(step({ a: new TransientError("busy", { retryAfterSeconds: 12 }) }), { maxReceiveCount: 5 });
-    expect(await handler(batch(record("a", { id: "a" })), withVisibilityChanger(context(), keepVisibility))).toEqual({ batchItemFailures: [{ itemIdentifier: "a" }] });
+    const handler = queueStep(step({ a: new TransientError("busy", { retryAfterSeconds: 12 }) }), { maxReceiveCount: 5, changeVisibility: keepVisibility });
+    expect(await handler(batch(record("a", { id: "a" })), context())).toEqual({ batchItemFailures: [{ itemIdentifier: "a" }] });
     expect(visibilityCalls()).toEqual([]);
   });
 
-  it("changes nothing outside Lambda without a changer (tests, scripts)", async () => {
+  it("changes nothing without a changer (tests, scripts), whatever the environment says", async () => {
+    process.env.AWS_LAMBDA_FUNCTION_NAME = "reelbridge-prod-ltx-step";
     const handler = queueStep(step({ a: new Error("boom") }), { maxReceiveCount: 5 });
     expect(await handler(batch(record("a", { id: "a" })), context())).toEqual({ batchItemFailures: [{ itemIdentifier: "a" }] });
     expect(visibilityCalls()).toEqual([]);

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { keepVisibility, withVisibilityChanger } from "@reelbridge/functions/lib/visibility";
 import type { EventBridgeEnvelope, InvokeResult } from "../eventbridge/types";
 
 /**
@@ -55,7 +54,7 @@ export function sqsInvoker(name: string, handler: AnyHandler, timeoutSeconds: nu
         awsRegion: "local",
       })),
     };
-    const context = withVisibilityChanger(lambdaContext(name, timeoutSeconds), keepVisibility);
+    const context = lambdaContext(name, timeoutSeconds);
     const res = (await handler(sqsEvent as never, context)) as SQSBatchResponse | undefined;
     const failed = res?.batchItemFailures?.map((f) => f.itemIdentifier) ?? [];
     return { failedEventIds: failed };

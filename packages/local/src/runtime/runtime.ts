@@ -37,6 +37,7 @@ import { compileRoutes, LOCAL_API_PREFIX, routeRequest } from "./routes";
 import { directInvoker, FunctionUrlPayloadTooLargeError, lambdaContext, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
 import { normalizeLogText } from "./logs";
 import type { AnyHandler } from "./lambda";
+import { keepVisibility } from "@reelbridge/functions/lib/visibility";
 
 /**
  * The embedded runtime (ARCHITECTURE.md, "The embedded default"): the same handlers, wired
@@ -318,7 +319,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     for (const f of functions) {
       const mod = HANDLER_MODULES[f.name]!;
       const deps = await mod.buildDeps(platform);
-      handlerOf[f.name] = mod.createHandler((async () => deps) as () => Promise<never>) as AnyHandler;
+      // The local bus backs a failed queued delivery off itself: nothing to set on a queue.
+      handlerOf[f.name] = mod.createHandler((async () => deps) as () => Promise<never>, { changeVisibility: keepVisibility }) as AnyHandler;
     }
     const handlers = handlerOf;
     const http = handlerOf;
