@@ -44,6 +44,27 @@ const boundaries = {
         };
       },
     },
+    // Root-level code (test/, bench/, scripts/) reaches the packages by their names too.
+    "no-relative-into-packages": {
+      meta: { type: "problem", schema: [], messages: { into: "'{{source}}' reaches into {{target}}: import it by its package name (@reelbridge/…)." } },
+      create(context) {
+        const file = context.filename;
+        const check = (node) => {
+          const source = node?.value;
+          if (typeof source !== "string" || !source.startsWith(".")) return;
+          const target = path.relative(import.meta.dirname, path.resolve(path.dirname(file), source));
+          if (/^(packages\/[^/]+|remotion)\//.test(target) && !target.includes("/node_modules/")) {
+            context.report({ node, messageId: "into", data: { source, target: target.split("/").slice(0, target.startsWith("remotion") ? 1 : 2).join("/") } });
+          }
+        };
+        return {
+          ImportDeclaration: (n) => check(n.source),
+          ExportAllDeclaration: (n) => check(n.source),
+          ExportNamedDeclaration: (n) => n.source && check(n.source),
+          ImportExpression: (n) => n.source.type === "Literal" && check(n.source),
+        };
+      },
+    },
   },
 };
 
@@ -66,6 +87,11 @@ export default tseslint.config(
     files: ["packages/**", "remotion/**"],
     plugins: { boundaries },
     rules: { "boundaries/no-relative-outside-package": "error" },
+  },
+  {
+    files: ["test/**", "bench/**", "scripts/**"],
+    plugins: { boundaries },
+    rules: { "boundaries/no-relative-into-packages": "error" },
   },
   {
     files: ["packages/events/**"],

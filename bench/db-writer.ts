@@ -11,10 +11,10 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipelineEvents } from "../packages/events/src";
-import type { DetailType, PipelineEvent } from "../packages/events/src";
-import { createDynamoJobStore } from "../packages/core/src/adapters/aws/dynamodb-job-store";
-import { createJobsTable, startLocalDynamo } from "../packages/local/src/dynamo";
+import { pipelineEvents } from "@reelbridge/events";
+import type { DetailType, PipelineEvent } from "@reelbridge/events";
+import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
+import { createJobsTable, startLocalDynamo } from "@reelbridge/local/dynamo/index";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 200);
 const CONCURRENCY = 16;

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLocalBus } from "../packages/local/src/eventbridge";
-import type { BusSubscription } from "../packages/local/src/eventbridge";
+import { createLocalBus } from "@reelbridge/local/eventbridge/index";
+import type { BusSubscription } from "@reelbridge/local/eventbridge/index";
 
 const SUBSCRIPTIONS = 20;
 const EVENTS = 2000;

@@ -3,7 +3,7 @@
  * (source + detail-type + one nested prefix) and a complex one (anything-but, numeric range, $or).
  * Prints one JSON line per figure.
  */
-import { compilePattern } from "../packages/local/src/eventbridge";
+import { compilePattern } from "@reelbridge/local/eventbridge/index";
 
 const event = {
   version: "0", id: "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "Object Created", source: "aws.s3",

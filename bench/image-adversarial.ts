@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { craftedPng } from "@reelbridge/testing/png";
-import type { Aspect } from "../packages/core/src/media/image";
-import type * as ImageModule from "../packages/core/src/media/image";
+import type { Aspect } from "@reelbridge/core/media/image";
+import type * as ImageModule from "@reelbridge/core/media/image";
 import type SharpModule from "../packages/core/node_modules/sharp";
 
 interface ChildResult {

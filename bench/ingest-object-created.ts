@@ -10,13 +10,13 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { JobParams, S3ObjectCreatedEvent } from "../packages/events/src/index";
-import { readMp4Info } from "../packages/core/src/adapters/ltx/mp4-info";
-import { createJsonLogger } from "../packages/core/src/logger";
-import { createMemoryPublisher } from "../packages/core/src/publish";
-import { encodeJobMetadata } from "../packages/core/src/upload/metadata";
-import { ingestUpload } from "../packages/core/src/usecases/ingest-upload";
-import type { IngestUploadDeps } from "../packages/core/src/usecases/ingest-upload";
+import type { JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
+import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
+import { createJsonLogger } from "@reelbridge/core/logger";
+import { createMemoryPublisher } from "@reelbridge/core/publish";
+import { encodeJobMetadata } from "@reelbridge/core/upload/metadata";
+import { ingestUpload } from "@reelbridge/core/usecases/ingest-upload";
+import type { IngestUploadDeps } from "@reelbridge/core/usecases/ingest-upload";
 import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
 import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
 

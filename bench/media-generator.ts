@@ -5,9 +5,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createFfmpegVideoGenerator } from "../packages/core/src/adapters/ffmpeg/offline-generator";
-import type { CameraMotion } from "../packages/core/src/media/camera";
-import { normalizeImage } from "../packages/core/src/media/image";
+import { createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/offline-generator";
+import type { CameraMotion } from "@reelbridge/core/media/camera";
+import { normalizeImage } from "@reelbridge/core/media/image";
 
 const print = (name: string, value: number, unit: string) => console.log(JSON.stringify({ name, value: Math.round(value * 100) / 100, unit }));
 

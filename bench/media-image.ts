@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { normalizeImage } from "../packages/core/src/media/image";
+import { normalizeImage } from "@reelbridge/core/media/image";
 
 // A phone-like 12 MP JPEG: moving test pattern plus sensor-like noise, so it weighs a few MB.
 const dir = await mkdtemp(join(tmpdir(), "reelbridge-bench-img-"));

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createFfmpegSegmenter } from "../packages/core/src/adapters/ffmpeg/segmenter";
-import { shippedFfmpeg } from "../packages/core/src/adapters/ffmpeg/shipped";
+import { createFfmpegSegmenter } from "@reelbridge/core/adapters/ffmpeg/segmenter";
+import { shippedFfmpeg } from "@reelbridge/core/adapters/ffmpeg/shipped";
 
 const exec = promisify(execFile);
 const ffmpeg = process.env.FFMPEG_PATH ?? "ffmpeg";

@@ -13,10 +13,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runJob, SAMPLE_PHOTO } from "../packages/local/src/commands/run";
-import { captureLambdaLogs, originalStdoutWrite } from "../packages/local/src/runtime/logs";
-import { startRuntime } from "../packages/local/src/runtime/runtime";
-import type { Runtime } from "../packages/local/src/runtime/runtime";
+import { runJob, SAMPLE_PHOTO } from "@reelbridge/local/commands/run";
+import { captureLambdaLogs, originalStdoutWrite } from "@reelbridge/local/runtime/logs";
+import { startRuntime } from "@reelbridge/local/runtime/runtime";
+import type { Runtime } from "@reelbridge/local/runtime/runtime";
 import { printer, seconds, seedRenderCache, traceBus } from "./pipeline-trace.lib";
 
 const print = printer(originalStdoutWrite, "pipeline-run");

@@ -4,10 +4,10 @@
 import { cp, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { subscriptions } from "../packages/functions/src/topology";
-import type { EventBridgeEnvelope, LocalBus } from "../packages/local/src/eventbridge";
-import { ensureBundle } from "../packages/local/src/render/bundle-cache";
-import type { Runtime } from "../packages/local/src/runtime/runtime";
+import { subscriptions } from "@reelbridge/functions/topology";
+import type { EventBridgeEnvelope, LocalBus } from "@reelbridge/local/eventbridge/index";
+import { ensureBundle } from "@reelbridge/local/render/bundle-cache";
+import type { Runtime } from "@reelbridge/local/runtime/runtime";
 
 /** One JSON line per figure, on the real stdout (handlers' JSON logs go to the runtime's log file). */
 export const printer = (write: (s: string) => boolean, bench: string) => (name: string, value: number, unit: string, extra: Record<string, unknown> = {}) =>

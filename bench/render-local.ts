@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import type { RenderInputProps } from "../remotion/src/props";
-import { COMPOSITIONS } from "../remotion/src/props";
-import { ensureBundle } from "../packages/local/src/render/bundle-cache";
-import { startMediaServer } from "../packages/local/src/render/media-server";
-import { makeCancelSignal, openBrowser, renderMedia, selectComposition } from "../packages/local/src/render/remotion-renderer";
-import { CHROMIUM_OPTIONS, DEFAULT_BROWSER_EXECUTABLE, GOP_SIZE, createLocalRenderer, fixedKeyframes } from "../packages/local/src/render/renderer";
+import type { RenderInputProps } from "@reelbridge/remotion/props";
+import { COMPOSITIONS } from "@reelbridge/remotion/props";
+import { ensureBundle } from "@reelbridge/local/render/bundle-cache";
+import { startMediaServer } from "@reelbridge/local/render/media-server";
+import { makeCancelSignal, openBrowser, renderMedia, selectComposition } from "@reelbridge/local/render/remotion-renderer";
+import { CHROMIUM_OPTIONS, DEFAULT_BROWSER_EXECUTABLE, GOP_SIZE, createLocalRenderer, fixedKeyframes } from "@reelbridge/local/render/renderer";
 
 const exec = promisify(execFile);
 const print = (name: string, value: number, unit: string) => console.log(JSON.stringify({ name, value: Math.round(value * 100) / 100, unit }));

@@ -51,7 +51,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type * as RemotionLambda from "../packages/core/node_modules/@remotion/lambda/dist/index";
-import { stageConfig } from "../packages/functions/src/stage-config";
+import { stageConfig } from "@reelbridge/functions/stage-config";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 

@@ -9,8 +9,8 @@ import { extname, join, normalize } from "node:path";
 import { promisify } from "node:util";
 // By path: the repository root has no workspace dependencies. The fake answers with the
 // published HTTP contract's types and validates requests with its schema, like the real APIs.
-import { DEFAULT_MAX_UPLOAD_BYTES, uploadRequestSchema } from "../../../packages/events/src/http";
-import type { ErrorBody, JobList, JobView, UploadResponse } from "../../../packages/events/src/http";
+import { DEFAULT_MAX_UPLOAD_BYTES, uploadRequestSchema } from "@reelbridge/events/http";
+import type { ErrorBody, JobList, JobView, UploadResponse } from "@reelbridge/events/http";
 
 /**
  * A stand-in for `reelbridge dev` that speaks the same contracts (upload API, presigned POST to
