@@ -2,6 +2,7 @@ import { z } from "zod";
 import { envelopeSchema, eventBridgeEnvelopeSchema } from "./envelope";
 import { jobParamsSchema, objectRefSchema, videoInfoSchema } from "./job";
 import { failureReasonSchema } from "./reasons";
+import { jobCostSchema } from "./cost";
 
 /**
  * Sources: one per producing component. Stable public contracts.
@@ -39,6 +40,8 @@ export const videoBaseReadyData = z.object({
     /** Wall time from submit to the clip being stored. */
     seconds: z.number().nonnegative(),
   }),
+  /** What this step paid for, line by line with its basis (cost ledger, issue #13); absent from producers that predate it. */
+  stepCost: jobCostSchema.optional(),
 });
 
 export const videoBaseStartedData = z.object({
@@ -62,6 +65,8 @@ export const videoBaseFailedData = z.object({
   job: job.optional(),
   source: objectRefSchema,
   reason: failureReasonSchema,
+  /** What this step paid for, line by line with its basis (cost ledger, issue #13); absent from producers that predate it. */
+  stepCost: jobCostSchema.optional(),
 });
 
 // ---- render ---------------------------------------------------------------------------------
@@ -95,6 +100,8 @@ export const renderCompletedData = z.object({
     .optional(),
   /** When the job was uploaded (copied from job.createdAt) and when the render finished. */
   completedAt: z.iso.datetime({ offset: true }),
+  /** What this step paid for, line by line with its basis (cost ledger, issue #13); absent from producers that predate it. */
+  stepCost: jobCostSchema.optional(),
 });
 
 export const renderFailedData = z.object({
@@ -102,6 +109,8 @@ export const renderFailedData = z.object({
   renderId: z.string().min(1).optional(),
   renderer: z.string().min(1),
   reason: failureReasonSchema,
+  /** What this step paid for, line by line with its basis (cost ledger, issue #13); absent from producers that predate it. */
+  stepCost: jobCostSchema.optional(),
 });
 
 // ---- segmenter ------------------------------------------------------------------------------
@@ -126,12 +135,16 @@ export const segmentsReadyData = z.object({
   posterKey: z.string().min(1),
   /** Every key written, for consumers that copy the whole package. */
   keys: z.array(z.string().min(1)).min(1),
+  /** What this step paid for, line by line with its basis (cost ledger, issue #13); absent from producers that predate it. */
+  stepCost: jobCostSchema.optional(),
 });
 
 export const segmentsFailedData = z.object({
   job,
   video: objectRefSchema,
   reason: failureReasonSchema,
+  /** What this step paid for, line by line with its basis (cost ledger, issue #13); absent from producers that predate it. */
+  stepCost: jobCostSchema.optional(),
 });
 
 // ---- notifier -------------------------------------------------------------------------------
@@ -154,6 +167,8 @@ export const notificationDeliveredData = z.object({
   notifiedEventId: z.string().min(1),
   attempts: z.number().int().positive(),
   statusCode: z.number().int(),
+  /** What this step paid for, line by line with its basis (cost ledger, issue #13); absent from producers that predate it. */
+  stepCost: jobCostSchema.optional(),
 });
 
 export const notificationFailedData = z.object({
@@ -165,6 +180,8 @@ export const notificationFailedData = z.object({
   attempts: z.number().int().nonnegative(),
   lastStatusCode: z.number().int().optional(),
   reason: failureReasonSchema,
+  /** What this step paid for, line by line with its basis (cost ledger, issue #13); absent from producers that predate it. */
+  stepCost: jobCostSchema.optional(),
 });
 
 // ---- the catalog ----------------------------------------------------------------------------

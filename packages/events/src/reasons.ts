@@ -27,6 +27,8 @@ export const reasonCodes = [
   "EndpointRejected",
   "DeliveryFailed",
   "UnsafeEndpoint",
+  // cost ledger: the job would cross its stage's budget cap (per job or per owner per day)
+  "BudgetExceeded",
   // any step
   "InvalidEvent",
   "RetriesExhausted",

@@ -9,9 +9,10 @@ import {
   UnsupportedFormatError,
 } from "./errors";
 
-export type Aspect = "9:16" | "16:9";
+export type { Aspect, LtxResolution } from "./resolution";
+import { targetResolution } from "./resolution";
+import type { Aspect, LtxResolution } from "./resolution";
 export type SourceFormat = "jpeg" | "png" | "webp";
-export type LtxResolution = "1080x1920" | "1920x1080";
 
 export const DEFAULT_MAX_INPUT_PIXELS = 50_000_000;
 export const NORMALIZED_JPEG_QUALITY = 90;
@@ -70,11 +71,7 @@ export interface NormalizedImage {
   orientation?: number;
 }
 
-export function targetResolution(aspect: Aspect): { width: number; height: number; resolution: LtxResolution } {
-  return aspect === "9:16"
-    ? { width: 1080, height: 1920, resolution: "1080x1920" }
-    : { width: 1920, height: 1080, resolution: "1920x1080" };
-}
+export { targetResolution };
 
 /**
  * What the bytes really are, from their signature: the file name and the declared content type
