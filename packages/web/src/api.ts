@@ -39,7 +39,7 @@ export class StorageRejection extends Error {
 type Contract<T> = { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } };
 
 /** Fetches JSON and parses a 2xx answer with `schema`; a 4xx/5xx becomes an ApiError from the error body. */
-async function call<T>(what: string, schema: Contract<T>, url: string, init: RequestInit = {}): Promise<T> {
+async function call<T>(what: string, schema: Contract<T>, url: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<T> {
   let res: Response;
   try {
     res = await fetch(url, { ...init, headers: { accept: "application/json", ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers } });
@@ -67,13 +67,19 @@ async function call<T>(what: string, schema: Contract<T>, url: string, init: Req
   return parsed.data;
 }
 
+/** The signed-in person's bearer token (stages with JWT auth), on every API call. */
+const authHeaders = (cfg: ClientConfig): Record<string, string> => {
+  const token = cfg.accessToken?.();
+  return token ? { authorization: `Bearer ${token}` } : {};
+};
+
 export const createUpload = (cfg: ClientConfig, req: UploadRequestBody): Promise<UploadResponse> =>
-  call("the upload request", uploadResponseSchema, `${cfg.uploadApi}/uploads`, { method: "POST", body: JSON.stringify(req) });
+  call("the upload request", uploadResponseSchema, `${cfg.uploadApi}/uploads`, { method: "POST", body: JSON.stringify(req), headers: authHeaders(cfg) });
 
 /** The job, or undefined while the pipeline has not recorded it yet (404). */
 export async function getJob(cfg: ClientConfig, jobId: string): Promise<JobView | undefined> {
   try {
-    return await call("the job's status", jobViewSchema, `${cfg.statusApi}/jobs/${encodeURIComponent(jobId)}`);
+    return await call("the job's status", jobViewSchema, `${cfg.statusApi}/jobs/${encodeURIComponent(jobId)}`, { headers: authHeaders(cfg) });
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return undefined;
     throw err;
@@ -85,7 +91,7 @@ export function listJobs(cfg: ClientConfig, opts: { limit?: number; cursor?: str
   if (opts.limit) q.set("limit", String(opts.limit));
   if (opts.cursor) q.set("cursor", opts.cursor);
   const qs = q.toString();
-  return call("the list of videos", jobListSchema, `${cfg.statusApi}/jobs${qs ? `?${qs}` : ""}`);
+  return call("the list of videos", jobListSchema, `${cfg.statusApi}/jobs${qs ? `?${qs}` : ""}`, { headers: authHeaders(cfg) });
 }
 
 /**

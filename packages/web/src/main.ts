@@ -2,10 +2,14 @@ import "./styles.css";
 import { DEFAULT_MAX_UPLOAD_BYTES, uploadContentTypes } from "@reelbridge/events/http";
 import { ApiError, StorageRejection, TERMINAL, UnexpectedResponse, createUpload, getJob, listJobs, uploadToStorage } from "./api";
 import type { Aspect, JobView } from "./api";
+import { SignInError, createAuth, isAuthorizationResponse, redirectUriFor } from "./auth";
+import type { Auth, AuthState } from "./auth";
 import { loadConfig } from "./config";
 import type { ClientConfig } from "./config";
 import { describeFailure } from "./failures";
-import { musicOptions } from "./music";
+import { musicOptions, musicTrack } from "./music";
+import { previewGeometry, previewProps } from "./preview/props";
+import type { Preview } from "./preview/player";
 import { attachPlayer } from "./player";
 import type { Player } from "./player";
 import { jobSteps, statusLabel } from "./steps";
@@ -44,7 +48,24 @@ const history = $("history");
 const historyStatus = $("history-status");
 const historyMore = $<HTMLButtonElement>("history-more");
 
+const dropzone = $("dropzone");
+const photoStatus = $("photo-status");
+const musicListen = $<HTMLButtonElement>("music-listen");
+const musicAudio = $<HTMLAudioElement>("music-audio");
+const musicDescription = $("music-description");
+const previewPlayer = $("preview-player");
+const previewTime = $<HTMLInputElement>("preview-time");
+const previewTimeValue = $<HTMLOutputElement>("preview-time-value");
+const previewSummary = $("preview-summary");
+const account = $("account");
+const accountStatus = $("account-status");
+const accountError = $("account-error");
+const signInButton = $<HTMLButtonElement>("sign-in");
+const signOutButton = $<HTMLButtonElement>("sign-out");
+const signInNeeded = $("sign-in-needed");
+
 let config: ClientConfig;
+let auth: Auth | undefined;
 let maxBytes = DEFAULT_MAX_UPLOAD_BYTES;
 let previewUrl: string | undefined;
 let busy = false;
@@ -125,11 +146,13 @@ async function onPhotoPicked(): Promise<string | undefined> {
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = undefined;
   previewBox.hidden = true;
+  updatePreview();
   if (!file) return undefined;
   try {
     const type = checkFile(file, await readHead(file), maxBytes);
     previewUrl = URL.createObjectURL(file);
     const url = previewUrl;
+    updatePreview();
     preview.alt = `Preview of ${file.name}`;
     preview.onload = () => {
       if (url !== previewUrl) return;
@@ -195,6 +218,11 @@ async function onSubmit(e: SubmitEvent) {
   if (!values.title) errors.push(["title", "Enter a title."]);
   if (!Number.isInteger(values.durationSeconds) || values.durationSeconds < 2 || values.durationSeconds > 20) errors.push(["durationSeconds", "Enter a whole number of seconds from 2 to 20."]);
   if (errors.length) return showFieldErrors(errors);
+  if (auth && auth.state.status !== "signed-in") {
+    showFormError("Sign in to create videos: this service records each video under its owner.");
+    signInButton.focus();
+    return;
+  }
 
   setBusy(true);
   uploadStatus.hidden = false;
@@ -346,7 +374,7 @@ function showResult(job: ShownJob) {
   if (job.params) player.dataset.aspect = job.params.aspect;
   if (out.poster) player.poster = out.poster.url;
   else player.removeAttribute("poster");
-  void attachPlayer(player, { hls: out.hlsPlaylist?.url, mp4: out.video?.url }).then((p) => {
+  void attachPlayer(player, { hls: out.hlsPlaylist?.url, mp4: out.video?.url, ...(config.accessToken ? { accessToken: config.accessToken } : {}) }).then((p) => {
     if (shownVideoFor === job.jobId) currentPlayer = p;
     else p.destroy();
   });
@@ -377,6 +405,13 @@ function showResult(job: ShownJob) {
 let historyCursor: string | undefined;
 
 async function refreshHistory(append = false) {
+  if (auth && auth.state.status !== "signed-in") {
+    history.replaceChildren();
+    historyMore.hidden = true;
+    historyCursor = undefined;
+    historyStatus.textContent = "Sign in to see your videos.";
+    return;
+  }
   historyStatus.textContent = "Loading past videos…";
   try {
     const page = await listJobs(config, { limit: 10, cursor: append ? historyCursor : undefined });
@@ -408,6 +443,177 @@ async function refreshHistory(append = false) {
 
 // ---------------------------------------------------------------- start
 
+// ---------------------------------------------------------------- preview
+
+let livePreview: Preview | undefined;
+
+/** The form's current values as the composition's props. */
+function currentPreviewProps() {
+  const v = readForm();
+  return previewProps({ title: v.title, subtitle: v.subtitle, music: v.music, aspect: v.aspect, durationSeconds: v.durationSeconds, photoUrl: previewUrl });
+}
+
+function updatePreview() {
+  const props = currentPreviewProps();
+  const g = previewGeometry(props);
+  const seconds = g.durationInFrames / g.fps;
+  previewTime.max = seconds.toFixed(1);
+  previewPlayer.dataset.aspect = props.aspect;
+  const track = musicTrack(props.musicId ?? "");
+  previewSummary.textContent =
+    `${props.aspect === "9:16" ? "Portrait 9:16" : "Landscape 16:9"}, ${props.baseVideoDurationSeconds} s of ${previewUrl ? "your photo" : "a placeholder (choose a photo)"} then a ${(g.durationInFrames - g.endCardFrame) / g.fps} s end card; ` +
+    `title “${props.title || "(none yet)"}”${props.subtitle ? `, subtitle “${props.subtitle}”` : ""}; music ${track?.title ?? props.musicId}.`;
+  livePreview?.update(props);
+}
+
+async function startPreview() {
+  try {
+    const { mountPreview } = await import("./preview/player");
+    previewPlayer.replaceChildren();
+    livePreview = mountPreview(previewPlayer, currentPreviewProps());
+    livePreview.onFrame((frame) => {
+      const t = frame / previewGeometry(currentPreviewProps()).fps;
+      if (document.activeElement !== previewTime) previewTime.value = t.toFixed(1);
+      previewTimeValue.textContent = `${t.toFixed(1)} s`;
+    });
+    previewPlayer.dataset.ready = "true";
+  } catch (err) {
+    previewPlayer.textContent = `The preview could not be loaded (${err instanceof Error ? err.message : String(err)}). You can still create the video.`;
+  }
+}
+
+function onPreviewTime() {
+  const props = currentPreviewProps();
+  const g = previewGeometry(props);
+  const frame = Math.min(g.durationInFrames - 1, Math.max(0, Math.round(Number(previewTime.value) * g.fps)));
+  previewTimeValue.textContent = `${(frame / g.fps).toFixed(1)} s`;
+  livePreview?.seekTo(frame);
+}
+
+// ---------------------------------------------------------------- drag and drop
+
+/** A photo dropped on the drop zone goes into the file input, as if picked. */
+function setupDropzone() {
+  let depth = 0;
+  const hasFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes("Files");
+  dropzone.addEventListener("dragenter", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    depth++;
+    dropzone.classList.add("dragover");
+  });
+  dropzone.addEventListener("dragover", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+  });
+  dropzone.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) dropzone.classList.remove("dragover");
+  });
+  dropzone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    depth = 0;
+    dropzone.classList.remove("dragover");
+    const files = e.dataTransfer?.files;
+    if (!files || files.length === 0) return;
+    if (files.length > 1) photoStatus.textContent = `${files.length} files were dropped; using the first, “${files[0]!.name}”.`;
+    const one = new DataTransfer();
+    one.items.add(files[0]!);
+    photo.files = one.files;
+    if (files.length === 1) photoStatus.textContent = `Photo “${files[0]!.name}” added.`;
+    void onPhotoPicked();
+  });
+  // A file dropped anywhere else must not make the browser leave the page to show it.
+  for (const type of ["dragover", "drop"] as const) {
+    window.addEventListener(type, (e) => {
+      if (!dropzone.contains(e.target as Node)) e.preventDefault();
+    });
+  }
+}
+
+// ---------------------------------------------------------------- music
+
+/** Plays the selected track (from the same files the composition plays) before it is chosen. */
+function setupMusic() {
+  const describe = () => {
+    const t = musicTrack(music.value);
+    musicDescription.textContent = t?.description ?? "";
+    musicListen.textContent = musicAudio.paused ? `Listen to ${t?.title ?? music.value}` : `Stop ${t?.title ?? music.value}`;
+    musicListen.setAttribute("aria-pressed", String(!musicAudio.paused));
+  };
+  const load = () => {
+    const t = musicTrack(music.value);
+    if (t) musicAudio.src = t.url;
+  };
+  musicListen.addEventListener("click", () => {
+    if (!musicAudio.paused) {
+      musicAudio.pause();
+      return describe();
+    }
+    if (!musicAudio.src) load();
+    musicAudio.play().catch(() => {
+      musicDescription.textContent = "This track could not be played here.";
+    });
+  });
+  music.addEventListener("change", () => {
+    const playing = !musicAudio.paused;
+    load();
+    if (playing) void musicAudio.play().catch(() => undefined);
+    describe();
+  });
+  musicAudio.addEventListener("play", describe);
+  musicAudio.addEventListener("pause", describe);
+  describe();
+}
+
+// ---------------------------------------------------------------- sign-in
+
+function showAuthState(s: AuthState) {
+  account.hidden = false;
+  const signedIn = s.status === "signed-in";
+  accountStatus.textContent = signedIn ? `Signed in as ${s.user.name}` : s.reason ?? "Not signed in";
+  account.dataset.status = s.status;
+  if (signedIn) account.dataset.sub = s.user.sub;
+  else delete account.dataset.sub;
+  signInButton.hidden = signedIn;
+  signOutButton.hidden = !signedIn;
+  signInNeeded.hidden = signedIn;
+}
+
+async function setupAuth(): Promise<void> {
+  if (!config.auth) return;
+  const a = createAuth(config.auth, { redirectUri: redirectUriFor(location) });
+  auth = a;
+  config.accessToken = () => a.accessToken();
+  a.onChange((s) => {
+    showAuthState(s);
+    void refreshHistory();
+  });
+  showAuthState(a.state);
+  const showError = (err: unknown) => {
+    accountError.textContent = err instanceof SignInError ? err.message : `Signing in failed: ${err instanceof Error ? err.message : String(err)}`;
+    accountError.hidden = false;
+  };
+  signInButton.addEventListener("click", () => {
+    accountError.hidden = true;
+    a.signIn().catch(showError);
+  });
+  signOutButton.addEventListener("click", () => {
+    void a.signOut().then(() => signInButton.focus());
+  });
+  const here = new URL(location.href);
+  if (isAuthorizationResponse(here)) {
+    try {
+      await a.completeSignIn(here);
+    } catch (err) {
+      showError(err);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- start
+
 async function start() {
   for (const m of musicOptions()) music.add(new Option(m.title, m.id));
   // The upload contract's types and default limit; the upload answer's maxBytes replaces the limit.
@@ -417,10 +623,19 @@ async function start() {
   form.addEventListener("submit", (e) => void onSubmit(e));
   $("history-refresh").addEventListener("click", () => void refreshHistory());
   historyMore.addEventListener("click", () => void refreshHistory(true));
+  for (const id of ["title", "subtitle", "music", "durationSeconds"]) $(id).addEventListener("input", updatePreview);
+  for (const r of form.querySelectorAll<HTMLInputElement>('input[name="aspect"]')) r.addEventListener("change", updatePreview);
+  previewTime.addEventListener("input", onPreviewTime);
+  setupDropzone();
+  setupMusic();
+  updatePreview();
+  const previewReady = startPreview();
   config = await loadConfig(import.meta.env);
+  await setupAuth();
   const fromHash = /^#job=([0-9A-Za-z]+)$/.exec(location.hash)?.[1];
   if (fromHash) openJob(fromHash, { focus: false });
   void refreshHistory();
+  await previewReady;
   document.body.dataset.ready = "true";
 }
 

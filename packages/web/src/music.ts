@@ -25,3 +25,22 @@ export function musicOptions(source: unknown = catalog): MusicOption[] {
   const def = typeof c.DEFAULT_MUSIC_ID === "string" ? c.DEFAULT_MUSIC_ID : undefined;
   return def ? [...options.filter((o) => o.id === def), ...options.filter((o) => o.id !== def)] : options;
 }
+
+export interface MusicTrack extends MusicOption {
+  description: string;
+  /** The file the composition plays, where the page serves remotion/public (staticFile() resolves there too). */
+  url: string;
+}
+
+/** One catalog track, for listening before choosing; undefined for an id the catalog lacks. */
+export function musicTrack(id: string, source: unknown = catalog): MusicTrack | undefined {
+  const c = (source ?? {}) as { MUSIC_CATALOG?: Record<string, unknown> };
+  const entry = c.MUSIC_CATALOG && Object.hasOwn(c.MUSIC_CATALOG, id) ? (c.MUSIC_CATALOG[id] as { title?: unknown; file?: unknown; description?: unknown }) : undefined;
+  if (!entry || typeof entry.file !== "string") return undefined;
+  return {
+    id,
+    title: typeof entry.title === "string" ? entry.title : id,
+    description: typeof entry.description === "string" ? entry.description : "",
+    url: `/${entry.file.split("/").map(encodeURIComponent).join("/")}`,
+  };
+}

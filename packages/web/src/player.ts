@@ -11,7 +11,7 @@ export interface Player {
  * ManagedMediaSource), and falls back to the MP4 if neither works or the stream fails.
  * hls.js (light build, ~370 KB) is loaded only when a video is shown.
  */
-export async function attachPlayer(video: HTMLVideoElement, src: { hls?: string; mp4?: string }): Promise<Player> {
+export async function attachPlayer(video: HTMLVideoElement, src: { hls?: string | undefined; mp4?: string | undefined; accessToken?: () => string | undefined }): Promise<Player> {
   const useMp4 = (): Player => {
     if (src.mp4) video.src = src.mp4;
     video.dataset.playback = "mp4";
@@ -21,7 +21,17 @@ export async function attachPlayer(video: HTMLVideoElement, src: { hls?: string;
 
   const { default: Hls } = await import("hls.js/light");
   if (Hls.isSupported()) {
-    const hls = new Hls({ enableWorker: true, lowLatencyMode: false });
+    // On stages with JWT auth the playlist comes from the status API, which wants the bearer
+    // token; the segments are presigned storage URLs, which must not get it.
+    const playlistOrigin = new URL(src.hls, location.href).origin;
+    const hls = new Hls({
+      enableWorker: true,
+      lowLatencyMode: false,
+      xhrSetup: (xhr, url) => {
+        const token = src.accessToken?.();
+        if (token && new URL(url, location.href).origin === playlistOrigin && /\/jobs\//.test(new URL(url, location.href).pathname)) xhr.setRequestHeader("authorization", `Bearer ${token}`);
+      },
+    });
     let fellBack = false;
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (!data.fatal || fellBack) return;

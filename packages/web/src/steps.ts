@@ -7,7 +7,7 @@ export interface Step {
   state: StepState;
 }
 
-const rank: Record<JobStatus, number> = { uploaded: 0, generating: 1, generated: 2, rendering: 3, rendered: 4, completed: 5, failed: -1 };
+const rank: Record<JobStatus, number> = { uploaded: 0, generating: 1, generated: 2, rendering: 3, rendered: 4, completed: 5, failed: -1, cancelled: -1 };
 
 /**
  * label: next or failed; activeLabel: under way (status at activeAt or its event on the
@@ -66,6 +66,8 @@ export function jobSteps(job: StepInput): Step[] {
   return defs.map((d) => {
     const done = r >= d.doneAt || d.doneBy.some((t) => seen.has(t)) || d.id === "upload";
     if (done) return { id: d.id, label: d.doneLabel, state: "done" };
+    // A cancelled job (POST /jobs/{jobId}/cancel) has nothing under way: what was not done never will be.
+    if (job.status === "cancelled") return { id: d.id, label: d.label, state: "pending" };
     if (job.status === "failed") {
       const failedHere = failedType ? (d.failedBy as readonly string[]).includes(failedType) || d.failedBy.some((t) => seen.has(t)) : !current;
       if (failedHere && !current) {
@@ -91,4 +93,5 @@ export const statusLabel: Record<JobStatus, string> = {
   rendered: "Rendered, preparing streaming and clips",
   completed: "Completed",
   failed: "Failed",
+  cancelled: "Cancelled",
 };

@@ -26,8 +26,19 @@ const SHADOW = "0 2px 4px rgba(0,0,0,0.55), 0 6px 24px rgba(0,0,0,0.45)";
 const FADE_IN_SECONDS = 1;
 const FADE_OUT_SECONDS = 1.5;
 
-export const Reel: React.FC<RenderInputProps> = (props) => {
-  const { title, subtitle, aspect, baseVideoUrl, baseVideoDurationSeconds, logoUrl, endCardText } = props;
+/**
+ * What the composition draws. Renders (Remotion Lambda, the local renderer) pass the input props
+ * of the contract, parsed with renderInputPropsSchema, so they always carry `baseVideoUrl`. The
+ * web client's preview (@remotion/player) passes the chosen photo as `baseStillUrl` instead: the
+ * still stands where the base clip will be, everything else is drawn by the same code. The
+ * contract schema does not know `baseStillUrl`, so a render can never be asked for it.
+ */
+export type ReelProps = RenderInputProps | (Omit<RenderInputProps, "baseVideoUrl"> & { baseVideoUrl?: undefined; baseStillUrl: string });
+
+const FULL_BLEED = { width: "100%", height: "100%", objectFit: "cover" } as const;
+
+export const Reel: React.FC<ReelProps> = (props) => {
+  const { title, subtitle, aspect, baseVideoDurationSeconds, logoUrl, endCardText } = props;
   const layout = LAYOUTS[aspect];
   const baseFrames = baseClipFrames(baseVideoDurationSeconds);
   const ready = useFonts([title, subtitle ?? "", endCardText ?? ""]);
@@ -35,7 +46,7 @@ export const Reel: React.FC<RenderInputProps> = (props) => {
   return (
     <AbsoluteFill style={{ backgroundColor: "black" }}>
       <Sequence durationInFrames={baseFrames} name="Base clip">
-        <OffthreadVideo src={baseVideoUrl} muted style={{ width: "100%", height: "100%", objectFit: "cover" }} />
+        {props.baseVideoUrl !== undefined ? <OffthreadVideo src={props.baseVideoUrl} muted style={FULL_BLEED} /> : <Img src={props.baseStillUrl} style={FULL_BLEED} />}
         <Scrim />
         {ready ? <Titles title={title} subtitle={subtitle} layout={layout} outFrame={baseFrames} /> : null}
         {logoUrl ? <Logo src={logoUrl} layout={layout} /> : null}
@@ -134,7 +145,7 @@ const EndCard: React.FC<{ text: string; logoUrl: string | undefined; layout: Lay
   );
 };
 
-const Music: React.FC<RenderInputProps> = ({ musicId, musicUrl, musicVolume }) => {
+const Music: React.FC<ReelProps> = ({ musicId, musicUrl, musicVolume }) => {
   const { durationInFrames, fps } = useVideoConfig();
   const src = musicUrl ?? staticFile(MUSIC_CATALOG[musicId ?? DEFAULT_MUSIC_ID].file);
   const level = musicVolume ?? DEFAULT_MUSIC_VOLUME;
