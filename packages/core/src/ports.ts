@@ -78,7 +78,20 @@ export type JobStatus =
   | "rendering"
   | "rendered"
   | "completed"
-  | "failed";
+  | "failed"
+  | "cancelled";
+
+/** One render of the job as the job record keeps it (docs/decisions/0009): 1 is the first, 2… the re-renders. */
+export interface RenderVersionEntry {
+  version: number;
+  status: "requested" | "rendering" | "rendered" | "completed" | "failed" | "cancelled";
+  /** What this version shows. */
+  params: Pick<JobParams, "title" | "subtitle" | "music" | "aspect">;
+  requestedAt: string;
+  updatedAt: string;
+  failure?: FailureReason & { type: DetailType };
+  outputs: { finalVideoKey?: string; hlsPlaylistKey?: string; clipKeys?: string[]; posterKey?: string; renderId?: string };
+}
 
 export interface TimelineEntry {
   eventId: string;
@@ -131,6 +144,13 @@ export interface JobRecord {
 export interface JobStore {
   /** Applies one pipeline event idempotently and order-independently (conditional writes). */
   apply(event: PipelineEvent<DetailType>): Promise<{ applied: boolean; record: JobRecord }>;
+  /**
+   * Every render version, oldest first; present once the job was re-rendered. `outputs` and
+   * `video` are then the latest completed version's.
+   */
+  versions?: RenderVersionEntry[];
+  /** The highest version requested (present with `versions`). */
+  latestVersion?: number;
   get(jobId: string): Promise<JobRecord | undefined>;
   /** The owner's jobs, newest first. */
   listByOwner(owner: string, opts: { limit: number; cursor?: string }): Promise<{ items: JobRecord[]; cursor?: string }>;
@@ -214,6 +234,12 @@ export interface Logger {
 // ---- Segmenter (the segmenter step; createFfmpegSegmenter in adapters/ffmpeg) ----
 
 export interface ProbeResult {
+  /**
+   * Asks a running render to stop (Remotion Lambda's cancelRenderOnLambda for renders started with
+   * enableCancellation; the local emulator aborts its renderer). Resolves once the signal is
+   * given; a render that already ended is not an error. Absent: the renderer cannot cancel.
+   */
+  cancel?(q: { renderId: string; bucketName?: string }): Promise<void>;
   durationSeconds: number;
   width: number;
   height: number;

@@ -10,16 +10,27 @@ import { jobCostSchema } from "./cost";
  *   reelbridge.render     the render step, the render webhook and the render watchdog
  *   reelbridge.segmenter  the FFmpeg segmenter
  *   reelbridge.notifier   the webhook notifier
+ *   reelbridge.jobs       the jobs API (re-render and cancel requests, docs/decisions/0009)
  */
 export const sources = {
   ingest: "reelbridge.ingest",
   render: "reelbridge.render",
   segmenter: "reelbridge.segmenter",
   notifier: "reelbridge.notifier",
+  jobs: "reelbridge.jobs",
 } as const;
 export type Source = (typeof sources)[keyof typeof sources];
 
 const job = jobParamsSchema;
+
+/**
+ * Which render of the job an event is about (docs/decisions/0009): 1 is the job's first render
+ * (from its upload), 2… each re-render (POST /jobs/{jobId}/renders). Optional and additive
+ * within v1: absent means 1, so every event of a job that was never re-rendered is unchanged.
+ */
+export const MAX_RENDER_VERSION = 1_000;
+export const renderVersionSchema = z.number().int().min(1).max(MAX_RENDER_VERSION);
+const version = renderVersionSchema.optional();
 
 // ---- ingest ---------------------------------------------------------------------------------
 
@@ -73,6 +84,7 @@ export const videoBaseFailedData = z.object({
 
 export const renderStartedData = z.object({
   job,
+  version,
   renderId: z.string().min(1),
   /** "remotion-lambda" or "remotion-local". */
   renderer: z.string().min(1),
@@ -84,6 +96,7 @@ export const renderStartedData = z.object({
 
 export const renderCompletedData = z.object({
   job,
+  version,
   renderId: z.string().min(1),
   renderer: z.string().min(1),
   /** The branded final video (H.264 + AAC, 2-second keyframe interval). */
@@ -106,6 +119,7 @@ export const renderCompletedData = z.object({
 
 export const renderFailedData = z.object({
   job,
+  version,
   renderId: z.string().min(1).optional(),
   renderer: z.string().min(1),
   reason: failureReasonSchema,
@@ -113,10 +127,38 @@ export const renderFailedData = z.object({
   stepCost: jobCostSchema.optional(),
 });
 
+/**
+ * A re-render was asked for (POST /jobs/{jobId}/renders): version N of the job's render, from the
+ * stored base clip, with the version's own text, music and aspect in `job`. No new generation.
+ */
+export const renderRequestedData = z.object({
+  /** The job's parameters with the version's title, subtitle, music and aspect. */
+  job,
+  /** 2 or more: the version this request was numbered (atomically, per job). */
+  version: renderVersionSchema.min(2),
+  /** The job's base clip, as the LTX step stored it. */
+  baseVideo: videoInfoSchema,
+  requestedAt: z.iso.datetime({ offset: true }),
+});
+
+// ---- jobs -----------------------------------------------------------------------------------
+
+/** The job was cancelled by its owner (POST /jobs/{jobId}/cancel): its one outcome, terminal. */
+export const jobCancelledData = z.object({
+  /** Absent only when the job's parameters were never read (cancelled before the LTX step saw it). */
+  job: job.optional(),
+  /** Present when a re-render (version ≥ 2) was cancelled rather than the job's first render. */
+  version,
+  /** Where the job was when it was cancelled, as the job record showed it. */
+  previousStatus: z.string().min(1).max(40).optional(),
+  cancelledAt: z.iso.datetime({ offset: true }),
+});
+
 // ---- segmenter ------------------------------------------------------------------------------
 
 export const segmentsReadyData = z.object({
   job,
+  version,
   video: objectRefSchema,
   hls: z.object({
     playlistKey: z.string().min(1),
@@ -141,6 +183,7 @@ export const segmentsReadyData = z.object({
 
 export const segmentsFailedData = z.object({
   job,
+  version,
   video: objectRefSchema,
   reason: failureReasonSchema,
   /** What this step paid for, line by line with its basis (cost ledger, issue #13); absent from producers that predate it. */
@@ -158,6 +201,7 @@ const endpointSchema = z.object({
 
 export const notificationDeliveredData = z.object({
   job,
+  version,
   endpoint: endpointSchema,
   /** The Standard Webhooks `webhook-id`, stable across retries. */
   webhookId: z.string().min(1),
@@ -173,6 +217,7 @@ export const notificationDeliveredData = z.object({
 
 export const notificationFailedData = z.object({
   job,
+  version,
   endpoint: endpointSchema,
   webhookId: z.string().min(1),
   webhookType: z.string().min(1),
@@ -251,6 +296,18 @@ export const pipelineEvents = {
     emittedWhen: "On an FFmpeg failure; the reason carries the end of FFmpeg's error output.",
     producer: "segmenter",
     consumers: ["db-writer", "notifier"],
+  }),
+  RenderRequested: def("RenderRequested", sources.jobs, renderRequestedData, {
+    summary: "A re-render of a finished job was requested: version N from the stored base clip, no new generation.",
+    emittedWhen: "After POST /jobs/{jobId}/renders numbered the version (atomically) and recorded it.",
+    producer: "jobs-api",
+    consumers: ["render-step", "db-writer"],
+  }),
+  JobCancelled: def("JobCancelled", sources.jobs, jobCancelledData, {
+    summary: "The job was cancelled by its owner; it is terminal.",
+    emittedWhen: "After POST /jobs/{jobId}/cancel claimed the cancel as the job's one outcome (first writer wins against RenderCompleted and the failures).",
+    producer: "jobs-api",
+    consumers: ["db-writer", "notifier", "render-canceller"],
   }),
   NotificationDelivered: def("NotificationDelivered", sources.notifier, notificationDeliveredData, {
     summary: "A webhook reached its endpoint (2xx).",

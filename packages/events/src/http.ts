@@ -82,11 +82,11 @@ export type UploadResponse = z.infer<typeof uploadResponseSchema>;
 
 // ---- GET /jobs/{jobId} -----------------------------------------------------------------------
 
-export const jobStatuses = ["uploaded", "generating", "generated", "rendering", "rendered", "completed", "failed"] as const;
+export const jobStatuses = ["uploaded", "generating", "generated", "rendering", "rendered", "completed", "failed", "cancelled"] as const;
 export const jobStatusSchema = z.enum(jobStatuses);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 /** Statuses after which a job does not change. */
-export const terminalJobStatuses = ["completed", "failed"] as const satisfies readonly JobStatus[];
+export const terminalJobStatuses = ["completed", "failed", "cancelled"] as const satisfies readonly JobStatus[];
 
 export const presignedUrlSchema = z.object({ url: z.url(), expiresAt: isoTime });
 export type PresignedUrl = z.infer<typeof presignedUrlSchema>;
@@ -157,6 +157,32 @@ export const jobViewSchema = z.object({
       attempts: z.number().int().nonnegative(),
       time: isoTime,
     }),
+/** The status of one render version (docs/decisions/0009). */
+export const renderVersionStatuses = ["requested", "rendering", "rendered", "completed", "failed", "cancelled"] as const;
+export const renderVersionStatusSchema = z.enum(renderVersionStatuses);
+export type RenderVersionStatus = z.infer<typeof renderVersionStatusSchema>;
+
+/** One render of the job: 1 is the first (from the upload), 2… the re-renders. */
+export const renderVersionViewSchema = z.object({
+  version: z.number().int().min(1),
+  status: renderVersionStatusSchema,
+  /** What this version shows. */
+  title: z.string(),
+  subtitle: z.string(),
+  music: z.string(),
+  aspect: jobParamsSchema.shape.aspect,
+  requestedAt: isoTime,
+  updatedAt: isoTime,
+  failure: z.object({ type: z.string().min(1), code: z.string().min(1), message: z.string() }).optional(),
+  /** This version's outputs, presigned like the job's (jobs/{jobId}/v{N}/… for N ≥ 2). */
+  outputs: z.object({
+    video: presignedUrlSchema.optional(),
+    clips: z.array(presignedUrlSchema),
+    poster: presignedUrlSchema.optional(),
+  }),
+});
+export type RenderVersionView = z.infer<typeof renderVersionViewSchema>;
+
   ),
 });
 export type JobView = z.infer<typeof jobViewSchema>;
@@ -188,3 +214,69 @@ export const httpContracts = {
   JobList: { schema: jobListSchema, io: "output", summary: "200 of GET /jobs: the caller's jobs, newest first." },
   ErrorBody: { schema: errorBodySchema, io: "output", summary: "Every JSON error answer of the upload and status APIs." },
 } as const;
+  /**
+   * Every render of the job, oldest first (absent on answers from before re-renders existed).
+   * `outputs` and `video` above are the latest completed version's.
+   */
+  versions: z.array(renderVersionViewSchema).optional(),
+  /** The highest version requested (1 until the job is re-rendered). */
+  latestVersion: z.number().int().min(1).optional(),
+// ---- POST /jobs/{jobId}/renders --------------------------------------------------------------
+
+/**
+ * A re-render: what changes from the job's own parameters (any of title, subtitle, music,
+ * aspect; at least one). The same limits as an upload's: the fields are the upload request's
+ * own schemas. The request carries an `Idempotency-Key` header (1–255 visible ASCII characters):
+ * the same key returns the same version.
+ */
+export const rerenderRequestBodySchema = uploadRequestBodySchema
+  .pick({ title: true, subtitle: true, music: true, aspect: true })
+  .partial()
+  .strict()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), "give at least one of title, subtitle, music, aspect");
+export type RerenderRequestBody = z.input<typeof rerenderRequestBodySchema>;
+
+/** The re-render request as the jobs API validates it: music must be one of the catalog's ids. */
+export function rerenderRequestSchema(musicIds: readonly string[]) {
+  const known = new Set(musicIds);
+  return rerenderRequestBodySchema.refine((b) => b.music === undefined || known.has(b.music), {
+    message: `must be one of the music catalog's ids: ${[...known].join(", ")}`,
+    path: ["music"],
+  });
+}
+
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
+/** Stripe's and the IETF draft's shape: 1–255 visible ASCII characters. */
+export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7E]{1,255}$/, "must be 1 to 255 visible ASCII characters");
+
+/** 202 of POST /jobs/{jobId}/renders (200 with `replayed: true` for a repeated Idempotency-Key). */
+export const rerenderResponseSchema = z.object({
+  jobId: jobIdSchema,
+  version: z.number().int().min(2),
+  status: renderVersionStatusSchema,
+  /** Relative to the status API: the job, whose `versions` lists this one. */
+  statusUrl: z.string().startsWith("/jobs/"),
+  /** True when this answer repeats the one given to an earlier request with the same key. */
+  replayed: z.boolean(),
+  /** No new generation is paid for: the base clip is reused. */
+  generation: z.literal("reused"),
+});
+export type RerenderResponse = z.infer<typeof rerenderResponseSchema>;
+
+// ---- POST /jobs/{jobId}/cancel ---------------------------------------------------------------
+
+/** 200 of POST /jobs/{jobId}/cancel: the job is cancelled (also when it already was: idempotent). */
+export const cancelResponseSchema = z.object({
+  jobId: jobIdSchema,
+  status: z.literal("cancelled"),
+  /** Set when a re-render (version ≥ 2) was cancelled rather than the job's first render. */
+  version: z.number().int().min(2).optional(),
+  cancelledAt: isoTime,
+  /** False when the job was already cancelled by an earlier request. */
+  cancelledNow: z.boolean(),
+});
+export type CancelResponse = z.infer<typeof cancelResponseSchema>;
+
+  RerenderRequest: { schema: rerenderRequestBodySchema, io: "input", summary: "Body of POST /jobs/{jobId}/renders (with an Idempotency-Key header)." },
+  RerenderResponse: { schema: rerenderResponseSchema, io: "output", summary: "202 of POST /jobs/{jobId}/renders: the version numbered for the request." },
+  CancelResponse: { schema: cancelResponseSchema, io: "output", summary: "200 of POST /jobs/{jobId}/cancel: the job is cancelled." },

@@ -98,6 +98,14 @@ export const patterns = {
         },
       },
     } as DetailFilter<"RenderCompleted">),
+  /** Every JobCancelled, or one owner's (their jobs cancelled through POST /jobs/{jobId}/cancel). */
+  jobCancelled: (opts: { owner?: string } = {}) =>
+    on("JobCancelled", opts.owner ? ({ data: { job: { owner: [opts.owner] } } } as DetailFilter<"JobCancelled">) : undefined),
+  /**
+   * RenderCompleted of re-renders only (version 2 and later): `version` is absent on a job's first
+   * render, and EventBridge's numeric matcher never matches a missing field.
+   */
+  rerenderCompleted: () => on("RenderCompleted", { data: { version: [{ numeric: [">=", 2] }] } }),
   /** Every event of one job, whatever its type. */
   job: (jobId: string) =>
     onAny(Object.keys(pipelineEvents) as DetailType[], { metadata: { jobId: [jobId] } }),

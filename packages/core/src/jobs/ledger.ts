@@ -1,4 +1,4 @@
-import type { DetailType, JobParams } from "@reelbridge/events";
+import type { DetailType, JobParams, VideoInfo } from "@reelbridge/events";
 import type { OutgoingEvent, StepStateStore } from "../ports";
 
 /**
@@ -10,9 +10,14 @@ import type { OutgoingEvent, StepStateStore } from "../ports";
  *                  (the parameters are kept: consumers compare an event's `data.job` with them)
  *   "job-outcome"  the job's one outcome, claimed with a conditional write, first writer wins:
  *                  VideoBaseFailed (LTX step), RenderFailed (render step, render webhook,
- *                  watchdog) or RenderCompleted (render webhook, watchdog). From then on the
- *                  job is terminal: no second outcome is published, a second upload restarts
- *                  nothing, and consumers drop events that contradict it.
+ *                  watchdog), RenderCompleted (render webhook, watchdog) or JobCancelled (the
+ *                  jobs API). From then on the job is terminal: no second outcome is published,
+ *                  a second upload restarts nothing, and consumers drop events that contradict it.
+ *
+ * Render versions (docs/decisions/0009): a re-render N ≥ 2 has its own records, written by the
+ * jobs API and the render component the same way:
+ *   "render-version:N"   the version exists, with its parameters and the base clip (jobs API)
+ *   "job-outcome:vN"     the version's one outcome: RenderCompleted, RenderFailed or JobCancelled
  *
  * Anyone who can PutEvents on the bus can claim anything in an event, but only the pipeline's
  * functions write these records, so they are what an event is checked against (jobs/trust.ts).
@@ -22,9 +27,32 @@ export const JOB_STATE = "job";
 export const JOB_OUTCOME_STATE = "job-outcome";
 
 /** The event types that decide a job's outcome: at most one of them is ever published per job. */
-export const outcomeTypes = ["VideoBaseFailed", "RenderFailed", "RenderCompleted"] as const satisfies readonly DetailType[];
+export const outcomeTypes = ["VideoBaseFailed", "RenderFailed", "RenderCompleted", "JobCancelled"] as const satisfies readonly DetailType[];
 export type OutcomeType = (typeof outcomeTypes)[number];
 export const isOutcomeType = (t: string): t is OutcomeType => (outcomeTypes as readonly string[]).includes(t);
+
+/** The ledger record of a version's outcome: the job's own for version 1. */
+export const jobOutcomeStateName = (version = 1): string => (version <= 1 ? JOB_OUTCOME_STATE : `${JOB_OUTCOME_STATE}:v${version}`);
+/** The ledger record of render version N ≥ 2. */
+export const renderVersionStateName = (version: number): string => `render-version:${version}`;
+
+/** A re-render as the jobs API recorded it (`render-version:N`). */
+export interface RenderVersionRecord {
+  version: number;
+  /** The job's parameters with this version's title, subtitle, music and aspect. */
+  job: JobParams;
+  baseVideo: VideoInfo;
+  requestedAt: string;
+  /** eventId of its RenderRequested. */
+  requestEventId: string;
+  /** RenderRequested was published (set after PutEvents succeeded). */
+  published: boolean;
+  /** sha256 of the Idempotency-Key that numbered it. */
+  idempotencyKeyHash: string;
+}
+
+const parseVersion = (v: Record<string, unknown> | undefined): RenderVersionRecord | undefined =>
+  v && typeof v.version === "number" && typeof v.job === "object" && v.job !== null && typeof v.baseVideo === "object" ? (v as unknown as RenderVersionRecord) : undefined;
 
 export interface JobOutcome {
   type: OutcomeType;
@@ -42,10 +70,13 @@ export interface JobView {
   /** The parameters the LTX step read from the signed upload. */
   job?: JobParams;
   outcome?: JobOutcome;
+  /** Asked for with `view(jobId, { version })`, N ≥ 2: that version's record and outcome. */
+  version?: { version: number; record?: RenderVersionRecord; outcome?: JobOutcome };
 }
 
 export interface JobLedger {
-  view(jobId: string): Promise<JobView>;
+  /** What the pipeline knows of the job; with `version` ≥ 2 also of that render version. */
+  view(jobId: string, opts?: { version?: number }): Promise<JobView>;
   /** Records that the pipeline started the job, with its verified parameters. Idempotent. */
   recordStarted(jobId: string, job: JobParams, s: { at: string; causationId: string }): Promise<void>;
   /**
@@ -54,9 +85,18 @@ export interface JobLedger {
    * when another outcome won: publish nothing.
    */
   claimOutcome(event: OutgoingEvent<OutcomeType>, at: string): Promise<{ ours: boolean; outcome: JobOutcome }>;
-  /** Marks the claimed outcome as published (after PutEvents succeeded). */
-  markPublished(jobId: string): Promise<void>;
+  /** Marks the claimed outcome as published (after PutEvents succeeded); `version` as claimed. */
+  markPublished(jobId: string, version?: number): Promise<void>;
+  /** Claims number `record.version` for a re-render: false when another request has it. */
+  recordVersion(jobId: string, record: RenderVersionRecord): Promise<boolean>;
+  markVersionPublished(jobId: string, version: number): Promise<void>;
 }
+
+/** The version an outgoing event is about (absent: 1). */
+const eventVersion = (e: OutgoingEvent): number => {
+  const v = (e.data as { version?: unknown }).version;
+  return typeof v === "number" && Number.isInteger(v) && v > 1 ? v : 1;
+};
 
 const parseOutcome = (v: Record<string, unknown> | undefined): JobOutcome | undefined =>
   v && typeof v.type === "string" && isOutcomeType(v.type) && typeof v.eventId === "string" && typeof v.event === "object" && v.event !== null
@@ -65,23 +105,44 @@ const parseOutcome = (v: Record<string, unknown> | undefined): JobOutcome | unde
 
 export function createJobLedger(state: StepStateStore): JobLedger {
   return {
-    async view(jobId) {
-      const [job, outcome] = await Promise.all([state.get(jobId, JOB_STATE), state.get(jobId, JOB_OUTCOME_STATE)]);
+    async view(jobId, opts = {}) {
+      const v = opts.version !== undefined && opts.version > 1 ? opts.version : undefined;
+      const [job, outcome, vRecord, vOutcome] = await Promise.all([
+        state.get(jobId, JOB_STATE),
+        state.get(jobId, JOB_OUTCOME_STATE),
+        v ? state.get(jobId, renderVersionStateName(v)) : undefined,
+        v ? state.get(jobId, jobOutcomeStateName(v)) : undefined,
+      ]);
       const parsed = parseOutcome(outcome);
       const params = job?.job as JobParams | undefined;
-      return { jobId, known: job !== undefined || parsed !== undefined, ...(params ? { job: params } : {}), ...(parsed ? { outcome: parsed } : {}) };
+      const record = parseVersion(vRecord);
+      const vParsed = parseOutcome(vOutcome);
+      return {
+        jobId,
+        known: job !== undefined || parsed !== undefined,
+        ...(params ? { job: params } : {}),
+        ...(parsed ? { outcome: parsed } : {}),
+        ...(v ? { version: { version: v, ...(record ? { record } : {}), ...(vParsed ? { outcome: vParsed } : {}) } } : {}),
+      };
     },
     async recordStarted(jobId, job, s) {
       await state.putIfAbsent(jobId, JOB_STATE, { job, startedAt: s.at, causationId: s.causationId });
     },
     async claimOutcome(event, at) {
       const claim: JobOutcome = { type: event.type, eventId: event.eventId, event, published: false, recordedAt: at };
-      const r = await state.putIfAbsent(event.jobId, JOB_OUTCOME_STATE, claim as unknown as Record<string, unknown>);
+      const r = await state.putIfAbsent(event.jobId, jobOutcomeStateName(eventVersion(event)), claim as unknown as Record<string, unknown>);
       const stored = parseOutcome(r.value) ?? claim;
       return { ours: r.created || stored.eventId === event.eventId, outcome: stored };
     },
-    async markPublished(jobId) {
-      await state.update(jobId, JOB_OUTCOME_STATE, { published: true });
+    async markPublished(jobId, version = 1) {
+      await state.update(jobId, jobOutcomeStateName(version), { published: true });
+    },
+    async recordVersion(jobId, record) {
+      const r = await state.putIfAbsent(jobId, renderVersionStateName(record.version), record as unknown as Record<string, unknown>);
+      return r.created;
+    },
+    async markVersionPublished(jobId, version) {
+      await state.update(jobId, renderVersionStateName(version), { published: true });
     },
   };
 }

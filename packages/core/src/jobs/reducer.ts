@@ -1,5 +1,5 @@
 import type { DetailType, FailureReason, JobParams, PipelineEvent } from "@reelbridge/events";
-import type { JobRecord, JobStatus, TimelineEntry } from "../ports";
+import type { JobRecord, JobStatus, RenderVersionEntry, TimelineEntry } from "../ports";
 import { toGeneratedVideo } from "./generated-video";
 import type { RenderedVideo } from "./generated-video";
 import { summarize } from "./summary";
@@ -34,6 +34,7 @@ export const statusRank: Record<JobStatus, number> = {
 
 type Step = "base" | "render" | "segments";
 export type StepFailure = FailureReason & { type: DetailType; stamp: string };
+  cancelled: 7,
 type Notification = NonNullable<JobRecord["notifications"]>[number] & { stamp: string };
 
 /** The stored job: the public record plus what order-independent merging needs. */
@@ -64,6 +65,25 @@ export interface JobState {
 
 export type AnyPipelineEvent = PipelineEvent<DetailType>;
 
+  /**
+   * Render versions N ≥ 2 (docs/decisions/0009), by version: each merged like the job itself
+   * (a seen set, LWW registers), so the order of their events does not matter either.
+   */
+  versionStates?: Record<string, VersionState>;
+}
+
+/** One re-render's state: what its events said, merged order-independently. */
+export interface VersionState {
+  version: number;
+  seen: DetailType[];
+  params?: JobParams;
+  requestedAt?: string;
+  updatedAt: string;
+  firstEventTime: string;
+  failures: Partial<Record<Step, StepFailure>>;
+  outputs: RenderVersionEntry["outputs"];
+  rendered?: RenderedVideo;
+  stamps: Record<string, string>;
 const iso = (t: string) => new Date(t).toISOString();
 export const stampOf = (e: AnyPipelineEvent) => `${iso(e.detail.metadata.time)}|${e.detail.metadata.eventId}`;
 
@@ -111,6 +131,9 @@ export function deriveStatus(seen: ReadonlySet<DetailType>): { status: JobStatus
   // The segmenter only runs on RenderCompleted, so either of its outcomes proves the render.
   const renderOk = seen.has("RenderCompleted") || segmentsOk || seen.has("SegmentsFailed");
   // The render step only runs on VideoBaseReady.
+  // JobCancelled is only recorded when it is the job's ledger outcome (the DB writer checks), so
+  // no RenderCompleted or failure was published: the job is cancelled, whatever ran before.
+  if (seen.has("JobCancelled")) return { status: "cancelled" };
   const baseOk = seen.has("VideoBaseReady") || seen.has("RenderStarted") || seen.has("RenderFailed") || renderOk;
   if (seen.has("VideoBaseFailed") && !baseOk) return { status: "failed", failedStep: "base" };
   if (seen.has("RenderFailed") && !renderOk) return { status: "failed", failedStep: "render" };
@@ -128,11 +151,94 @@ function merge(s: JobState, e: AnyPipelineEvent): void {
   const stamp = stampOf(e);
   const { eventId } = e.detail.metadata;
   const time = iso(e.detail.metadata.time);
+/** A version's status from the set of its event types, like deriveStatus for the job. */
+export function deriveVersionStatus(seen: ReadonlySet<DetailType>): { status: RenderVersionEntry["status"]; failedStep?: Step } {
+  if (seen.has("JobCancelled")) return { status: "cancelled" };
+  const segmentsOk = seen.has("SegmentsReady");
+  const renderOk = seen.has("RenderCompleted") || segmentsOk || seen.has("SegmentsFailed");
+  if (seen.has("RenderFailed") && !renderOk) return { status: "failed", failedStep: "render" };
+  if (seen.has("SegmentsFailed") && !segmentsOk) return { status: "failed", failedStep: "segments" };
+  if (segmentsOk) return { status: "completed" };
+  if (renderOk) return { status: "rendered" };
+  if (seen.has("RenderStarted")) return { status: "rendering" };
+  return { status: "requested" };
+}
+
+const versionOfEvent = (e: AnyPipelineEvent): number => {
+  const v = (e.detail.data as { version?: unknown }).version;
+  return typeof v === "number" && Number.isInteger(v) && v > 1 ? v : 1;
+};
+
+/** Merges an event of render version N ≥ 2 into its own sub-state. */
+function mergeVersion(s: JobState, version: number, e: AnyPipelineEvent, stamp: string, time: string): void {
+  const states = (s.versionStates ??= {});
+  const v = (states[String(version)] ??= { version, seen: [], updatedAt: time, firstEventTime: time, failures: {}, outputs: {}, stamps: {} });
+  const type = e["detail-type"] as DetailType;
+  if (!v.seen.includes(type)) v.seen = [...v.seen, type].sort();
+  if (time > v.updatedAt) v.updatedAt = time;
+  if (time < v.firstEventTime) v.firstEventTime = time;
+  const reg = (field: string, write: () => void) => {
+    const prev = v.stamps[field];
+    if (prev !== undefined && prev >= stamp) return;
+    write();
+    v.stamps[field] = stamp;
+  };
+  const job = jobOf(e);
+  if (job) reg("params", () => (v.params = structuredClone(job)));
+  const step = failureStep[type];
+  if (step) {
+    const reason = (e.detail.data as { reason: FailureReason }).reason;
+    reg(`failure.${step}`, () => (v.failures[step] = { ...reason, type, stamp }));
+  }
+  const out = v.outputs;
+  switch (e["detail-type"]) {
+    case "RenderRequested":
+      reg("requestedAt", () => (v.requestedAt = iso(e.detail.data.requestedAt)));
+      break;
+    case "RenderStarted":
+      reg("outputs.renderId", () => (out.renderId = e.detail.data.renderId));
+      break;
+    case "RenderCompleted": {
+      const d = e.detail.data;
+      reg("outputs.renderId", () => (out.renderId = d.renderId));
+      reg("outputs.finalVideoKey", () => (out.finalVideoKey = d.video.key));
+      reg("rendered", () => {
+        v.rendered = { key: d.video.key, sizeBytes: d.video.sizeBytes, durationSeconds: d.video.durationSeconds, width: d.video.width, height: d.video.height, fps: d.video.fps, renderId: d.renderId, completedAt: iso(d.completedAt) };
+      });
+      break;
+    }
+    case "SegmentsReady": {
+      const d = e.detail.data;
+      reg("outputs.finalVideoKey", () => (out.finalVideoKey = d.video.key));
+      reg("segments", () => {
+        out.hlsPlaylistKey = d.hls.playlistKey;
+        out.clipKeys = d.clips.map((c) => c.key);
+        out.posterKey = d.posterKey;
+      });
+      break;
+    }
+    default:
+      break;
+  }
+}
+
   const type = e["detail-type"] as DetailType;
 
   if (!s.seen.includes(type)) s.seen = [...s.seen, type].sort();
   if (time < s.firstEventTime) s.firstEventTime = time;
   if (time > s.updatedAt) s.updatedAt = time;
+  const version = versionOfEvent(e);
+  if (version > 1) {
+    // A re-render's events: its own sub-state, and the job's timeline; the job's status and
+    // parameters stay its first render's (terminal statuses never change).
+    if (time > s.updatedAt) s.updatedAt = time;
+    if (!s.timeline.some((t) => t.eventId === eventId)) {
+      s.timeline = [...s.timeline, { eventId, type, time, summary: summarize(e) }].sort(byTimeThenId).slice(-TIMELINE_LIMIT);
+    }
+    mergeVersion(s, version, e, stamp, time);
+    if (type === "NotificationDelivered" || type === "NotificationFailed") mergeNotification(s, e, stamp, time);
+    return;
+  }
 
   const job = jobOf(e);
   if (job) lww(s, "params", stamp, () => (s.params = structuredClone(job)));
@@ -190,20 +296,9 @@ function merge(s: JobState, e: AnyPipelineEvent): void {
       break;
     }
     case "NotificationDelivered":
-    case "NotificationFailed": {
-      const d = e.detail.data;
-      const outcome = e["detail-type"] === "NotificationDelivered" ? "delivered" : "failed";
-      const next: Notification = { webhookId: d.webhookId, endpoint: d.endpoint.url, outcome, attempts: d.attempts, time, stamp };
-      const i = s.notifications.findIndex((n) => n.webhookId === d.webhookId && n.endpoint === d.endpoint.url);
-      const prev = i >= 0 ? s.notifications[i] : undefined;
-      // "delivered" is final for an endpoint; among equal outcomes the newer report wins.
-      const better = !prev || (prev.outcome !== outcome ? outcome === "delivered" : prev.stamp < stamp);
-      if (better) {
-        const rest = s.notifications.filter((_, j) => j !== i);
-        s.notifications = [...rest, next].sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0)).slice(-NOTIFICATIONS_LIMIT);
-      }
+    case "NotificationFailed":
+      mergeNotification(s, e, stamp, time);
       break;
-    }
     default:
       break;
   }
@@ -214,6 +309,68 @@ function finalize(s: JobState): void {
   const { status, failedStep } = deriveStatus(new Set(s.seen));
   s.status = status;
   const f = failedStep ? s.failures[failedStep] : undefined;
+function mergeNotification(s: JobState, e: AnyPipelineEvent, stamp: string, time: string): void {
+  if (e["detail-type"] !== "NotificationDelivered" && e["detail-type"] !== "NotificationFailed") return;
+  const d = e.detail.data;
+  const outcome = e["detail-type"] === "NotificationDelivered" ? "delivered" : "failed";
+  const next: Notification = { webhookId: d.webhookId, endpoint: d.endpoint.url, outcome, attempts: d.attempts, time, stamp };
+  const i = s.notifications.findIndex((n) => n.webhookId === d.webhookId && n.endpoint === d.endpoint.url);
+  const prev = i >= 0 ? s.notifications[i] : undefined;
+  // "delivered" is final for an endpoint; among equal outcomes the newer report wins.
+  const better = !prev || (prev.outcome !== outcome ? outcome === "delivered" : prev.stamp < stamp);
+  if (better) {
+    const rest = s.notifications.filter((_, j) => j !== i);
+    s.notifications = [...rest, next].sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0)).slice(-NOTIFICATIONS_LIMIT);
+  }
+}
+
+/** The job's versions for the record: 1 (the job's own render) and every re-render, oldest first. */
+function versionEntries(s: JobState): RenderVersionEntry[] | undefined {
+  const states = Object.values(s.versionStates ?? {}).sort((a, b) => a.version - b.version);
+  if (states.length === 0) return undefined;
+  const pick = (p: JobParams | undefined): RenderVersionEntry["params"] =>
+    p ? { title: p.title, subtitle: p.subtitle, music: p.music, aspect: p.aspect } : { title: "", subtitle: "", music: "", aspect: "9:16" };
+  const first: RenderVersionEntry = {
+    version: 1,
+    status: versionStatusOfJob(s.status),
+    params: pick(s.params),
+    requestedAt: s.createdAt,
+    updatedAt: s.updatedAt,
+    ...(s.failure ? { failure: { code: s.failure.code, message: s.failure.message, retryable: s.failure.retryable, type: s.failure.type } } : {}),
+    outputs: {
+      ...(s.outputs.finalVideoKey ? { finalVideoKey: s.outputs.finalVideoKey } : {}),
+      ...(s.outputs.hlsPlaylistKey ? { hlsPlaylistKey: s.outputs.hlsPlaylistKey } : {}),
+      ...(s.outputs.clipKeys ? { clipKeys: s.outputs.clipKeys } : {}),
+      ...(s.outputs.posterKey ? { posterKey: s.outputs.posterKey } : {}),
+      ...(s.outputs.renderId ? { renderId: s.outputs.renderId } : {}),
+    },
+  };
+  const rest = states.map((v): RenderVersionEntry => {
+    const { status, failedStep } = deriveVersionStatus(new Set(v.seen));
+    const f = failedStep ? v.failures[failedStep] : undefined;
+    return {
+      version: v.version,
+      status,
+      params: pick(v.params),
+      requestedAt: v.requestedAt ?? v.firstEventTime,
+      updatedAt: v.updatedAt,
+      ...(f ? { failure: { code: f.code, message: f.message, retryable: f.retryable, type: f.type } } : {}),
+      outputs: { ...v.outputs },
+    };
+  });
+  return [first, ...rest];
+}
+
+const versionStatusOfJob = (status: JobStatus): RenderVersionEntry["status"] =>
+  status === "uploaded" || status === "generating" || status === "generated" ? "requested" : status;
+
+/** The latest re-render that completed (final video packaged), if any. */
+function latestCompleted(s: JobState): VersionState | undefined {
+  return Object.values(s.versionStates ?? {})
+    .filter((v) => v.rendered && deriveVersionStatus(new Set(v.seen)).status === "completed")
+    .sort((a, b) => b.version - a.version)[0];
+}
+
   if (f) s.failure = { code: f.code, message: f.message, retryable: f.retryable, type: f.type };
   else delete s.failure;
   if (s.params) {
@@ -222,7 +379,9 @@ function finalize(s: JobState): void {
   } else {
     s.createdAt = s.firstEventTime;
   }
-  if (s.params && s.rendered) s.video = toGeneratedVideo(s.params, s.rendered, { status, posterKey: s.outputs.posterKey });
+  const latest = latestCompleted(s);
+  if (latest?.params && latest.rendered) s.video = toGeneratedVideo(latest.params, latest.rendered, { status, posterKey: latest.outputs.posterKey });
+  else if (s.params && s.rendered) s.video = toGeneratedVideo(s.params, s.rendered, { status, posterKey: s.outputs.posterKey });
   else delete s.video;
 }
 
@@ -261,11 +420,28 @@ export function toJobRecord(s: JobState): JobRecord {
     updatedAt: s.updatedAt,
     ...(s.failure ? { failure: s.failure } : {}),
     timeline: s.timeline,
-    outputs: s.outputs,
+    // The job view shows the latest completed render version (docs/decisions/0009).
+    outputs: latestOutputs(s),
     ...(s.video ? { video: s.video } : {}),
     ...(s.notifications.length ? { notifications: s.notifications.map(({ stamp: _stamp, ...n }) => n) } : {}),
   };
-  return record;
+  const versions = versionEntries(s);
+  return versions ? { ...record, versions, latestVersion: versions[versions.length - 1]!.version } : record;
+}
+
+/** The job's outputs, with the latest completed re-render's final video and package in place of the first render's. */
+function latestOutputs(s: JobState): JobRecord["outputs"] {
+  const latest = latestCompleted(s);
+  if (!latest) return s.outputs;
+  const { finalVideoKey, hlsPlaylistKey, clipKeys, posterKey, renderId } = latest.outputs;
+  return {
+    ...s.outputs,
+    ...(finalVideoKey ? { finalVideoKey } : {}),
+    ...(renderId ? { renderId } : {}),
+    ...(hlsPlaylistKey ? { hlsPlaylistKey } : {}),
+    ...(clipKeys ? { clipKeys } : {}),
+    ...(posterKey ? { posterKey } : {}),
+  };
 }
 
 /** The state without `appliedEventIds`: what must be equal whatever the delivery order. */

@@ -4,9 +4,21 @@ const mb = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(2)} MB`;
 const secs = (s: number) => `${s.toFixed(1)} s`;
 const clip = (s: string, max = 160) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
-/** A short human summary of a pipeline event for the job's timeline. */
+/** A short human summary of a pipeline event for the job's timeline; a re-render's events say their version. */
 export function summarize(e: PipelineEvent<DetailType>): string {
+  const v = (e.detail.data as { version?: unknown }).version;
+  const text = summarizeOne(e);
+  return typeof v === "number" && v > 1 && e["detail-type"] !== "RenderRequested" ? clip(`v${v}: ${text}`) : text;
+}
+
+function summarizeOne(e: PipelineEvent<DetailType>): string {
   switch (e["detail-type"]) {
+    case "RenderRequested": {
+      const d = e.detail.data;
+      return clip(`re-render v${d.version} requested: "${d.job.title}", ${d.job.music}, ${d.job.aspect} (base clip reused)`);
+    }
+    case "JobCancelled":
+      return `cancelled${e.detail.data.version ? ` (re-render v${e.detail.data.version})` : ""}${e.detail.data.previousStatus ? ` while ${e.detail.data.previousStatus}` : ""}`;
     case "VideoBaseStarted": {
       const g = e.detail.data.generator;
       return clip(`animating the photo on ${g.name}${g.model ? ` (${g.model})` : ""}, ${g.cameraMotion}, generation ${g.generationId}`);

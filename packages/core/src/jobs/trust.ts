@@ -1,6 +1,7 @@
 import type { DetailType, JobParams, PipelineEvent } from "@reelbridge/events";
 import { InvalidEventError, UntrustedEventError } from "../errors";
-import { isJobKey, jobKeys, uploadKey } from "../upload/keys";
+import { finalVideoKeyOf, isJobKey, jobKeys, uploadKey } from "../upload/keys";
+import { versionOf } from "../render/record";
 import { isOutcomeType, sameJob } from "./ledger";
 import type { JobView } from "./ledger";
 
@@ -25,6 +26,8 @@ function keyClaims(e: AnyEvent): Array<{ path: string; key: string; expected?: s
   const jobId = e.detail.metadata.jobId;
   const k = jobKeys(jobId);
   const d = e.detail.data as Record<string, unknown>;
+  // A render version's final video is its own (docs/decisions/0009); version 1's is k.finalVideo.
+  const finalVideo = finalVideoKeyOf(jobId, versionOf(d));
   const ref = (path: string, expected?: string) => {
     const v = d[path] as { key?: unknown } | undefined;
     return v && typeof v.key === "string" ? [{ path: `${path}.key`, key: v.key, ...(expected ? { expected } : {}) }] : [];
@@ -36,15 +39,17 @@ function keyClaims(e: AnyEvent): Array<{ path: string; key: string; expected?: s
       return [...ref("source", uploadKey(jobId)), ...ref("image", k.image), ...ref("baseVideo", k.baseVideo)];
     case "VideoBaseFailed":
       return ref("source", uploadKey(jobId));
+    case "RenderRequested":
+      return ref("baseVideo", k.baseVideo);
     case "RenderStarted":
-      return [...ref("baseVideo", k.baseVideo), ...ref("output", k.finalVideo)];
+      return [...ref("baseVideo", k.baseVideo), ...ref("output", finalVideo)];
     case "RenderCompleted":
     case "SegmentsFailed":
-      return ref("video", k.finalVideo);
+      return ref("video", finalVideo);
     case "SegmentsReady": {
       const s = e.detail.data as PipelineEvent<"SegmentsReady">["detail"]["data"];
       return [
-        ...ref("video", k.finalVideo),
+        ...ref("video", finalVideo),
         { path: "hls.playlistKey", key: s.hls.playlistKey },
         ...s.hls.segmentKeys.map((key, i) => ({ path: `hls.segmentKeys.${i}`, key })),
         ...s.clips.map((c, i) => ({ path: `clips.${i}.key`, key: c.key })),
@@ -82,10 +87,13 @@ export type ConsumerRole = "act" | "follow" | "record";
 export type Admission = { admitted: true } | { admitted: false; why: string };
 
 /** Events that presume a given outcome did not happen (the step they prove succeeded, or a later one). */
-const contradicts: Record<"VideoBaseFailed" | "RenderFailed" | "RenderCompleted", readonly DetailType[]> = {
-  VideoBaseFailed: ["VideoBaseReady", "RenderStarted", "RenderCompleted", "RenderFailed", "SegmentsReady", "SegmentsFailed"],
+const contradicts: Record<"VideoBaseFailed" | "RenderFailed" | "RenderCompleted" | "JobCancelled", readonly DetailType[]> = {
+  VideoBaseFailed: ["VideoBaseReady", "RenderStarted", "RenderCompleted", "RenderFailed", "SegmentsReady", "SegmentsFailed", "RenderRequested"],
   RenderFailed: ["RenderCompleted", "SegmentsReady", "SegmentsFailed", "VideoBaseFailed"],
-  RenderCompleted: ["VideoBaseFailed", "RenderFailed"],
+  RenderCompleted: ["VideoBaseFailed", "RenderFailed", "JobCancelled"],
+  // A cancel may land while the base clip is made or the render runs (their events still happen
+  // and are recorded); nothing that needs a finished render can follow it.
+  JobCancelled: ["RenderCompleted", "RenderFailed", "VideoBaseFailed", "SegmentsReady", "SegmentsFailed", "RenderRequested"],
 };
 
 /**
@@ -103,6 +111,8 @@ export function admitEvent(view: JobView, e: AnyEvent, role: ConsumerRole): Admi
   const { jobId, eventId, causationId } = e.detail.metadata;
   const no = (why: string): Admission => ({ admitted: false, why });
   if (!view.known) return no(`the pipeline never started job ${jobId}`);
+  const version = versionOf(e.detail.data);
+  if (version > 1) return admitVersionEvent(view, e, role, version);
   const job = (e.detail.data as { job?: JobParams }).job;
   if (job && view.job && !sameJob(job, view.job)) return no(`the event's job parameters are not job ${jobId}'s`);
   const o = view.outcome;
@@ -115,6 +125,34 @@ export function admitEvent(view: JobView, e: AnyEvent, role: ConsumerRole): Admi
     if (o?.type !== "RenderCompleted" || causationId !== o.eventId) return no(`a ${type} of job ${jobId} must follow its RenderCompleted`);
   }
   if (role === "act" && o) return no(`job ${jobId} is terminal (${o.type})`);
+  return { admitted: true };
+}
+
+/**
+ * admitEvent for an event of render version N ≥ 2 (docs/decisions/0009): the same rules against
+ * the version's own records (`view(jobId, { version })`): it was requested through the jobs API,
+ * `data.job` is the version's parameters, an outcome event is the version's one outcome, and
+ * nothing is started for a version with an outcome or a job that was cancelled.
+ */
+function admitVersionEvent(view: JobView, e: AnyEvent, role: ConsumerRole, version: number): Admission {
+  const type = e["detail-type"];
+  const { jobId, eventId, causationId } = e.detail.metadata;
+  const no = (why: string): Admission => ({ admitted: false, why });
+  const v = view.version;
+  if (!v || v.version !== version || !v.record) return no(`job ${jobId} has no render version ${version}`);
+  const job = (e.detail.data as { job?: JobParams }).job;
+  if (job && !sameJob(job, v.record.job)) return no(`the event's job parameters are not those of job ${jobId}'s version ${version}`);
+  const o = v.outcome;
+  if (isOutcomeType(type)) {
+    if (!o) return no(`version ${version} of job ${jobId} has no recorded ${type}: the event is not the pipeline's`);
+    if (o.eventId !== eventId) return no(`version ${version} of job ${jobId} already ended with ${o.type} ${o.eventId}`);
+  }
+  if (o && contradicts[o.type].includes(type)) return no(`version ${version} of job ${jobId} ended with ${o.type}; a ${type} contradicts it`);
+  if (type === "SegmentsReady" || type === "SegmentsFailed") {
+    if (o?.type !== "RenderCompleted" || causationId !== o.eventId) return no(`a ${type} of version ${version} of job ${jobId} must follow its RenderCompleted`);
+  }
+  if (role === "act" && view.outcome?.type === "JobCancelled") return no(`job ${jobId} was cancelled`);
+  if (role === "act" && o) return no(`version ${version} of job ${jobId} is terminal (${o.type})`);
   return { admitted: true };
 }
 

@@ -3,12 +3,12 @@ import { Webhook } from "standardwebhooks";
 import type { DetailType, PipelineEvent } from "@reelbridge/events";
 
 /** The pipeline events the notifier turns into webhooks. */
-export const notifiedTypes = ["RenderCompleted", "SegmentsReady", "VideoBaseFailed", "RenderFailed", "SegmentsFailed"] as const satisfies readonly DetailType[];
+export const notifiedTypes = ["RenderCompleted", "SegmentsReady", "VideoBaseFailed", "RenderFailed", "SegmentsFailed", "JobCancelled"] as const satisfies readonly DetailType[];
 export type NotifiedType = (typeof notifiedTypes)[number];
 export type NotifiedEvent = PipelineEvent<NotifiedType>;
 
 /** Webhook `type`s (Standard Webhooks: dotted, `{group}.{event}`). Public contract. */
-export type WebhookType = "video.completed" | "video.segments_ready" | "video.failed";
+export type WebhookType = "video.completed" | "video.segments_ready" | "video.failed" | "video.cancelled";
 
 export interface WebhookLinks {
   /** The job in the status API (durable; needs the caller's credentials where auth is on). */
@@ -31,8 +31,10 @@ export interface WebhookPayload {
   timestamp: string;
   data: {
     jobId: string;
-    /** "completed" once the final video exists; "failed" when a step ended the job. */
-    status: "completed" | "failed";
+    /** "completed" once the final video exists; "failed" when a step ended the job; "cancelled" when its owner did. */
+    status: "completed" | "failed" | "cancelled";
+    /** The render version the webhook is about, for a re-render (2…); absent for the job's first render. */
+    version?: number;
     title?: string;
     /** The pipeline event behind this webhook, for support and replays. */
     event: { id: string; type: NotifiedType };
@@ -51,6 +53,8 @@ export function webhookTypeOf(type: NotifiedType): WebhookType {
       return "video.completed";
     case "SegmentsReady":
       return "video.segments_ready";
+    case "JobCancelled":
+      return "video.cancelled";
     default:
       return "video.failed";
   }
@@ -62,8 +66,10 @@ export function webhookPayload(event: NotifiedEvent, links: WebhookLinks): Webho
   const type = event["detail-type"];
   const { metadata, data } = event.detail;
   const job = (data as { job?: { title: string } }).job;
+  const version = (data as { version?: unknown }).version;
   const base = {
     jobId: metadata.jobId,
+    ...(typeof version === "number" && version > 1 ? { version } : {}),
     ...(job ? { title: job.title } : {}),
     event: { id: metadata.eventId, type },
     links,
@@ -79,6 +85,8 @@ export function webhookPayload(event: NotifiedEvent, links: WebhookLinks): Webho
         data: { ...base, status: "completed", segments: { hlsMode: d.hls.mode, clips: d.clips.length } },
       };
     }
+    case "JobCancelled":
+      return { type: "video.cancelled", timestamp: metadata.time, data: { ...base, status: "cancelled" } };
     default: {
       const reason = (event as PipelineEvent<"VideoBaseFailed" | "RenderFailed" | "SegmentsFailed">).detail.data.reason;
       return {

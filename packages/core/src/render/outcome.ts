@@ -4,7 +4,7 @@ import type { BlobStore, Clock, EventPublisher, Logger, OutgoingEvent, StepState
 import { createJobLedger } from "../jobs/ledger";
 import type { RenderIndex } from "./ports";
 import type { RenderRecord } from "./record";
-import { RENDER_STATE, eventIds, outcomeStateName, reasonMessage } from "./record";
+import { eventIds, outcomeStateName, reasonMessage, renderStateName, versionField } from "./record";
 
 /**
  * Settling a render: turning its outcome (from Remotion's webhook or from the watchdog's
@@ -98,6 +98,7 @@ async function buildEvent(deps: SettleDeps, record: StartedRecord, outcome: Rend
     renderer: record.renderer,
     video: {
       bucket: record.output.bucket,
+    ...versionField(record.version ?? 1),
       key,
       sizeBytes: head.sizeBytes,
       durationSeconds: facts.durationSeconds,
@@ -146,8 +147,9 @@ export async function settleRender(deps: SettleDeps, record: StartedRecord, outc
     deps.logger?.warn("render already has a different outcome; republishing the first one", { renderId: record.renderId, first: stored.kind, now: outcome.kind, via });
   }
 
-  // One outcome per job (jobs/ledger.ts): a render whose job already ended otherwise (the LTX
-  // step failed it, another render settled it) publishes nothing.
+  // One outcome per job (jobs/ledger.ts), per render version for a re-render: a render whose job
+  // (or version) already ended otherwise (the LTX step failed it, it was cancelled, another render
+  // settled it) publishes nothing.
   const ledger = createJobLedger(deps.state);
   const job = await ledger.claimOutcome(stored.event as OutgoingEvent<OutcomeEventType>, deps.clock.now().toISOString());
   if (!job.ours) {
@@ -156,9 +158,9 @@ export async function settleRender(deps: SettleDeps, record: StartedRecord, outc
     return { type: stored.type, eventId: stored.event.eventId, emitted: false, duplicate: true };
   }
   await deps.publisher.publish([stored.event]);
-  await ledger.markPublished(jobId);
+  await ledger.markPublished(jobId, record.version ?? 1);
   await deps.state.update(jobId, name, { published: true });
-  await deps.state.update(jobId, RENDER_STATE, { status: stored.type === "RenderCompleted" ? "completed" : "failed" });
+  await deps.state.update(jobId, renderStateName(record.version ?? 1), { status: stored.type === "RenderCompleted" ? "completed" : "failed" });
   if (deps.index && record.startedAt) {
     try {
       await deps.index.remove({ jobId, startedAt: record.startedAt });

@@ -42,5 +42,6 @@ export type RemotionWebhookPayload = z.infer<typeof remotionWebhookPayloadSchema
 export type RemotionWebhookType = RemotionWebhookPayload["type"];
 
 /** What customData carries (kept far below Remotion's 1 KB limit). */
-export const renderCustomDataSchema = z.looseObject({ jobId: z.string().min(1) });
+/** What the render step puts in Remotion's customData: the job, and the render version for a re-render (docs/decisions/0009). */
+export const renderCustomDataSchema = z.looseObject({ jobId: z.string().min(1), version: z.number().int().min(2).max(1_000).optional() });
 export type RenderCustomData = z.infer<typeof renderCustomDataSchema>;

@@ -8,6 +8,8 @@ export interface InFlightRender {
   renderId: string;
   /** ISO time the render was started; with jobId, the entry's key. */
   startedAt: string;
+  /** The render version (absent: 1), whose render record the watchdog reads. */
+  version?: number;
 }
 
 /**

@@ -8,16 +8,32 @@ import { failureReasonSchema, jobParamsSchema, objectRefSchema, videoInfoSchema 
  * geometry at the render scale) without reading anyone else's database (ARCHITECTURE.md, principle 3).
  *
  * Lifecycle: starting (claimed, Remotion not yet called) → started (renderId recorded)
- *            → completed | failed;  starting → start-failed (permanent start error).
+ *            → completed | failed | cancelled;  starting → start-failed (permanent start error).
+ * One record per render version (`renderStateName`).
  */
 export const RENDER_STATE = "render";
+
+/**
+ * The render record of one version (docs/decisions/0009): version 1 (the job's first render) is
+ * `render`, as it always was; version N ≥ 2 is `render:v{N}`.
+ */
+export const renderStateName = (version = 1): string => (version <= 1 ? RENDER_STATE : `${RENDER_STATE}:v${version}`);
+
+/** The version an event's data names (absent: 1, the job's first render). */
+export const versionOf = (data: unknown): number => {
+  const v = (data as { version?: unknown } | null | undefined)?.version;
+  return typeof v === "number" && Number.isInteger(v) && v >= 1 ? v : 1;
+};
+
+/** `{ version }` for an event's data: nothing for version 1, so its events stay as they were. */
+export const versionField = (version: number): { version?: number } => (version > 1 ? { version } : {});
 
 /** One terminal outcome per render, shared by the webhook and the watchdog. */
 export const outcomeStateName = (renderId: string) => `render-outcome:${renderId}`;
 /** Claims of a re-start after a crashed start; only one concurrent taker wins each attempt. */
-export const restartClaimName = (attempt: number) => `render-restart:${attempt}`;
+export const restartClaimName = (attempt: number, version = 1) => (version > 1 ? `render-restart:v${version}:${attempt}` : `render-restart:${attempt}`);
 
-export const renderStatusSchema = z.enum(["starting", "started", "start-failed", "completed", "failed"]);
+export const renderStatusSchema = z.enum(["starting", "started", "start-failed", "completed", "failed", "cancelled"]);
 export type RenderStatus = z.infer<typeof renderStatusSchema>;
 
 export const expectedVideoSchema = z.object({
@@ -46,7 +62,9 @@ export const renderRecordSchema = z.looseObject({
    * of a crashed start asks for this same scale, so `expected` stays true.
    */
   scale: z.number().positive().max(16).optional(),
-  /** eventId of the VideoBaseReady that started it. */
+  /** The render version (absent: 1, the job's first render). */
+  version: z.number().int().min(1).optional(),
+  /** eventId of the VideoBaseReady (or RenderRequested) that started it. */
   causationId: z.string().min(1),
   renderId: z.string().min(1).optional(),
   /** Remotion's own bucket (progress.json lives there): getRenderProgress needs it. */
@@ -71,7 +89,7 @@ export const parseRenderRecord = (value: Record<string, unknown> | undefined): R
 export const eventIds = {
   started: (jobId: string, renderId: string) => `${jobId}:render-started:${renderId}`,
   completed: (jobId: string, renderId: string) => `${jobId}:render-completed:${renderId}`,
-  failed: (jobId: string, renderId: string | undefined) => `${jobId}:render-failed:${renderId ?? "start"}`,
+  failed: (jobId: string, renderId: string | undefined, version = 1) => `${jobId}:render-failed:${renderId ?? (version > 1 ? `start:v${version}` : "start")}`,
 };
 
 /**

@@ -75,6 +75,16 @@ export const jobKeys = (jobId: string) => ({
 });
 
 /**
+ * The folder of one render version's outputs (docs/decisions/0009): version 1 (the job's first
+ * render) writes straight into the job's folder, as it always did; version N ≥ 2 into
+ * `jobs/{jobId}/v{N}/`.
+ */
+export const versionPrefix = (jobId: string, version = 1): string => (version <= 1 ? jobPrefix(jobId) : `${jobPrefix(jobId)}v${version}/`);
+
+/** The final video of one render version. */
+export const finalVideoKeyOf = (jobId: string, version = 1): string => `${versionPrefix(jobId, version)}final.mp4`;
+
+/**
  * A key that names one object and nothing else: not empty, at most 1024 bytes, no NUL or
  * backslash, no leading slash, no empty, "." or ".." segment (S3 keeps those literally, but a
  * file store, a URL resolver or a CDN's path normaliser would land somewhere else).

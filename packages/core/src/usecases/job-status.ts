@@ -133,6 +133,27 @@ export async function getJobStatus(
   };
 }
 
+  const versions = record.versions
+    ? await Promise.all(
+        record.versions.map(async (v): Promise<RenderVersionView> => {
+          const [vVideo, vPoster, vClips] = await Promise.all([
+            own(v.outputs.finalVideoKey) ? presign(v.outputs.finalVideoKey) : undefined,
+            own(v.outputs.posterKey) ? presign(v.outputs.posterKey) : undefined,
+            Promise.all((v.outputs.clipKeys ?? []).filter(own).map((k) => presign(k))),
+          ]);
+          return {
+            version: v.version,
+            status: v.status,
+            ...v.params,
+            requestedAt: v.requestedAt,
+            updatedAt: v.updatedAt,
+            ...(v.failure ? { failure: { type: v.failure.type, code: v.failure.code, message: v.failure.message } } : {}),
+            outputs: { ...(vVideo ? { video: vVideo } : {}), clips: vClips, ...(vPoster ? { poster: vPoster } : {}) },
+          };
+        }),
+      )
+    : undefined;
+
 /** The job exists (and is the caller's) but has no HLS package yet, or it is gone: 404. */
 export class HlsNotReadyError extends Error {
   readonly code = "HlsNotReady";

@@ -7,6 +7,7 @@ import type { WebhookSender } from "../notify/http";
 import { checkEndpointUrl, UnsafeEndpointError } from "../notify/ssrf";
 import type { EndpointPolicy } from "../notify/ssrf";
 import { endpointKey, redactUrl, signWebhook, webhookIdFor, webhookPayload, webhookTypeOf } from "../notify/webhook";
+import { versionField, versionOf } from "../render/record";
 import type { NotifiedEvent, WebhookLinks } from "../notify/webhook";
 import { backoffMs } from "../backoff";
 
@@ -166,7 +167,7 @@ export async function notifyEvent(deps: NotifyDeps, event: NotifiedEvent, ctx: N
       eventId: `${webhookId}-delivered`,
       jobId,
       causationId: metadata.eventId,
-      data: { job: job!, endpoint: endpointRef, webhookId, webhookType, notifiedEventId: metadata.eventId, attempts: Math.max(1, attempts), statusCode },
+      data: { job: job!, ...versionField(versionOf(data)), endpoint: endpointRef, webhookId, webhookType, notifiedEventId: metadata.eventId, attempts: Math.max(1, attempts), statusCode },
     });
     const failed = (code: ReasonCode, message: string, lastStatusCode?: number): OutgoingEvent<"NotificationFailed"> => {
       const reason: FailureReason = { code, message: message.slice(0, 2000), retryable: false };
@@ -177,6 +178,7 @@ export async function notifyEvent(deps: NotifyDeps, event: NotifiedEvent, ctx: N
         causationId: metadata.eventId,
         data: {
           job: job!,
+          ...versionField(versionOf(data)),
           endpoint: endpointRef,
           webhookId,
           webhookType,

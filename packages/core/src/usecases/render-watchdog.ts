@@ -2,7 +2,7 @@ import type { Logger } from "../ports";
 import type { RenderOutcome, SettleDeps } from "../render/outcome";
 import { RenderOutputMissingError, settleRender } from "../render/outcome";
 import type { GetRenderProgress, InFlightRender, RenderIndex, RenderProgressSnapshot } from "../render/ports";
-import { RENDER_STATE, parseRenderRecord } from "../render/record";
+import { parseRenderRecord, renderStateName } from "../render/record";
 
 /**
  * The render watchdog (scheduled): Remotion's webhook can be lost (its two retries exhausted,
@@ -110,8 +110,8 @@ async function askProgress(deps: RenderWatchdogDeps, q: { renderId: string; buck
 }
 
 async function reconcileOne(deps: RenderWatchdogDeps, entry: InFlightRender, now: Date, log: Logger): Promise<"completed" | "failed" | "pending" | "cleaned"> {
-  const record = parseRenderRecord(await deps.state.get(entry.jobId, RENDER_STATE));
-  if (!record || record.renderId !== entry.renderId || record.status === "completed" || record.status === "failed") {
+  const record = parseRenderRecord(await deps.state.get(entry.jobId, renderStateName(entry.version ?? 1)));
+  if (!record || record.renderId !== entry.renderId || record.status === "completed" || record.status === "failed" || record.status === "cancelled") {
     await deps.index.remove(entry);
     return "cleaned";
   }

@@ -2,7 +2,7 @@ import type { SettleDeps, SettleResult } from "../render/outcome";
 import { settleRender } from "../render/outcome";
 import type { RemotionWebhookPayload } from "../render/payload";
 import { remotionWebhookPayloadSchema, renderCustomDataSchema } from "../render/payload";
-import { RENDER_STATE, parseRenderRecord } from "../render/record";
+import { parseRenderRecord, renderStateName } from "../render/record";
 import { REMOTION_SIGNATURE_HEADER, verifyRemotionSignature } from "../render/signature";
 
 /**
@@ -63,9 +63,10 @@ export async function handleRenderWebhook(deps: RenderWebhookDeps, req: RenderWe
     return { status: 200, body: { ok: true, result: "ignored" } };
   }
   const jobId = custom.data.jobId;
-  const fields = { jobId, renderId: payload.renderId, type: payload.type };
+  const version = custom.data.version ?? 1;
+  const fields = { jobId, renderId: payload.renderId, type: payload.type, ...(version > 1 ? { version } : {}) };
 
-  const record = parseRenderRecord(await deps.state.get(jobId, RENDER_STATE));
+  const record = parseRenderRecord(await deps.state.get(jobId, renderStateName(version)));
   if (!record) {
     log?.warn("render webhook for a job this stage has no render for; ignored", fields);
     return { status: 200, body: { ok: true, result: "ignored" } };
@@ -79,6 +80,12 @@ export async function handleRenderWebhook(deps: RenderWebhookDeps, req: RenderWe
   if (record.renderId !== payload.renderId) {
     log?.warn("render webhook for a render that is not the job's current one (an orphan of a crashed start); ignored", { ...fields, current: record.renderId });
     return { status: 200, body: { ok: true, result: "ignored" } };
+  }
+
+  if (record.status === "cancelled") {
+    // The job (or this version) was cancelled and the render told to stop: its last word changes nothing.
+    log?.info("render webhook for a cancelled render; ignored", fields);
+    return { status: 200, body: { ok: true, result: "cancelled" } };
   }
 
   const started = { ...record, renderId: record.renderId };

@@ -7,7 +7,8 @@ import { FfmpegError, MediaError } from "../media/errors";
 import { UntrustedEventError } from "../errors";
 import { BlobNotFoundError } from "../ports";
 import type { BlobStore, EventPublisher, Logger, OutgoingEvent, Segmenter, SegmentRequest, SegmentResult, StepStateStore } from "../ports";
-import { jobPrefix } from "../upload/keys";
+import { versionPrefix } from "../upload/keys";
+import { versionField, versionOf } from "../render/record";
 
 /**
  * The segmenter step: on RenderCompleted, packages jobs/{jobId}/final.mp4 into an HLS VOD
@@ -63,7 +64,7 @@ const stableId = (prefix: string, ...parts: string[]) =>
 /** The SegmentsFailed event for a RenderCompleted event (also used by the handler's `fail`). */
 export function segmentsFailedEvent(
   meta: { eventId: string; jobId: string },
-  data: { job: JobParams; video: ObjectRef },
+  data: { job: JobParams; video: ObjectRef; version?: number },
   reason: FailureReason,
 ): OutgoingEvent<"SegmentsFailed"> {
   return {
@@ -71,7 +72,7 @@ export function segmentsFailedEvent(
     eventId: stableId("seg", meta.eventId, "SegmentsFailed"),
     jobId: meta.jobId,
     causationId: meta.eventId,
-    data: { job: data.job, video: { bucket: data.video.bucket, key: data.video.key }, reason },
+    data: { job: data.job, ...versionField(data.version ?? 1), video: { bucket: data.video.bucket, key: data.video.key }, reason },
   };
 }
 
@@ -90,6 +91,7 @@ export async function failSegmenting(
   const video = detail?.data?.video;
   const data = pipelineEvents.SegmentsFailed.data.safeParse({
     job: detail?.data?.job,
+    ...versionField(versionOf(detail?.data)),
     video: video && typeof video === "object" ? { bucket: (video as { bucket?: unknown }).bucket, key: (video as { key?: unknown }).key } : undefined,
     reason,
   });
@@ -112,7 +114,9 @@ export async function segmentVideo(deps: SegmentVideoDeps, event: PipelineEvent<
   const { metadata, data } = event.detail;
   const { job, video } = data;
   const jobId = metadata.jobId;
-  const prefix = jobPrefix(jobId);
+  // A re-render's package lives in its version's folder (docs/decisions/0009).
+  const version = versionOf(data);
+  const prefix = versionPrefix(jobId, version);
   const log = deps.logger;
 
   await mkdir(deps.tmpDir, { recursive: true });
@@ -176,6 +180,7 @@ export async function segmentVideo(deps: SegmentVideoDeps, event: PipelineEvent<
       causationId: metadata.eventId,
       data: {
         job,
+        ...versionField(version),
         video: { bucket: video.bucket, key: video.key },
         hls: {
           playlistKey: key(result.hls.playlist),

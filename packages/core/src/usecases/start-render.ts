@@ -1,4 +1,4 @@
-import type { Data, FailureReason, JobParams, PipelineEvent } from "@reelbridge/events";
+import type { Data, FailureReason, JobParams, PipelineEvent, VideoInfo } from "@reelbridge/events";
 import { jobParamsSchema } from "@reelbridge/events";
 import { MUSIC_CATALOG, musicIdSchema } from "@reelbridge/remotion/music";
 import { DIMENSIONS, FPS, compositionIdFor, durationInFrames, renderInputPropsSchema } from "@reelbridge/remotion/props";
@@ -6,14 +6,16 @@ import { InvalidEventError, PermanentError, TransientError, describeZodError, pe
 import type { BlobStore, Clock, EventPublisher, Logger, OutgoingEvent, RenderRequest, Renderer, StepStateStore } from "../ports";
 import type { RenderIndex, RenderStartResult } from "../render/ports";
 import type { ExpectedVideo, RenderRecord } from "../render/record";
-import { RENDER_STATE, eventIds, parseRenderRecord, reasonMessage, restartClaimName } from "../render/record";
+import { eventIds, parseRenderRecord, reasonMessage, renderStateName, restartClaimName, versionField, versionOf } from "../render/record";
 import { scaledSize } from "../render/geometry";
-import { jobKeys } from "../upload/keys";
+import { finalVideoKeyOf } from "../upload/keys";
 import { createJobLedger } from "../jobs/ledger";
 
 /**
- * The render step: VideoBaseReady → start the branded render (Remotion Lambda, or the local
- * emulator) with a signed webhook → RenderStarted.
+ * The render step: VideoBaseReady (version 1) or RenderRequested (a re-render, version N ≥ 2,
+ * docs/decisions/0009) → start the branded render (Remotion Lambda, or the local emulator) with
+ * a signed webhook → RenderStarted. Each version has its own render record
+ * (`renderStateName(version)`), output key and outcome; everything below holds per version.
  *
  * Idempotency (a duplicated VideoBaseReady never starts a second render, even when two copies
  * are processed at the same time):
@@ -69,7 +71,10 @@ export interface StartRenderResult {
   status: RenderRecord["status"];
 }
 
-export const finalVideoKey = (jobId: string): string => jobKeys(jobId).finalVideo;
+export const finalVideoKey = (jobId: string, version = 1): string => finalVideoKeyOf(jobId, version);
+
+/** The events the render step starts a render for. */
+export type RenderTrigger = PipelineEvent<"VideoBaseReady"> | PipelineEvent<"RenderRequested">;
 
 /**
  * The true output geometry: the composition's (props.ts: duration = base clip + end card) at the
@@ -83,7 +88,7 @@ export const expectedVideo = (aspect: JobParams["aspect"], baseVideoDurationSeco
 
 const startFailed = (message: string, cause?: unknown) => new PermanentError("RenderStartFailed", reasonMessage(message), { cause });
 
-async function buildInputProps(deps: StartRenderDeps, data: Data<"VideoBaseReady">, log: Logger): Promise<Record<string, unknown>> {
+async function buildInputProps(deps: StartRenderDeps, data: { job: JobParams; baseVideo: VideoInfo }, log: Logger): Promise<Record<string, unknown>> {
   const { job, baseVideo } = data;
   const expiresInSeconds = deps.mediaUrlExpiresInSeconds ?? 7_200;
   const music = musicIdSchema.safeParse(job.music);
@@ -117,6 +122,7 @@ async function buildInputProps(deps: StartRenderDeps, data: Data<"VideoBaseReady
 function renderStartedEvent(record: RenderRecord & { renderId: string }): OutgoingEvent<"RenderStarted"> {
   const data: Data<"RenderStarted"> = {
     job: record.job,
+    ...versionField(record.version ?? 1),
     renderId: record.renderId,
     renderer: record.renderer,
     compositionId: record.compositionId,
@@ -128,22 +134,25 @@ function renderStartedEvent(record: RenderRecord & { renderId: string }): Outgoi
 
 /** Steps 3 for a started render: index entry and RenderStarted, each only if missing. */
 async function announceStarted(deps: StartRenderDeps, record: RenderRecord & { renderId: string; startedAt: string }): Promise<void> {
-  await deps.index?.add({ jobId: record.job.jobId, renderId: record.renderId, startedAt: record.startedAt });
+  const version = record.version ?? 1;
+  await deps.index?.add({ jobId: record.job.jobId, renderId: record.renderId, startedAt: record.startedAt, ...versionField(version) });
   if (record.startedPublished) return;
   await deps.publisher.publish([renderStartedEvent(record)]);
-  await deps.state.update(record.job.jobId, RENDER_STATE, { startedPublished: true });
+  await deps.state.update(record.job.jobId, renderStateName(version), { startedPublished: true });
 }
 
-export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"VideoBaseReady">, ctx: { logger: Logger }): Promise<StartRenderResult> {
+export async function startRender(deps: StartRenderDeps, event: RenderTrigger, ctx: { logger: Logger }): Promise<StartRenderResult> {
   const { metadata, data } = event.detail;
   const jobId = metadata.jobId;
   if (data.job.jobId !== jobId) throw new InvalidEventError(`data.job.jobId ${data.job.jobId} differs from metadata.jobId ${jobId}`);
+  const version = event["detail-type"] === "RenderRequested" ? versionOf(data) : 1;
+  const stateName = renderStateName(version);
   const log = ctx.logger;
   const now = () => deps.clock.now();
   const compositionId = compositionIdFor(data.job.aspect);
 
   // Duplicates that find the render started or settled return before any other work.
-  let existing = parseRenderRecord(await deps.state.get(jobId, RENDER_STATE));
+  let existing = parseRenderRecord(await deps.state.get(jobId, stateName));
   if (existing && existing.status !== "starting") return resume(deps, existing, log);
 
   // Props first: a job that can never render fails permanently without claiming anything.
@@ -159,12 +168,13 @@ export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"V
     compositionId,
     job: data.job,
     baseVideo: data.baseVideo,
-    output: { bucket: deps.blobs.bucket, key: finalVideoKey(jobId) },
+    output: { bucket: deps.blobs.bucket, key: finalVideoKey(jobId, version) },
     expected,
     ...(deps.scale !== undefined ? { scale: deps.scale } : {}),
+    ...versionField(version),
     causationId: metadata.eventId,
   };
-  const claim = await deps.state.putIfAbsent(jobId, RENDER_STATE, initial);
+  const claim = await deps.state.putIfAbsent(jobId, stateName, initial);
   let record: RenderRecord = initial;
   if (!claim.created) {
     existing = parseRenderRecord(claim.value);
@@ -178,7 +188,7 @@ export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"V
     compositionId,
     inputProps,
     outputKey: record.output.key,
-    webhook: { url: deps.webhookUrl, customData: { jobId } },
+    webhook: { url: deps.webhookUrl, customData: { jobId, ...versionField(version) } },
     keyframeIntervalSeconds: deps.keyframeIntervalSeconds,
     // The claim's scale, also on a re-start: the one `expected` was computed with.
     ...(record.scale !== undefined ? { scale: record.scale } : {}),
@@ -190,11 +200,11 @@ export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"V
     const reason = permanentReason(err);
     if (reason) {
       const failure: FailureReason = { code: "RenderStartFailed", message: reasonMessage(`${deps.renderer.name} refused the render: ${reason.message}`), retryable: false };
-      await deps.state.update(jobId, RENDER_STATE, { status: "start-failed", failure });
+      await deps.state.update(jobId, stateName, { status: "start-failed", failure });
       throw new PermanentError("RenderStartFailed", failure.message, { cause: err });
     }
     // Let the next delivery start at once instead of waiting for the claim to go stale.
-    await deps.state.update(jobId, RENDER_STATE, { released: true, lastError: reasonMessage((err as Error)?.message ?? String(err)) });
+    await deps.state.update(jobId, stateName, { released: true, lastError: reasonMessage((err as Error)?.message ?? String(err)) });
     throw err;
   }
 
@@ -206,7 +216,7 @@ export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"V
     startedEventId: eventIds.started(jobId, result.renderId),
     ...(result.bucketName ? { bucketName: result.bucketName } : {}),
   };
-  await deps.state.update(jobId, RENDER_STATE, {
+  await deps.state.update(jobId, stateName, {
     status: "started",
     renderId: started.renderId,
     startedAt: started.startedAt,
@@ -214,9 +224,55 @@ export async function startRender(deps: StartRenderDeps, event: PipelineEvent<"V
     released: false,
     ...(result.bucketName ? { bucketName: result.bucketName } : {}),
   });
-  log.info("render started", { renderId: started.renderId, renderer: started.renderer, compositionId, attempt: started.attempt });
+  log.info("render started", { renderId: started.renderId, renderer: started.renderer, compositionId, attempt: started.attempt, ...versionField(version) });
+  // A cancel that landed while Remotion was being called found no renderId to cancel: this
+  // invocation is the only one that knows it, so it cancels the render itself.
+  if (await cancelIfCancelled(deps, started, log)) return { renderId: started.renderId, started: true, status: "cancelled" };
   await announceStarted(deps, started);
   return { renderId: started.renderId, started: true, status: "started" };
+}
+
+/**
+ * When the job (or this render's version) was cancelled (jobs/ledger.ts outcome JobCancelled),
+ * asks the renderer to stop the render and marks its record cancelled. Used right after a start
+ * and by the render canceller (JobCancelled). Returns whether it cancelled.
+ */
+export async function cancelIfCancelled(
+  deps: Pick<StartRenderDeps, "state" | "renderer" | "index">,
+  record: RenderRecord & { renderId: string; startedAt?: string },
+  log: Logger,
+): Promise<boolean> {
+  const version = record.version ?? 1;
+  const view = await createJobLedger(deps.state).view(record.job.jobId, { version });
+  const cancelled = view.outcome?.type === "JobCancelled" || view.version?.outcome?.type === "JobCancelled";
+  if (!cancelled) return false;
+  await cancelRender(deps, record, log);
+  return true;
+}
+
+/** Stops one started render (idempotent): the renderer's cancel, the record `cancelled`, out of the watchdog's index. */
+export async function cancelRender(
+  deps: Pick<StartRenderDeps, "state" | "renderer" | "index">,
+  record: RenderRecord & { renderId: string; startedAt?: string },
+  log: Logger,
+): Promise<void> {
+  const version = record.version ?? 1;
+  const fields = { renderId: record.renderId, ...versionField(version) };
+  if (deps.renderer.cancel) {
+    try {
+      await deps.renderer.cancel({ renderId: record.renderId, ...(record.bucketName ? { bucketName: record.bucketName } : {}) });
+      log.info("render cancelled", fields);
+    } catch (err) {
+      // Throttled or unavailable: retried. Refused (a render started before enableCancellation,
+      // one that already ended): it runs out, and the ledger drops its outcome either way.
+      if (err instanceof TransientError) throw err;
+      log.warn("the renderer refused to cancel the render; its outcome will be dropped", { ...fields, error: (err as Error)?.message });
+    }
+  } else {
+    log.warn("the renderer cannot cancel renders; this one runs to its end and its outcome is dropped", { ...fields, renderer: deps.renderer.name });
+  }
+  await deps.state.update(record.job.jobId, renderStateName(version), { status: "cancelled" });
+  if (deps.index && record.startedAt) await deps.index.remove({ jobId: record.job.jobId, startedAt: record.startedAt });
 }
 
 async function resume(deps: StartRenderDeps, record: RenderRecord, log: Logger): Promise<StartRenderResult> {
@@ -237,6 +293,7 @@ async function resume(deps: StartRenderDeps, record: RenderRecord, log: Logger):
 
 async function takeOverCrashedStart(deps: StartRenderDeps, existing: RenderRecord, log: Logger): Promise<RenderRecord> {
   const jobId = existing.job.jobId;
+  const version = existing.version ?? 1;
   const staleMs = (deps.staleStartSeconds ?? 300) * 1000;
   const ageMs = deps.clock.now().getTime() - Date.parse(existing.claimedAt);
   const released = existing.released === true;
@@ -244,10 +301,10 @@ async function takeOverCrashedStart(deps: StartRenderDeps, existing: RenderRecor
     throw new TransientError(`a start of job ${jobId}'s render is in progress`, { retryAfterSeconds: Math.ceil((staleMs - ageMs) / 1000) });
   }
   const attempt = existing.attempt + 1;
-  const taken = await deps.state.putIfAbsent(jobId, restartClaimName(attempt), { claimedAt: deps.clock.now().toISOString() });
+  const taken = await deps.state.putIfAbsent(jobId, restartClaimName(attempt, version), { claimedAt: deps.clock.now().toISOString() });
   if (!taken.created) throw new TransientError(`another delivery is re-starting job ${jobId}'s render`, { retryAfterSeconds: 30 });
   const claimedAt = deps.clock.now().toISOString();
-  await deps.state.update(jobId, RENDER_STATE, { attempt, claimedAt, released: false });
+  await deps.state.update(jobId, renderStateName(version), { attempt, claimedAt, released: false });
   log.warn("re-starting a render whose start never completed", { attempt, previousClaimAt: existing.claimedAt, released });
   return { ...existing, attempt, claimedAt };
 }
@@ -263,7 +320,9 @@ export async function failRenderStart(
   reason: FailureReason,
   ctx: { logger: Logger },
 ): Promise<{ emitted: boolean }> {
-  const detail = (raw as { detail?: { metadata?: { eventId?: unknown; jobId?: unknown }; data?: { job?: unknown } } } | null)?.detail;
+  const detail = (raw as { detail?: { metadata?: { eventId?: unknown; jobId?: unknown }; data?: { job?: unknown; version?: unknown } } } | null)?.detail;
+  const type = (raw as { "detail-type"?: unknown } | null)?.["detail-type"];
+  const version = type === "RenderRequested" ? versionOf(detail?.data) : 1;
   // The job is the one the envelope names, with the parameters the pipeline recorded for it
   // (jobs/ledger.ts), never those of an event that may be forged or inconsistent.
   const claimed = jobParamsSchema.safeParse(detail?.data?.job);
@@ -273,23 +332,25 @@ export async function failRenderStart(
     return { emitted: false };
   }
   const ledger = createJobLedger(deps.state);
-  const view = await ledger.view(jobId);
-  const job = view.job ?? (claimed.success && claimed.data.jobId === jobId ? claimed.data : undefined);
+  const view = await ledger.view(jobId, { version });
+  // A version's parameters are the ones the jobs API recorded for it.
+  const job = version > 1 ? view.version?.record?.job : (view.job ?? (claimed.success && claimed.data.jobId === jobId ? claimed.data : undefined));
   if (!job) {
     ctx.logger.error("cannot emit RenderFailed: no readable job parameters", { reason });
     return { emitted: false };
   }
-  const record = parseRenderRecord(await deps.state.get(jobId, RENDER_STATE));
+  const stateName = renderStateName(version);
+  const record = parseRenderRecord(await deps.state.get(jobId, stateName));
   if (record && record.status !== "starting" && record.status !== "start-failed") {
     ctx.logger.warn("not failing the job: a render is already running or settled", { renderId: record.renderId, status: record.status, reason });
     return { emitted: false };
   }
-  if (record) await deps.state.update(jobId, RENDER_STATE, { status: "start-failed", failure: reason });
+  if (record) await deps.state.update(jobId, stateName, { status: "start-failed", failure: reason });
   const causationId = typeof detail?.metadata?.eventId === "string" ? detail.metadata.eventId : jobId;
   const event: OutgoingEvent<"RenderFailed"> = {
     type: "RenderFailed",
-    data: { job, renderer: record?.renderer ?? deps.rendererName, reason },
-    eventId: eventIds.failed(jobId, undefined),
+    data: { job, ...versionField(version), renderer: record?.renderer ?? deps.rendererName, reason },
+    eventId: eventIds.failed(jobId, undefined, version),
     jobId,
     causationId,
   };
@@ -299,6 +360,6 @@ export async function failRenderStart(
     return { emitted: false };
   }
   await deps.publisher.publish([claim.outcome.event]);
-  await ledger.markPublished(jobId);
+  await ledger.markPublished(jobId, version);
   return { emitted: true };
 }

@@ -11,6 +11,7 @@ import type { ConsumerRole } from "@reelbridge/core/jobs/trust";
 import { eventJobId, uploadKeyJobId } from "@reelbridge/core/upload/keys";
 import { ZodError } from "zod";
 import { queueUrlFromArn, redeliveryDelaySeconds } from "./visibility";
+import { versionOf } from "@reelbridge/core/render/record";
 import type { ChangeVisibility } from "./visibility";
 
 /**
@@ -72,8 +73,10 @@ function mayEnd(role: ConsumerRole | undefined, view: JobView | undefined, raw: 
   if (!role) return true;
   if (!view) return kind === "contract";
   if (!view.known) return false;
-  if (role === "act") return !view.outcome;
-  return view.outcome?.type === "RenderCompleted" && view.outcome.eventId === metadataOf(raw)?.eventId;
+  // For a render version (docs/decisions/0009), its own outcome is the one that counts.
+  const outcome = view.version ? (view.version.record ? view.version.outcome : { type: "none" as const, eventId: "" }) : view.outcome;
+  if (role === "act") return !outcome && view.outcome?.type !== "JobCancelled";
+  return outcome?.type === "RenderCompleted" && outcome.eventId === metadataOf(raw)?.eventId;
 }
 
 export const makeLogger = (service: string): PowertoolsLogger =>
@@ -99,7 +102,7 @@ export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base
     if (!reason) throw invalid;
     log.error("rejected invalid event", { eventId, ...errorFields(invalid) });
     if (!def.fail || !jobId) return;
-    const view = ledger ? await ledger.view(jobId) : undefined;
+    const view = ledger ? await ledger.view(jobId, { version: versionOf((raw as { detail?: { data?: unknown } } | null)?.detail?.data) }) : undefined;
     if (mayEnd(def.role, view, raw, kind)) await def.fail(raw, reason, ctx);
     else log.warn("not ending the job for an invalid event: the pipeline's records do not make it this step's job to end", { eventId, known: view?.known, outcome: view?.outcome?.type });
   };
@@ -117,7 +120,9 @@ export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base
       return rejectInvalid(err, "consistency");
     }
     if (ledger) {
-      const admission = admitEvent(await ledger.view(pipelineEvent.detail.metadata.jobId), pipelineEvent, def.role);
+      // A render version's events are checked against that version's records too (docs/decisions/0009).
+      const view = await ledger.view(pipelineEvent.detail.metadata.jobId, { version: versionOf(pipelineEvent.detail.data) });
+      const admission = admitEvent(view, pipelineEvent, def.role);
       if (!admission.admitted) {
         log.error("rejected an event the pipeline's records contradict; nothing done", { eventId, detailType: pipelineEvent["detail-type"], code: "InvalidEvent", why: admission.why });
         return;

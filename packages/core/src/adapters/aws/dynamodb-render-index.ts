@@ -32,6 +32,7 @@ export function createDynamoRenderIndex(client: DynamoDBDocumentClient, opts: { 
             jobId: entry.jobId,
             renderId: entry.renderId,
             startedAt: entry.startedAt,
+            ...(entry.version !== undefined && entry.version > 1 ? { version: entry.version } : {}),
             [JOBS_TABLE_TTL_ATTRIBUTE]: Math.floor(Date.parse(entry.startedAt) / 1000) + ttl,
           },
         }),
@@ -58,7 +59,7 @@ export function createDynamoRenderIndex(client: DynamoDBDocumentClient, opts: { 
         );
         for (const item of res.Items ?? []) {
           if (typeof item.jobId === "string" && typeof item.renderId === "string" && typeof item.startedAt === "string") {
-            out.push({ jobId: item.jobId, renderId: item.renderId, startedAt: item.startedAt });
+            out.push({ jobId: item.jobId, renderId: item.renderId, startedAt: item.startedAt, ...(typeof item.version === "number" && item.version > 1 ? { version: item.version } : {}) });
           }
         }
         start = res.LastEvaluatedKey;
