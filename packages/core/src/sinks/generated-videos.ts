@@ -51,10 +51,14 @@ export type GeneratedVideoRow = { [K in SinkColumn]: K extends "job_id" ? string
 export const GENERATED_VIDEOS_TABLE = "public.generated_videos";
 export const SINK_STATE_TABLE = "reelbridge.job_state";
 
-/** The record's generated_videos fields → the row's columns. */
+/**
+ * The record's generated_videos fields → the row's columns: the seed system's columns only (a
+ * field the record gains later is not a column of the team's table), its `id` as job_id.
+ */
 export function toGeneratedVideoRow(video: GeneratedVideo): GeneratedVideoRow {
-  const { id, ...rest } = video;
-  return { job_id: id, ...rest };
+  const row: Record<string, unknown> = { job_id: video.id };
+  for (const c of SINK_COLUMNS) if (c !== JOB_ID_COLUMN) row[c] = video[c];
+  return row as GeneratedVideoRow;
 }
 
 /**
@@ -64,13 +68,9 @@ export function toGeneratedVideoRow(video: GeneratedVideo): GeneratedVideoRow {
  * state gives the same row as applying it to the full one: those parts never feed `video`.
  */
 export function sinkState(s: JobState): JobState {
-  const { timeline: _t, notifications: _n, params, ...rest } = s;
-  const trimmed: JobState = { ...rest, timeline: [], notifications: [] };
-  if (params) {
-    const { callbackUrl: _c, ...p } = params;
-    trimmed.params = p;
-  }
-  return trimmed;
+  const { timeline: _t, notifications: _n, ...rest } = s;
+  // Wherever job parameters sit in the state (the job's, a re-render's), without callbackUrl.
+  return JSON.parse(JSON.stringify({ ...rest, timeline: [], notifications: [] }, (k, v: unknown) => (k === "callbackUrl" ? undefined : v))) as JobState;
 }
 
 export interface SinkPlan {

@@ -37,7 +37,7 @@ describe("the generated_videos row", () => {
     expect(row).toEqual(toGeneratedVideoRow(video));
     const { job_id, ...fields } = row!;
     expect(job_id).toBe(JOB);
-    expect({ id: job_id, ...fields }).toEqual(video);
+    expect({ id: job_id, ...fields }).toEqual(Object.fromEntries(GENERATED_VIDEOS_COLUMNS.map((c) => [c, video[c]])));
     expect(row).toMatchObject({ status: "completed", thumbnail_url: `jobs/${JOB}/poster.jpg`, video_url: `jobs/${JOB}/final.mp4`, file_size_mb: 8.7, resolution: "1080x1920" });
     expect([...SINK_COLUMNS].sort()).toEqual([...GENERATED_VIDEOS_COLUMNS.filter((c) => c !== "id"), "job_id"].sort());
     expect(rowValues(row!)).toHaveLength(SINK_COLUMNS.length);
@@ -75,17 +75,18 @@ describe("the generated_videos row", () => {
     expect(sinkFold(jobEvents(["VideoBaseReady", "RenderCompleted", "SegmentsFailed", "SegmentsReady"])).row?.status).toBe("completed");
   });
 
-  it("a re-render updates the same row to the newest video, whichever arrives last", () => {
-    const first = sample("RenderCompleted");
+  it("a re-render (version 2) updates the same row to the newest video, whichever arrives last", () => {
     const again = variant("RenderCompleted", { eventId: "01JD7XA00000000000000000RR", time: "2026-11-20T11:00:00.000Z" });
     again.detail.data.completedAt = "2026-11-20T11:00:00.000Z";
     again.detail.data.video.sizeBytes = 3 * 1024 * 1024;
-    (again.detail.data as { version?: number }).version = 2;
-    for (const events of [[first, again], [again, first]]) {
-      const { row } = sinkFold([sample("VideoBaseReady"), ...events]);
-      expect(row?.job_id).toBe(JOB);
-      expect(row?.file_size_mb).toBe(3);
-      expect(row?.generation_time_seconds).toBe(3600);
+    const againPackaged = variant("SegmentsReady", { eventId: "01JD7XA00000000000000000RS", time: "2026-11-20T11:00:05.000Z" });
+    for (const e of [again, againPackaged]) (e.detail.data as { version?: number }).version = 2;
+    const first = [sample("VideoBaseReady"), sample("RenderCompleted"), sample("SegmentsReady")];
+    const expected = sinkFold([...first, again, againPackaged]).row;
+    expect(expected).toMatchObject({ job_id: JOB, file_size_mb: 3, generation_time_seconds: 3600, status: "completed" });
+    for (const events of [[again, againPackaged, ...first], [againPackaged, ...first.reverse(), again]]) {
+      const r = sinkFold(events);
+      expect(r.row).toEqual(expected);
     }
   });
 
