@@ -98,3 +98,13 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
   }
   return out;
 }
+  if (permissions.some((p) => p.kind === "remotion:cancel")) {
+    // cancelRenderOnLambda (@remotion/lambda-client): GetCallerIdentity for the expected bucket
+    // owner, then renders/{renderId}/progress.json read and renders/{renderId}/cancel.json written
+    // in Remotion's bucket (remotionlambda-*), nothing else (docs/decisions/0009).
+    out.push(
+      new iam.PolicyStatement({ sid: "RemotionCancelIdentity", actions: ["sts:GetCallerIdentity"], resources: ["*"] }),
+      new iam.PolicyStatement({ sid: "RemotionCancelReadProgress", actions: ["s3:GetObject"], resources: ["arn:aws:s3:::remotionlambda-*/renders/*/progress.json"] }),
+      new iam.PolicyStatement({ sid: "RemotionCancelWriteSignal", actions: ["s3:PutObject"], resources: ["arn:aws:s3:::remotionlambda-*/renders/*/cancel.json"] }),
+    );
+  }

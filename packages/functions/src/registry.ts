@@ -6,6 +6,8 @@ import * as notifier from "./notifier";
 import * as renderStep from "./render";
 import * as renderWatchdog from "./render-watchdog";
 import * as renderWebhook from "./render-webhook";
+import * as renderCanceller from "./render-canceller";
+import * as jobsApi from "./jobs-api";
 import * as segmenter from "./segmenter";
 import * as statusApi from "./status-api";
 import * as uploadApi from "./upload-api";
@@ -24,6 +26,6 @@ export interface HandlerModule {
   createHandler(deps: () => Promise<never>, opts?: QueueHandlerOptions): (event: never, context: never) => Promise<unknown>;
 }
 
-const modules = [ltxStep, renderStep, dbWriter, segmenter, notifier, uploadApi, statusApi, renderWebhook, renderWatchdog] as unknown as HandlerModule[];
+const modules = [ltxStep, renderStep, renderCanceller, dbWriter, segmenter, notifier, uploadApi, statusApi, jobsApi, renderWebhook, renderWatchdog] as unknown as HandlerModule[];
 
 export const HANDLER_MODULES: Readonly<Record<string, HandlerModule>> = Object.fromEntries(modules.map((m) => [m.NAME, m]));

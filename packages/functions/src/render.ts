@@ -1,9 +1,9 @@
-import type { PipelineEvent } from "@reelbridge/events";
 import { parseEvent } from "@reelbridge/events";
 import { KEYFRAME_INTERVAL_SECONDS } from "@reelbridge/remotion/props";
 import { createJobLedger } from "@reelbridge/core/jobs/ledger";
+import { InvalidEventError } from "@reelbridge/core";
 import { failRenderStart, startRender } from "@reelbridge/core/usecases/start-render";
-import type { StartRenderDeps } from "@reelbridge/core/usecases/start-render";
+import type { RenderTrigger, StartRenderDeps } from "@reelbridge/core/usecases/start-render";
 import { MissingEnvironmentError, once } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
 import type { QueueHandlerOptions } from "./lib/handlers";
@@ -48,15 +48,21 @@ export async function buildDeps(p: Platform): Promise<Deps> {
 export const defaultDeps = () => buildDeps(awsPlatform({ renderer: awsRemotionRenderer }));
 
 /**
- * The render step: VideoBaseReady through the render-step queue (bounded concurrency, so a
+ * The render step: VideoBaseReady (or a re-render's RenderRequested) through the render-step queue (bounded concurrency, so a
  * burst never exhausts the account's Lambda concurrency that Remotion fans out into).
  * A job that cannot be rendered, or that exhausted its retries, ends with RenderFailed.
  */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opts: QueueHandlerOptions = {}) {
-  return queueStep<PipelineEvent<"VideoBaseReady">>(
+  return queueStep<RenderTrigger>(
     {
       name: NAME,
-      parse: (raw) => parseEvent("VideoBaseReady", raw),
+      // VideoBaseReady: the job's first render; RenderRequested: a re-render (docs/decisions/0009).
+      parse: (raw) => {
+        const type = (raw as { "detail-type"?: unknown } | null)?.["detail-type"];
+        if (type === "RenderRequested") return parseEvent("RenderRequested", raw);
+        if (type === "VideoBaseReady") return parseEvent("VideoBaseReady", raw);
+        throw new InvalidEventError(`the render step does not handle ${JSON.stringify(type)}`);
+      },
       jobIdOf: pipelineJobId,
       // Starts work: only for a job the pipeline started, with its parameters, and no outcome yet.
       role: "act",

@@ -62,7 +62,9 @@ export type Permission =
   | { kind: "jobs:read" }
   | { kind: "jobs:write" }
   | { kind: "secret"; name: SecretName }
-  | { kind: "remotion:render" };
+  | { kind: "remotion:render" }
+  /** cancelRenderOnLambda: read a render's progress.json and write its cancel.json in Remotion's own bucket. */
+  | { kind: "remotion:cancel" };
 
 /**
  * Native binaries from npm packages that a function's zip carries: the same files the tests run

@@ -62,7 +62,8 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       name: "render-step",
       description: "Starts the branded render on Remotion Lambda (or the local renderer) with a signed webhook; emits RenderStarted.",
       bus: "pipeline",
-      pattern: on("VideoBaseReady"),
+      // VideoBaseReady: the job's first render; RenderRequested: a re-render (docs/decisions/0009).
+      pattern: onAny(["VideoBaseReady", "RenderRequested"]),
       handler: "packages/functions/src/render.handler",
       // Remotion renders fan out into many Lambdas: bound how many start at once.
       delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "render", batchSize: 1, visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
@@ -97,8 +98,21 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       bus: "pipeline",
       pattern: on("RenderCompleted"),
       handler: "packages/functions/src/segmenter.handler",
+        // A render started just as its job was cancelled is cancelled by the step itself.
+        { kind: "remotion:cancel" },
       // Queued, unlike ARCHITECTURE.md's sketch (docs/decisions/0005): FFmpeg is CPU-bound, so
       // a burst must not start one FFmpeg per render at once, and the receive count tells the
+    {
+      name: "render-canceller",
+      description: "On JobCancelled, stops the job's running render (Remotion Lambda's cancelRenderOnLambda, or the local renderer's cancel signal).",
+      bus: "pipeline",
+      pattern: on("JobCancelled"),
+      handler: "packages/functions/src/render-canceller.handler",
+      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "render", batchSize: 1, visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
+      timeoutSeconds: 30,
+      memoryMB: 256,
+      permissions: [{ kind: "jobs:write" }, { kind: "remotion:cancel" }, { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" }],
+    },
       // handler its last attempt, so a transient failure that never clears still ends the job
       // with SegmentsFailed instead of only a DLQ message.
       delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "segmenter", batchSize: 1, visibilityTimeoutSeconds: 1_800, maxReceiveCount: 3 },
@@ -193,3 +207,14 @@ export function endpointRoutePath(name: string): string {
   if (!route) throw new Error(`endpoint ${name} has no route without parameters`);
   return route;
 }
+  {
+    name: "jobs-api",
+    description: "POST /jobs/{jobId}/renders (a re-render from the stored base clip, Idempotency-Key) and POST /jobs/{jobId}/cancel; owner-checked like the status API.",
+    handler: "packages/functions/src/jobs-api.handler",
+    routes: ["POST /jobs/{jobId}/renders", "POST /jobs/{jobId}/cancel"],
+    auth: "jwt-if-configured",
+    timeoutSeconds: 10,
+    memoryMB: 256,
+    // The ledger (step state) is read and claimed; the base clip's head is checked.
+    permissions: [{ kind: "jobs:write" }, { kind: "s3:read", prefix: prefixes.jobs }, { kind: "events:put", detailTypes: ["RenderRequested", "JobCancelled"] }],
+  },

@@ -93,6 +93,8 @@ interface RenderState {
   timeToFinishMs: number | null;
   abort: AbortController;
   finished: Promise<void>;
+  /** cancel() was called (cancelRenderOnLambda's counterpart): aborted, reported as cancelled. */
+  cancelled: boolean;
 }
 
 export type LocalRemotion = Omit<Renderer, "start"> & {
@@ -105,9 +107,22 @@ export type LocalRemotion = Omit<Renderer, "start"> & {
   idle(): Promise<void>;
   /** Starts again the renders a stop or crash cut short (see `stateDir`); returns how many. */
   resume(): Promise<number>;
+  /**
+   * Stops one render, like cancelRenderOnLambda for a render started with enableCancellation:
+   * the local renderer is aborted through Remotion's cancel signal (makeCancelSignal), a queued
+   * render never starts, nothing is stored at the output key, and an error webhook says it was
+   * cancelled. Resolves once the render has stopped; a render that already ended is left as it is.
+   */
+  cancel(q: { renderId: string; bucketName?: string }): Promise<void>;
+  /** The renderIds cancel() stopped, in order. */
+  readonly cancelledRenderIds: readonly string[];
   /** Aborts running and queued renders (they send no webhook) and waits for them. */
   close(): Promise<void>;
 };
+
+export class RenderCancelledError extends Error {
+  override name = "RenderCancelledError";
+}
 
 /** Remotion's renderIds: 10 lowercase letters and digits. */
 export const newRenderId = () => {
@@ -129,6 +144,7 @@ const newRenderState = (renderId: string, request: RenderRequest, startedAt: num
   timeToFinishMs: null,
   abort: new AbortController(),
   finished: Promise.resolve(),
+  cancelled: false,
 });
 
 /** Errors Remotion treats as flaky (retried): timeouts and a browser or target that went away. */
@@ -137,6 +153,7 @@ const isFlaky = (err: unknown): boolean =>
 
 export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
   const renders = new Map<string, RenderState>();
+  const cancelledRenderIds: string[] = [];
   const limit = Math.max(1, opts.concurrency ?? 1);
   const send = opts.fetch ?? fetch;
   const retryDelay = opts.webhookRetryDelayMs ?? ((n: number) => 1000 * 2 ** (n - 1));
@@ -226,7 +243,8 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
       st.abort.abort(new Error(`the render did not finish within ${timeoutMs} ms`));
     }, timeoutMs);
     try {
-      if (st.abort.signal.aborted) return;
+      // Cancelled or closed while waiting for a slot: never started.
+      st.abort.signal.throwIfAborted();
       await mkdir(dir, { recursive: true });
       st.abort.signal.throwIfAborted();
       const outputPath = path.join(dir, "out.mp4");
@@ -267,8 +285,14 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
         costs: COSTS,
       });
     } catch (err) {
-      if (closed) return;
+      if (closed && !st.cancelled) return;
       st.fatal = true;
+      if (st.cancelled) {
+        st.errors.push({ name: "RenderCancelledError", message: "The render was cancelled." });
+        log?.info("local render cancelled", { renderId: st.renderId, jobId: st.jobId });
+        await postWebhook(st, { type: "error", ...staticPayload(st), errors: [{ message: "The render was cancelled.", name: "RenderCancelledError", stack: "" }] });
+        return;
+      }
       const e = err instanceof Error ? err : new Error(String(err));
       st.errors.push({ name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
       log?.error("local render failed", { renderId: st.renderId, jobId: st.jobId, timedOut, error: e.message });
@@ -326,6 +350,15 @@ export function createLocalRemotion(opts: LocalRemotionOptions): LocalRemotion {
         await Promise.all(pending);
         if ([...renders.values()].every((r) => pending.includes(r.finished))) return;
       }
+    },
+    cancelledRenderIds,
+    async cancel({ renderId }) {
+      const st = renders.get(renderId);
+      if (!st || st.done || st.fatal || st.cancelled) return;
+      st.cancelled = true;
+      cancelledRenderIds.push(renderId);
+      st.abort.abort(new RenderCancelledError("The render was cancelled."));
+      await st.finished;
     },
     async close() {
       closed = true;

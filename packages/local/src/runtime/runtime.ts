@@ -187,7 +187,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const emitProgress = (p: { jobId: string; step: "generating" | "rendering"; fraction: number }) => progressListeners.forEach((l) => l(p));
 
   const closers: Array<() => Promise<unknown>> = [];
-  const stats = { generations: 0, renders: 0 };
+  const stats = { generations: 0, renders: 0, cancelledRenders: 0 };
   try {
     // ---- HTTP server first: its URL is the webhook target and the web origin ------------------
     // Ports are kept from the previous run of this data dir when none is asked for: URLs handed
@@ -337,6 +337,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         ...(s.delivery.kind === "queue" ? { concurrency: config.concurrency[s.delivery.concurrencyKey] } : {}),
         invoke: s.delivery.kind === "queue" ? sqsInvoker(s.name, handlers[s.name]!, s.timeoutSeconds) : directInvoker(s.name, handlers[s.name]!, s.timeoutSeconds),
       }));
+        // The emulator's counterpart of cancelRenderOnLambda (docs/decisions/0009).
+        cancel: async (q) => {
+          const before = remotion.cancelledRenderIds.length;
+          await remotion.cancel(q);
+          stats.cancelledRenders += remotion.cancelledRenderIds.length - before;
+        },
     bus = createLocalBus({
       dataDir,
       account: LOCAL_ACCOUNT,

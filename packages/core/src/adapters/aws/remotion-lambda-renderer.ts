@@ -1,4 +1,8 @@
-import { getRenderProgress as remotionGetRenderProgress, renderMediaOnLambda as remotionRenderMediaOnLambda } from "@remotion/lambda/client";
+import {
+  cancelRenderOnLambda as remotionCancelRenderOnLambda,
+  getRenderProgress as remotionGetRenderProgress,
+  renderMediaOnLambda as remotionRenderMediaOnLambda,
+} from "@remotion/lambda/client";
 import type { AwsRegion, RenderMediaOnLambdaInput } from "@remotion/lambda/client";
 import { FPS } from "@reelbridge/remotion/props";
 import { PermanentError, TransientError } from "../../errors";
@@ -37,6 +41,7 @@ export interface RemotionLambdaRendererOptions {
   /** For tests and the emulator: the functions of @remotion/lambda/client. */
   renderMediaOnLambda?: typeof remotionRenderMediaOnLambda;
   getRenderProgress?: typeof remotionGetRenderProgress;
+  cancelRenderOnLambda?: typeof remotionCancelRenderOnLambda;
 }
 
 export const REMOTION_LAMBDA_RENDERER = "remotion-lambda";
@@ -71,11 +76,13 @@ export function classifyRemotionError(err: unknown): Error {
 export function createRemotionLambdaRenderer(opts: RemotionLambdaRendererOptions): Omit<Renderer, "start"> & {
   start(req: RenderRequest): Promise<RenderStartResult>;
   getProgress: GetRenderProgress;
+  cancel(q: { renderId: string; bucketName?: string }): Promise<void>;
   /** The exact renderMediaOnLambda input for a request (exposed for tests and logs). */
   renderInput(req: RenderRequest): RenderMediaOnLambdaInput;
 } {
   const render = opts.renderMediaOnLambda ?? remotionRenderMediaOnLambda;
   const progress = opts.getRenderProgress ?? remotionGetRenderProgress;
+  const cancelOnLambda = opts.cancelRenderOnLambda ?? remotionCancelRenderOnLambda;
   const region = opts.region as AwsRegion;
 
   const renderInput = (req: RenderRequest): RenderMediaOnLambdaInput => {
@@ -106,6 +113,9 @@ export function createRemotionLambdaRenderer(opts: RemotionLambdaRendererOptions
       downloadBehavior: { type: "play-in-browser" },
       webhook: { url: req.webhook.url, secret: opts.webhookSecret, customData: req.webhook.customData },
       metadata: { comment: `reelbridge job ${req.jobId}` },
+      // A cancelled job's render can be stopped (cancelRenderOnLambda, docs/decisions/0009): each
+      // renderer function then makes one S3 HEAD per second (REFERENCE §2.1, v4.0.515+).
+      enableCancellation: true,
       // The scale the render step recorded the output size for; Remotion's default is 1.
       ...(req.scale !== undefined && req.scale !== 1 ? { scale: req.scale } : {}),
       ...(opts.licenseKey ? { licenseKey: opts.licenseKey } : {}),
@@ -125,6 +135,19 @@ export function createRemotionLambdaRenderer(opts: RemotionLambdaRendererOptions
       }
     },
     getProgress: createRemotionLambdaProgress({ region: opts.region, functionName: opts.functionName, getRenderProgress: progress }),
+    async cancel({ renderId, bucketName }) {
+      // Remotion writes renders/{renderId}/cancel.json into its bucket; the renderer functions stop
+      // at their next poll (once a second). Without the bucket there is nothing to write to.
+      if (!bucketName) throw new PermanentError("RenderError", `render ${renderId} has no recorded Remotion bucket; it cannot be cancelled`);
+      try {
+        await cancelOnLambda({ region, bucketName, renderId });
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        // Refused for what the render is (started without enableCancellation, no progress.json any more): permanent.
+        if (/enableCancellation|NoSuchKey|not found/i.test(e.message)) throw new PermanentError("RenderError", reasonMessage(`Remotion Lambda cannot cancel render ${renderId}: ${e.message}`), { cause: err });
+        throw classifyRemotionError(err);
+      }
+    },
   };
 }
 
