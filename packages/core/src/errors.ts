@@ -38,6 +38,18 @@ export class TransientError extends PipelineError {
   }
 }
 
+/**
+ * Not a failure: the step has handed work to an outside service and asks the queue to bring the
+ * message back in `retryAfterSeconds` to look at it again (the LTX step's re-check of a
+ * generation, docs/decisions/0010). Handlers make the record visible again after that delay and
+ * log it as a scheduled check, not as an error; on the queue's last receive it still ends the job.
+ */
+export class CheckLaterError extends TransientError {
+  constructor(message: string, opts: { retryAfterSeconds: number }) {
+    super(message, { retryAfterSeconds: opts.retryAfterSeconds });
+  }
+}
+
 /** An event that does not satisfy its contract: permanent, never retried. */
 export class InvalidEventError extends PermanentError {
   constructor(message: string, opts: { cause?: unknown } = {}) {

@@ -178,18 +178,31 @@ export interface GenerationRequest {
   model?: string;
 }
 
-export interface GenerationHooks {
-  /** A generation already submitted for this job (resume instead of paying twice). */
-  existingGenerationId?: string;
-  /** Called once the provider accepted the job, before any polling: record the id. */
-  onSubmitted: (generationId: string) => Promise<void>;
-  onProgress?: (fraction: number) => void;
-  signal?: AbortSignal;
-}
+/**
+ * What one look at a submitted generation found (VideoGenerator.check): still running, done (the
+ * clip, downloaded), or gone (the provider no longer knows the id, e.g. LTX's 24 h retention, or
+ * the offline generator's process restarted). A generation that failed throws a PermanentError;
+ * a throttle, 5xx or timeout throws a TransientError.
+ */
+export type GenerationCheck =
+  | { status: "pending"; providerStatus?: string; progress?: number }
+  | { status: "completed"; video: Uint8Array; contentType: "video/mp4"; model?: string }
+  | { status: "gone"; why: string };
 
+/**
+ * An image-to-video provider, in the submit/check shape (docs/decisions/0010): nothing waits on
+ * it. `submit` asks for the generation and returns the provider's id at once; `check` looks once
+ * and returns. The LTX step submits in one short invocation and checks in later ones, each
+ * scheduled by the queue (the message made visible again after `checkIntervalSeconds`).
+ */
 export interface VideoGenerator {
   readonly name: string;
-  generate(req: GenerationRequest, hooks: GenerationHooks): Promise<{ generationId: string; video: Uint8Array; contentType: "video/mp4"; model?: string }>;
+  /** When to look first after submitting, then between looks, in seconds. */
+  readonly checkIntervalSeconds: { first: number; next: number };
+  /** Asks for the generation (pays for it); returns the provider's id. */
+  submit(req: GenerationRequest, opts?: { signal?: AbortSignal }): Promise<{ generationId: string; model?: string }>;
+  /** One look at a generation; downloads the clip when it is done. */
+  check(generationId: string, opts?: { signal?: AbortSignal }): Promise<GenerationCheck>;
 }
 
 export interface RenderRequest {

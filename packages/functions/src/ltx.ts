@@ -1,4 +1,5 @@
 import { s3ObjectCreatedEventSchema } from "@reelbridge/events";
+import { CheckLaterError } from "@reelbridge/core";
 import type { S3ObjectCreatedEvent } from "@reelbridge/events";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { DEFAULT_MAX_INPUT_PIXELS } from "@reelbridge/core/media/image";
@@ -22,9 +23,6 @@ const subscription = queuedSubscriptionNamed(NAME);
 /** Receives before the message goes to the DLQ: the last one ends the job with RetriesExhausted. */
 export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
 
-/** How long one invocation follows an LTX generation: the Lambda timeout minus time to store the clip. */
-const maxWaitMs = Math.max(60, subscription.timeoutSeconds - 120) * 1000;
-
 /**
  * The lease of a claim to submit a job's generation: it must outlast any invocation (the
  * Lambda timeout), or a live holder could be taken over and the generation paid twice.
@@ -38,7 +36,7 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     blobs: p.blobs(),
     state: p.stepState(),
     publisher: p.publisher(NAME),
-    generator: await p.videoGenerator({ maxWaitMs, logger: asLogger(makeLogger(`${NAME}-generator`)) }),
+    generator: await p.videoGenerator({ logger: asLogger(makeLogger(`${NAME}-generator`)) }),
     clock: p.clock,
     probeVideo: readMp4Info,
     maxInputPixels: DEFAULT_MAX_INPUT_PIXELS,
@@ -55,9 +53,12 @@ export const defaultDeps = () => buildDeps(awsPlatform({ videoGenerator: awsVide
 
 /**
  * The LTX step: "Object Created" for uploads/ arrives through the ltx-step queue (bounded
- * concurrency: LTX limits concurrent generations). It publishes VideoBaseStarted once the
- * generation is submitted, then VideoBaseReady; permanent failures are published by the
- * use-case; `fail` covers events that do not parse and transient failures on the last receive.
+ * concurrency: LTX limits concurrent generations). No invocation waits for the generation
+ * (docs/decisions/0010): one submits it and publishes VideoBaseStarted; while it runs, each
+ * delivery looks once and hands the message back to the queue, made visible again after the
+ * generator's check interval (CheckLaterError); the look that finds it done stores the clip and
+ * publishes VideoBaseReady. Permanent failures are published by the use-case; `fail` covers
+ * events that do not parse and transient failures on the queue's last receive.
  */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opts: QueueHandlerOptions = {}) {
   return queueStep<S3ObjectCreatedEvent>(
@@ -65,8 +66,13 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
       name: NAME,
       parse: (raw) => s3ObjectCreatedEventSchema.parse(raw),
       jobIdOf: uploadJobId,
+      // Each look is an invocation of its own: their GB-s are summed per job for VideoBaseReady's Lambda line.
+      usageStore: async () => (await deps()).state,
       run: async (event, ctx) => {
-        await ingestUpload(await deps(), event, { logger: ctx.logger, lastAttempt: ctx.lastAttempt });
+        const out = await ingestUpload(await deps(), event, { logger: ctx.logger, attempt: ctx.attempt, lastAttempt: ctx.lastAttempt });
+        if (out.status === "checking") {
+          throw new CheckLaterError(`generation ${out.generationId} ${out.why}; looking again in ${out.checkAfterSeconds} s`, { retryAfterSeconds: out.checkAfterSeconds });
+        }
       },
       fail: async (raw, reason, ctx) => {
         await failUpload(await deps(), raw as Parameters<typeof failUpload>[1], reason, ctx);

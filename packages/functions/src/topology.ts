@@ -39,13 +39,20 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
   return [
     {
       name: "ltx-step",
-      description: "Validates and normalises an uploaded photo, has the video generator animate it; emits VideoBaseStarted, then VideoBaseReady or VideoBaseFailed.",
+      description: "Validates and normalises an uploaded photo and submits its generation (VideoBaseStarted); looks at the generation in short deliveries the queue brings back until it is done; emits VideoBaseReady or VideoBaseFailed.",
       bus: "default",
       pattern: s3ObjectCreated({ bucket: ctx.mediaBucket, keyPrefix: prefixes.uploads }),
       handler: "packages/functions/src/ltx.handler",
       // LTX limits concurrent generations: a burst waits in the queue instead of failing on 429s.
-      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "ltx", batchSize: 1, visibilityTimeoutSeconds: 3_600, maxReceiveCount: 5 },
-      timeoutSeconds: 600,
+      // No invocation waits for a generation (docs/decisions/0010): each look is one delivery, and
+      // the handler makes the message visible again after the next look's delay. So every look is
+      // a receive: the step owns its retry budget (core STEP_RETRY_BUDGET) and its deadline, and
+      // maxReceiveCount is only the backstop, above the looks a generation gets before its
+      // deadline (a unit test checks it) yet low enough that a message failing on every receive
+      // reaches the DLQ within the queue's 4-day retention (200 × the 900 s longest backoff ≈ 50 h).
+      // The timeout covers the longest single delivery (the clip's download, 120 s, and storing it).
+      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "ltx", batchSize: 1, visibilityTimeoutSeconds: 1_080, maxReceiveCount: 200 },
+      timeoutSeconds: 180,
       memoryMB: 2_048,
       permissions: [
         { kind: "s3:read", prefix: prefixes.uploads },

@@ -37,19 +37,32 @@ export interface IngestUploadDeps {
    * Must outlast one invocation (the Lambda timeout), so a live holder is never taken over.
    */
   claimLeaseSeconds?: number;
+  /** A generation not finished this long after it was submitted ends the job (default GENERATION_DEADLINE_SECONDS). */
+  generationDeadlineSeconds?: number;
+  /**
+   * The step's own retry budget (default STEP_RETRY_BUDGET): deliveries that may fail before a
+   * generation is submitted, and consecutive failed looks at a submitted one, before the job
+   * ends with RetriesExhausted. The queue's receive count cannot be the budget, since every
+   * look at a generation is a receive.
+   */
+  retryBudget?: number;
 }
 
 export interface IngestContext {
   logger: Logger;
+  /** 1-based delivery attempt (the queue's receive count); 1 when unknown. */
+  attempt?: number;
   /**
-   * True on the queue's last delivery. Informational here: the handler turns a transient
-   * failure on the last attempt into VideoBaseFailed(RetriesExhausted) through failUpload.
+   * True on the queue's last delivery (the backstop of the step's own budget): the handler
+   * turns a transient failure then into VideoBaseFailed(RetriesExhausted) through failUpload.
    */
   lastAttempt?: boolean;
 }
 
 export type IngestOutcome =
   | { status: "ready"; data: Data<"VideoBaseReady">; resumed: boolean; replayed: boolean }
+  /** The generation is submitted and not finished: look again in `checkAfterSeconds` (the handler schedules it). */
+  | { status: "checking"; generationId: string; checkAfterSeconds: number; why: "submitted" | "pending" | "replaced" | "another-delivery" }
   | { status: "deferred"; why: string }
   | { status: "failed"; reason: FailureReason }
   | { status: "ignored"; why: string };
@@ -71,6 +84,38 @@ export const GENERATION_CLAIM_LEASE_SECONDS = 900;
 export const CLAIM_HELD_RETRY_AFTER_SECONDS = 30;
 /** Takeovers of one job's claim before giving up (each needs a holder that died: a handful at most). */
 const MAX_CLAIM_EPOCHS = 50;
+/**
+ * Paying for a replacement of a generation the provider forgot (LTX's 24 h retention, the
+ * offline generator's process restarted) is claimed like the first submission:
+ * `generation-replacement.{n}` with putIfAbsent, so only one delivery pays for replacement n.
+ */
+export const GENERATION_REPLACEMENT_STATE = "generation-replacement";
+export const MAX_GENERATION_REPLACEMENTS = 2;
+/** A generation not finished 30 min after its submission ends the job (LTX: 30–120 s typical, REFERENCE.md §1.6). */
+export const GENERATION_DEADLINE_SECONDS = 1_800;
+/** Failed deliveries before a submission, or consecutive failed looks after one, before RetriesExhausted. */
+export const STEP_RETRY_BUDGET = 5;
+
+/**
+ * Seconds until the next look at a generation that has run `elapsedSeconds`: the generator's
+ * interval, stretched to a twentieth of the time it has run so far once that is longer. A quick
+ * generation is seen soon after it finishes; one that hangs costs a few dozen looks up to its
+ * deadline, not thousands, so the queue's receive count (the backstop) is never reached first.
+ */
+export function nextCheckSeconds(intervalSeconds: number, elapsedSeconds: number): number {
+  return Math.max(intervalSeconds, Math.ceil(Math.max(0, elapsedSeconds) / 20));
+}
+
+/** Looks a generation that never finishes gets before its deadline, with this generator interval (first look after `first`). */
+export function looksUntilDeadline(interval: { first: number; next: number }, deadlineSeconds = GENERATION_DEADLINE_SECONDS): number {
+  let t = interval.first;
+  let looks = 0;
+  while (t <= deadlineSeconds) {
+    looks++;
+    t += nextCheckSeconds(interval.next, t);
+  }
+  return looks + 1;
+}
 
 /** The LTX step's outputs (the one layout: upload/keys.ts). */
 export { jobKeys };
@@ -79,49 +124,73 @@ export const videoBaseStartedEventId = (jobId: string) => `${jobId}.VideoBaseSta
 export const videoBaseReadyEventId = (jobId: string) => `${jobId}.VideoBaseReady`;
 export const videoBaseFailedEventId = (jobId: string) => `${jobId}.VideoBaseFailed`;
 
-/** The stored generation record (what onSubmitted and completion write). */
+/** What VideoBaseReady repeats from the submission, recorded with it so a look needs nothing else. */
+interface SubmittedFacts {
+  job: JobParams;
+  source: Data<"VideoBaseReady">["source"];
+  image: Data<"VideoBaseReady">["image"];
+  cameraMotion: CameraMotion;
+  /** The request, without the image (jobs/{jobId}/image.jpg), for a replacement. */
+  request: { prompt: string; durationSeconds: number; width: number; height: number; fps: number; model?: string };
+}
+
+/** The stored generation record (what the submission, the looks and completion write). */
 interface GenerationRecord {
   generationId?: string;
   generator?: string;
   submittedAt?: string;
   status?: "submitted" | "completed";
   ready?: Data<"VideoBaseReady">;
+  facts?: SubmittedFacts;
+  /** Looks that found it still running. */
+  checks?: number;
+  /** Consecutive looks that failed (throttled, 5xx, timeout): the step's retry budget. */
+  checkFailures?: number;
+  replacements?: number;
+  replaces?: string;
+  lastCheckedAt?: string;
 }
 
+const hasFacts = (r: GenerationRecord | undefined): r is GenerationRecord & { generationId: string; facts: SubmittedFacts } =>
+  typeof r?.generationId === "string" && typeof r.facts === "object" && r.facts !== null;
+
 /**
- * The LTX step (issue #4): an "Object Created" for `uploads/{jobId}/source` becomes a base clip.
+ * The LTX step (issue #4; submit/check since issue #13, docs/decisions/0010): an "Object
+ * Created" for `uploads/{jobId}/source` becomes a base clip, and no invocation waits for the
+ * generation. Each delivery of the upload's message does one of these, then returns:
  *
- *  1. A job whose generation is recorded as completed, with base.mp4 in place, re-publishes the
- *     same VideoBaseReady (same eventId: consumers dedup it). Re-publishing rather than skipping
- *     covers a crash between storing the clip and publishing.
- *  2. Reads the upload and its signed metadata; the params' jobId must be the key's.
- *  3. normalizeImage: real JPEG/PNG/WebP, pixel budget before decoding, EXIF orientation applied,
- *     metadata stripped, cover-cropped to the aspect's resolution → jobs/{jobId}/image.jpg.
- *  4. Presigns the image and calls the generator. A job with a recorded generation id resumes
- *     it (existingGenerationId). Otherwise the delivery first claims the submission (a
- *     conditional write with a lease, see GENERATION_CLAIM_STATE): only the holder submits, so
- *     two concurrent deliveries of the same upload never pay for two generations. A delivery
- *     that finds the claim held and no generation recorded yet is retried later
- *     (TransientError), when it resumes the holder's generation; on its last attempt it stands
- *     down instead ("deferred"), since the holder's own delivery is still in flight.
- *  5. The generation id is recorded (putIfAbsent) as soon as the provider accepts the job, then
- *     VideoBaseStarted is published (the job reads "generating" meanwhile).
- *  6. Probes the clip, stores jobs/{jobId}/base.mp4, records completion, then publishes
- *     VideoBaseReady (after the write it announces).
+ *  - The job has ended (its outcome is in the job ledger, jobs/ledger.ts: failed, completed,
+ *    cancelled): nothing is read, generated, looked at or published ("ignored"); the message is
+ *    deleted, so the looks stop (an outcome whose publishing a crash interrupted is published
+ *    first, with its own eventId).
+ *  - The generation is recorded as completed, with base.mp4 in place: re-publishes the same
+ *    VideoBaseReady (same eventId: consumers dedup it), which covers a crash between storing the
+ *    clip and publishing.
+ *  - A generation is recorded: one look at it (VideoGenerator.check). Still running →
+ *    "checking" (the handler brings the message back in checkIntervalSeconds.next); done →
+ *    probe, store jobs/{jobId}/base.mp4, record completion, publish VideoBaseReady; failed →
+ *    VideoBaseFailed; gone at the provider → a replacement is paid for at most
+ *    MAX_GENERATION_REPLACEMENTS times (each claimed, so once), then GenerationExpired. A look
+ *    later than generationDeadlineSeconds after the submission ends the job (GenerationFailed).
+ *    This is also the resume after a crash: the redelivered message looks at the known id.
+ *  - Nothing recorded: read the upload and its signed metadata (the params' jobId must be the
+ *    key's); normalizeImage (real JPEG/PNG/WebP, pixel budget before decoding, EXIF orientation
+ *    applied, metadata stripped, cover-cropped) → jobs/{jobId}/image.jpg; claim the submission
+ *    (a conditional write with a lease, GENERATION_CLAIM_STATE), so two concurrent deliveries
+ *    never pay for two generations; submit; record the id (putIfAbsent) with what a look needs;
+ *    publish VideoBaseStarted; "checking" after checkIntervalSeconds.first. A delivery that
+ *    finds the claim held and no generation recorded yet is retried later (TransientError); on
+ *    its last try it stands down ("deferred"), since the holder's own delivery is in flight.
  *
- * Permanent errors publish VideoBaseFailed with a stable reason code and return; anything
- * else is thrown for the platform to retry.
+ * Retries are the step's own budget (retryBudget): a transient failure before a submission on
+ * the budget's last delivery, or the budget's worth of consecutive failed looks, ends the job
+ * with RetriesExhausted. Permanent errors publish VideoBaseFailed with a stable reason code.
  *
  * A key that is not `uploads/{ULID}/source` cannot be tied to a job (presigned POSTs pin that
  * exact key), so it is logged and ignored rather than failing whichever job its prefix names.
- *
- * A job that has ended (its outcome is in the job ledger, jobs/ledger.ts: VideoBaseFailed,
- * RenderFailed or RenderCompleted) is terminal (issue #11 item 2): another upload to its key,
- * e.g. a second POST with the same presigned fields within the policy's lifetime, is ignored:
- * nothing is read, generated, paid for or published (an outcome whose publishing a crash
- * interrupted is published first, with its own eventId). The job is recorded in the ledger with
- * its signed parameters as soon as they are read, and VideoBaseFailed claims the job's outcome
- * before it is published, so it is never followed by a VideoBaseReady.
+ * The job is recorded in the ledger with its signed parameters as soon as they are read, and
+ * VideoBaseFailed claims the job's outcome before it is published, so it is never followed by
+ * a VideoBaseReady.
  */
 export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreatedEvent, ctx: IngestContext): Promise<IngestOutcome> {
   const { logger } = ctx;
@@ -133,6 +202,8 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
   if (deps.presignExpiresSeconds < 900) throw new Error(`presignExpiresSeconds must be ≥ 900 (LTX may queue the job), got ${deps.presignExpiresSeconds}`);
   const leaseSeconds = deps.claimLeaseSeconds ?? GENERATION_CLAIM_LEASE_SECONDS;
   if (!(leaseSeconds > 0)) throw new Error(`claimLeaseSeconds must be positive, got ${leaseSeconds}`);
+  const budget = deps.retryBudget ?? STEP_RETRY_BUDGET;
+  const lastTry = ctx.lastAttempt === true || (ctx.attempt ?? 1) >= budget;
   if (event.detail.bucket.name !== deps.blobs.bucket) {
     logger.warn("event names another bucket than the step's blob store", { eventBucket: event.detail.bucket.name, bucket: deps.blobs.bucket });
   }
@@ -141,6 +212,7 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
   const keys = jobKeys(jobId);
   const ledger = createJobLedger(deps.state);
   let params: JobParams | undefined;
+  let submitted = false;
 
   const ended = await terminalOutcome(deps, ledger, jobId, logger);
   if (ended) return { status: "ignored", why: ended };
@@ -152,11 +224,16 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     await deps.publisher.publish([{ type: "VideoBaseReady", data: record.ready, eventId: videoBaseReadyEventId(jobId), jobId, causationId: event.id }]);
     return record.ready;
   };
+  const look = (record: GenerationRecord & { generationId: string; facts: SubmittedFacts }, resumed: boolean) => {
+    params = record.facts.job;
+    return checkGeneration(deps, { jobId, event, record, budget, resumed }, logger);
+  };
 
   try {
     let prior = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
     const replayed = await replayCompleted(prior);
     if (replayed) return { status: "ready", data: replayed, resumed: false, replayed: true };
+    if (hasFacts(prior)) return await look(prior, true);
 
     let upload: Awaited<ReturnType<BlobStore["get"]>>;
     try {
@@ -171,7 +248,6 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
 
     const normalized = await normalizeImage(upload.bytes, { aspect: params.aspect, maxInputPixels: deps.maxInputPixels });
     await deps.blobs.put(keys.image, normalized.bytes, { contentType: normalized.contentType, metadata: { jobid: jobId } });
-    const imageUrl = await deps.blobs.presignGet(keys.image, { expiresInSeconds: deps.presignExpiresSeconds });
     logger.info("image normalised", {
       sourceFormat: normalized.sourceFormat,
       sourceWidth: normalized.sourceWidth,
@@ -182,140 +258,209 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     });
 
     const cameraMotion = cameraMotionFromPrompt(params.cameraPrompt);
-    const image = { bucket: deps.blobs.bucket, key: keys.image, width: normalized.width, height: normalized.height };
-    const publishStarted = (generationId: string, generatorName: string) =>
-      publishVideoBaseStarted(deps, { jobId, causationId: event.id, job, source: { ...source, sizeBytes: upload.sizeBytes }, image, generatorName, generationId, cameraMotion }, logger);
-
-    // No generation recorded: claim the submission before paying for one.
-    let claim: number | undefined;
-    if (typeof prior?.generationId !== "string") {
-      const owner = randomUUID();
-      const c = await claimGeneration(deps, jobId, { owner, eventId: event.id, leaseSeconds });
-      if (c.held) {
-        // Another delivery holds the claim: use what it has recorded by now, if anything.
-        prior = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
-        const ready = await replayCompleted(prior);
-        if (ready) return { status: "ready", data: ready, resumed: false, replayed: true };
-        if (typeof prior?.generationId !== "string") {
-          const holder = { epoch: c.epoch, holder: c.holder.owner, holderEventId: c.holder.eventId, leaseUntil: c.holder.leaseUntil };
-          if (ctx.lastAttempt) {
-            // Failing the job now (RetriesExhausted) would end a job that the holder is still making.
-            logger.warn("another delivery is submitting this job's generation; standing down on the last attempt", holder);
-            return { status: "deferred", why: `another delivery (${String(c.holder.eventId ?? c.holder.owner)}) is submitting the generation` };
-          }
-          logger.info("another delivery is submitting this job's generation; retrying later", holder);
-          throw new TransientError("another delivery is submitting this job's generation", { retryAfterSeconds: CLAIM_HELD_RETRY_AFTER_SECONDS });
-        }
-        logger.info("another delivery submitted this job's generation; resuming it", { generationId: prior.generationId });
-      } else {
-        claim = c.epoch;
-        logger.info("generation claimed", { epoch: c.epoch, owner });
-        // A holder whose lease ran out may still have recorded a generation after our first read.
-        const recorded = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
-        if (typeof recorded?.generationId === "string") prior = recorded;
-      }
-    }
-
-    const existingGenerationId = typeof prior?.generationId === "string" ? prior.generationId : undefined;
-    let submittedAt = typeof prior?.submittedAt === "string" ? prior.submittedAt : undefined;
-    // Resuming: announce the generation again (same eventId) in case a crash lost the first one.
-    if (existingGenerationId !== undefined) await publishStarted(existingGenerationId, typeof prior?.generator === "string" ? prior.generator : deps.generator.name);
-    let submitted = false;
-    let result: Awaited<ReturnType<VideoGenerator["generate"]>>;
-    try {
-      result = await deps.generator.generate(
-        {
-          jobId,
-          image: { bytes: normalized.bytes, url: imageUrl },
-          prompt: params.cameraPrompt,
-          cameraMotion,
-          durationSeconds: params.durationSeconds,
-          width: normalized.width,
-          height: normalized.height,
-          fps: deps.fps,
-          ...(deps.model !== undefined ? { model: deps.model } : {}),
-        },
-        {
-          ...(existingGenerationId !== undefined ? { existingGenerationId } : {}),
-          onSubmitted: async (generationId) => {
-            submitted = true;
-            const at = deps.clock.now().toISOString();
-            const record = { generationId, generator: deps.generator.name, submittedAt: at, status: "submitted" };
-            const r = await deps.state.putIfAbsent(jobId, GENERATION_STATE, record);
-            if (r.created || r.value.generationId === generationId) {
-              submittedAt = (r.value.submittedAt as string | undefined) ?? at;
-              logger.info("generation recorded", { generationId, generator: deps.generator.name });
-              await publishStarted(generationId, deps.generator.name);
-              return;
-            }
-            if (existingGenerationId !== undefined && r.value.generationId === existingGenerationId) {
-              // The recorded generation was gone at the provider: this one replaces it.
-              await deps.state.update(jobId, GENERATION_STATE, { ...record, replaces: existingGenerationId });
-              submittedAt = at;
-              logger.warn("recorded generation was gone; replaced it", { generationId, replaced: existingGenerationId });
-              await publishStarted(generationId, deps.generator.name);
-              return;
-            }
-            // Only two deliveries replacing the same vanished generation get here (a new
-            // submission is always claimed first): both are paid; finish ours.
-            logger.warn("a concurrent delivery recorded another generation for this job", { generationId, recorded: r.value.generationId });
-          },
-        },
-      );
-    } catch (err) {
-      // Nothing was submitted: let the retry (or a duplicate) claim at once instead of waiting out the lease.
-      if (claim !== undefined && !submitted) await releaseClaim(deps, jobId, claim, logger);
-      throw err;
-    }
-
-    let facts: VideoFacts;
-    try {
-      facts = await deps.probeVideo(result.video);
-    } catch (cause) {
-      throw new PermanentError("GenerationFailed", `The generated clip cannot be read as an MP4: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    }
-    await deps.blobs.put(keys.baseVideo, result.video, { contentType: "video/mp4", metadata: { jobid: jobId, generationid: result.generationId } });
-    const storedAt = deps.clock.now();
-    const since = submittedAt ? Date.parse(submittedAt) : NaN;
-    const data: Data<"VideoBaseReady"> = {
-      job: params,
+    const facts: SubmittedFacts = {
+      job,
       source: { ...source, sizeBytes: upload.sizeBytes },
-      image,
-      baseVideo: {
-        bucket: deps.blobs.bucket,
-        key: keys.baseVideo,
-        sizeBytes: result.video.byteLength,
-        durationSeconds: facts.durationSeconds,
-        width: facts.width,
-        height: facts.height,
-        fps: facts.fps,
-      },
-      generator: {
-        name: deps.generator.name,
-        generationId: result.generationId,
-        ...((result.model ?? deps.model) !== undefined ? { model: result.model ?? deps.model } : {}),
-        cameraMotion,
-        seconds: Number.isFinite(since) ? Math.max(0, (storedAt.getTime() - since) / 1000) : 0,
+      image: { bucket: deps.blobs.bucket, key: keys.image, width: normalized.width, height: normalized.height },
+      cameraMotion,
+      request: {
+        prompt: params.cameraPrompt,
+        durationSeconds: params.durationSeconds,
+        width: normalized.width,
+        height: normalized.height,
+        fps: deps.fps,
+        ...(deps.model !== undefined ? { model: deps.model } : {}),
       },
     };
-    if (facts.width !== normalized.width || facts.height !== normalized.height) {
-      logger.warn("the clip's size differs from the requested one", { requested: `${normalized.width}x${normalized.height}`, got: `${facts.width}x${facts.height}` });
+    /** A generation another delivery (or a previous version of this step) recorded without the facts: add them, then look. */
+    const lookAtRecorded = async (recorded: GenerationRecord & { generationId: string }) => {
+      const withFacts = { ...recorded, facts: recorded.facts ?? facts };
+      if (!recorded.facts) await deps.state.update(jobId, GENERATION_STATE, { facts });
+      await publishVideoBaseStarted(deps, { jobId, causationId: event.id, ...facts, generatorName: recorded.generator ?? deps.generator.name, generationId: recorded.generationId }, logger);
+      return look(withFacts, true);
+    };
+    if (typeof prior?.generationId === "string") return await lookAtRecorded(prior as GenerationRecord & { generationId: string });
+
+    // No generation recorded: claim the submission before paying for one.
+    const owner = randomUUID();
+    const c = await claimGeneration(deps, jobId, { owner, eventId: event.id, leaseSeconds });
+    if (c.held) {
+      // Another delivery holds the claim: use what it has recorded by now, if anything.
+      prior = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
+      const ready = await replayCompleted(prior);
+      if (ready) return { status: "ready", data: ready, resumed: false, replayed: true };
+      if (typeof prior?.generationId === "string") {
+        logger.info("another delivery submitted this job's generation; looking at it", { generationId: prior.generationId });
+        return await lookAtRecorded(prior as GenerationRecord & { generationId: string });
+      }
+      const holder = { epoch: c.epoch, holder: c.holder.owner, holderEventId: c.holder.eventId, leaseUntil: c.holder.leaseUntil };
+      if (lastTry) {
+        // Failing the job now (RetriesExhausted) would end a job that the holder is still making.
+        logger.warn("another delivery is submitting this job's generation; standing down on the last attempt", holder);
+        return { status: "deferred", why: `another delivery (${String(c.holder.eventId ?? c.holder.owner)}) is submitting the generation` };
+      }
+      logger.info("another delivery is submitting this job's generation; retrying later", holder);
+      throw new TransientError("another delivery is submitting this job's generation", { retryAfterSeconds: CLAIM_HELD_RETRY_AFTER_SECONDS });
     }
-    await deps.state.update(jobId, GENERATION_STATE, { generationId: result.generationId, status: "completed", completedAt: storedAt.toISOString(), ready: data });
-    // A concurrent delivery (another upload to the same key) may have ended the job meanwhile.
-    const endedMeanwhile = await terminalOutcome(deps, ledger, jobId, logger);
-    if (endedMeanwhile) return { status: "ignored", why: endedMeanwhile };
-    await deps.publisher.publish([{ type: "VideoBaseReady", data, eventId: videoBaseReadyEventId(jobId), jobId, causationId: event.id }]);
-    logger.info("VideoBaseReady published", { generationId: result.generationId, baseVideo: data.baseVideo, seconds: data.generator.seconds });
-    return { status: "ready", data, resumed: existingGenerationId !== undefined, replayed: false };
+    logger.info("generation claimed", { epoch: c.epoch, owner });
+    // A holder whose lease ran out may still have recorded a generation after our first read.
+    const recorded = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
+    if (typeof recorded?.generationId === "string") return await lookAtRecorded(recorded as GenerationRecord & { generationId: string });
+
+    let generationId: string;
+    try {
+      const imageUrl = await deps.blobs.presignGet(keys.image, { expiresInSeconds: deps.presignExpiresSeconds });
+      ({ generationId } = await deps.generator.submit({ jobId, image: { bytes: normalized.bytes, url: imageUrl }, cameraMotion, ...facts.request }));
+      submitted = true;
+    } catch (err) {
+      // Nothing was submitted: let the retry (or a duplicate) claim at once instead of waiting out the lease.
+      await releaseClaim(deps, jobId, c.epoch, logger);
+      throw err;
+    }
+    const at = deps.clock.now().toISOString();
+    const record = { generationId, generator: deps.generator.name, submittedAt: at, status: "submitted", facts, checks: 0, checkFailures: 0 };
+    const r = await deps.state.putIfAbsent(jobId, GENERATION_STATE, record);
+    if (!r.created && r.value.generationId !== generationId) {
+      // Only a holder whose lease ran out while it submitted gets here: both are paid; follow the recorded one.
+      logger.warn("a concurrent delivery recorded another generation for this job", { generationId, recorded: r.value.generationId });
+    } else {
+      logger.info("generation submitted and recorded", { generationId, generator: deps.generator.name });
+    }
+    const stored = (r.created ? record : r.value) as GenerationRecord & { generationId: string };
+    await publishVideoBaseStarted(deps, { jobId, causationId: event.id, ...facts, generatorName: stored.generator ?? deps.generator.name, generationId: stored.generationId }, logger);
+    return { status: "checking", generationId: stored.generationId, checkAfterSeconds: deps.generator.checkIntervalSeconds.first, why: "submitted" };
   } catch (err) {
-    const reason = permanentReason(err);
+    let reason = permanentReason(err);
+    if (!reason && lastTry && !submitted && !(err instanceof CheckBudgetError)) {
+      // The step's budget before a submission: nothing is paid for yet, so give up visibly.
+      const generation = (await deps.state.get(jobId, GENERATION_STATE).catch(() => undefined)) as GenerationRecord | undefined;
+      if (typeof generation?.generationId !== "string") {
+        reason = { code: "RetriesExhausted", message: `gave up after ${ctx.attempt ?? 1} attempts: ${err instanceof Error ? err.message : String(err)}`.slice(0, 2000), retryable: false };
+      }
+    }
+    if (err instanceof CheckBudgetError) reason = err.reason;
     if (!reason) throw err;
     logger.warn("upload failed permanently", { code: reason.code, message: reason.message });
     const published = await publishVideoBaseFailed(deps, { jobId, source, causationId: event.id, reason, ...(params ? { params } : {}) }, logger);
     if (!published) return { status: "ignored", why: `job ${jobId} already has an outcome` };
     return { status: "failed", reason };
   }
+}
+
+/** Consecutive failed looks used the step's budget up: ends the job with this reason. */
+class CheckBudgetError extends Error {
+  constructor(readonly reason: FailureReason) {
+    super(reason.message);
+    this.name = "CheckBudgetError";
+  }
+}
+
+/** One look at the recorded generation, and what follows from it (see ingestUpload). */
+async function checkGeneration(
+  deps: IngestUploadDeps,
+  s: { jobId: string; event: S3ObjectCreatedEvent; record: GenerationRecord & { generationId: string; facts: SubmittedFacts }; budget: number; resumed: boolean },
+  logger: Logger,
+): Promise<IngestOutcome> {
+  const { jobId, record } = s;
+  const { generationId, facts } = record;
+  const keys = jobKeys(jobId);
+  const now = deps.clock.now();
+  const deadlineSeconds = deps.generationDeadlineSeconds ?? GENERATION_DEADLINE_SECONDS;
+  const since = typeof record.submittedAt === "string" ? Date.parse(record.submittedAt) : NaN;
+  if (Number.isFinite(since) && (now.getTime() - since) / 1000 > deadlineSeconds) {
+    throw new PermanentError("GenerationFailed", `generation ${generationId} did not finish within ${Math.round(deadlineSeconds / 60)} min of its submission (${record.checks ?? 0} looks); giving up on it`);
+  }
+  let found: Awaited<ReturnType<VideoGenerator["check"]>>;
+  try {
+    found = await deps.generator.check(generationId);
+  } catch (err) {
+    if (permanentReason(err)) throw err;
+    const failures = (record.checkFailures ?? 0) + 1;
+    await deps.state.update(jobId, GENERATION_STATE, { checkFailures: failures, lastCheckedAt: now.toISOString() });
+    if (failures >= s.budget) {
+      throw new CheckBudgetError({ code: "RetriesExhausted", message: `gave up looking at generation ${generationId} after ${failures} failed looks in a row: ${err instanceof Error ? err.message : String(err)}`.slice(0, 2000), retryable: false });
+    }
+    logger.warn("looking at the generation failed; the queue brings it back", { generationId, failures, budget: s.budget, error: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+
+  if (found.status === "pending") {
+    const checks = (record.checks ?? 0) + 1;
+    await deps.state.update(jobId, GENERATION_STATE, { checks, checkFailures: 0, lastCheckedAt: now.toISOString() });
+    const checkAfterSeconds = nextCheckSeconds(deps.generator.checkIntervalSeconds.next, Number.isFinite(since) ? (now.getTime() - since) / 1000 : 0);
+    logger.info("generation still running; looking again later", { generationId, providerStatus: found.providerStatus, checks, checkAfterSeconds });
+    return { status: "checking", generationId, checkAfterSeconds, why: "pending" };
+  }
+
+  if (found.status === "gone") {
+    const n = (record.replacements ?? 0) + 1;
+    if (n > MAX_GENERATION_REPLACEMENTS) {
+      throw new PermanentError("GenerationExpired", `${found.why}; the clip could not be stored before the provider dropped it (${n - 1} replacement(s) already paid for)`);
+    }
+    const claim = await deps.state.putIfAbsent(jobId, `${GENERATION_REPLACEMENT_STATE}.${n}`, { replaces: generationId, eventId: s.event.id, at: now.toISOString() });
+    if (!claim.created && claim.value.eventId !== s.event.id) {
+      logger.info("another delivery is replacing the vanished generation; looking again later", { generationId, replacement: n });
+      return { status: "checking", generationId, checkAfterSeconds: deps.generator.checkIntervalSeconds.next, why: "another-delivery" };
+    }
+    logger.warn("the recorded generation is gone at the provider; paying for a replacement", { generationId, replacement: n, why: found.why });
+    const image = await deps.blobs.get(keys.image);
+    const url = await deps.blobs.presignGet(keys.image, { expiresInSeconds: deps.presignExpiresSeconds });
+    const { generationId: replacement } = await deps.generator.submit({ jobId, image: { bytes: image.bytes, url }, cameraMotion: facts.cameraMotion, ...facts.request });
+    await deps.state.update(jobId, GENERATION_STATE, {
+      generationId: replacement,
+      generator: deps.generator.name,
+      submittedAt: deps.clock.now().toISOString(),
+      status: "submitted",
+      replaces: generationId,
+      replacements: n,
+      checks: 0,
+      checkFailures: 0,
+    });
+    await publishVideoBaseStarted(deps, { jobId, causationId: s.event.id, ...facts, generatorName: deps.generator.name, generationId: replacement }, logger);
+    return { status: "checking", generationId: replacement, checkAfterSeconds: deps.generator.checkIntervalSeconds.first, why: "replaced" };
+  }
+
+  let probed: VideoFacts;
+  try {
+    probed = await deps.probeVideo(found.video);
+  } catch (cause) {
+    throw new PermanentError("GenerationFailed", `The generated clip cannot be read as an MP4: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  await deps.blobs.put(keys.baseVideo, found.video, { contentType: "video/mp4", metadata: { jobid: jobId, generationid: generationId } });
+  const storedAt = deps.clock.now();
+  const model = found.model ?? facts.request.model;
+  const data: Data<"VideoBaseReady"> = {
+    job: facts.job,
+    source: facts.source,
+    image: facts.image,
+    baseVideo: {
+      bucket: deps.blobs.bucket,
+      key: keys.baseVideo,
+      sizeBytes: found.video.byteLength,
+      durationSeconds: probed.durationSeconds,
+      width: probed.width,
+      height: probed.height,
+      fps: probed.fps,
+    },
+    generator: {
+      name: record.generator ?? deps.generator.name,
+      generationId,
+      ...(model !== undefined ? { model } : {}),
+      cameraMotion: facts.cameraMotion,
+      seconds: Number.isFinite(since) ? Math.max(0, (storedAt.getTime() - since) / 1000) : 0,
+    },
+  };
+  if (probed.width !== facts.image.width || probed.height !== facts.image.height) {
+    logger.warn("the clip's size differs from the requested one", { requested: `${facts.image.width}x${facts.image.height}`, got: `${probed.width}x${probed.height}` });
+  }
+  await deps.state.update(jobId, GENERATION_STATE, { generationId, status: "completed", completedAt: storedAt.toISOString(), ready: data });
+  // The job may have ended meanwhile (a concurrent delivery failed it, or it was cancelled).
+  const ledger = createJobLedger(deps.state);
+  const endedMeanwhile = await terminalOutcome(deps, ledger, jobId, logger);
+  if (endedMeanwhile) return { status: "ignored", why: endedMeanwhile };
+  await deps.publisher.publish([{ type: "VideoBaseReady", data, eventId: videoBaseReadyEventId(jobId), jobId, causationId: s.event.id }]);
+  logger.info("VideoBaseReady published", { generationId, baseVideo: data.baseVideo, seconds: data.generator.seconds, looks: (record.checks ?? 0) + 1 });
+  return { status: "ready", data, resumed: s.resumed, replayed: false };
 }
 
 /** A claim record: who holds the right to submit the job's generation, until when. */
@@ -363,7 +508,7 @@ async function releaseClaim(deps: Pick<IngestUploadDeps, "state" | "clock">, job
 
 /**
  * Publishes VideoBaseStarted. Best effort: the event only lets the job read "generating"
- * meanwhile, and failing here would abandon a paid generation's polling for a redelivery.
+ * meanwhile; the recorded generation is looked at whether or not it was announced.
  */
 async function publishVideoBaseStarted(
   deps: Pick<IngestUploadDeps, "publisher" | "model">,

@@ -157,7 +157,6 @@ export async function startFakeLtxServer(opts: FakeLtxServerOptions): Promise<Fa
           height: input.height,
           fps: input.fps,
         },
-        { onSubmitted: async () => {} },
       );
       return out.video;
     });

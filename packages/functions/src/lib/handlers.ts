@@ -3,8 +3,10 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { DetailType, FailureReason, PipelineEvent } from "@reelbridge/events";
-import { InvalidEventError, UntrustedEventError, describeZodError, errorFields, permanentReason } from "@reelbridge/core";
-import type { Logger } from "@reelbridge/core";
+import { CheckLaterError, InvalidEventError, UntrustedEventError, describeZodError, errorFields, permanentReason } from "@reelbridge/core";
+import type { Logger, StepStateStore } from "@reelbridge/core";
+import { createLambdaUsageLedger, gbSecondsOf } from "@reelbridge/core/jobs/lambda-usage";
+import type { StepUsage } from "@reelbridge/core/jobs/lambda-usage";
 import type { JobLedger, JobView } from "@reelbridge/core/jobs/ledger";
 import { admitEvent, assertEventConsistent } from "@reelbridge/core/jobs/trust";
 import type { ConsumerRole } from "@reelbridge/core/jobs/trust";
@@ -40,7 +42,21 @@ export interface StepContext {
   attempt: number;
   /** True when a failure now sends the event to the DLQ. */
   lastAttempt: boolean;
+  /**
+   * This step's Lambda usage for the job so far: its earlier invocations (recorded in step
+   * state, lambda-usage.ts) plus this one up to now (duration × the configured memory), for the
+   * Lambda line of the event that ends the step. Zero when the step records none.
+   */
+  lambdaUsage: () => Promise<StepUsage & { memoryMB: number }>;
 }
+
+/** This invocation: when it started and the memory it has (context.memoryLimitInMB; the topology's memoryMB locally). */
+export interface InvocationMeter {
+  startedAt: number;
+  memoryMB: number;
+}
+
+const startMeter = (context: Context | undefined): InvocationMeter => ({ startedAt: performance.now(), memoryMB: Number(context?.memoryLimitInMB) || 0 });
 
 export interface StepDefinition<E> {
   /** Topology subscription name, used as the logger's service name. */
@@ -59,6 +75,8 @@ export interface StepDefinition<E> {
   role?: ConsumerRole;
   /** What the pipeline knows of each job (core/jobs/ledger.ts); undefined when the step has no store for it. */
   ledger?: () => Promise<JobLedger | undefined>;
+  /** Where the step's per-job Lambda usage is recorded (lambda-usage.ts); undefined: not measured. */
+  usageStore?: () => Promise<StepStateStore | undefined>;
 }
 
 const metadataOf = (raw: unknown): { eventId?: unknown } | undefined => (raw as { detail?: { metadata?: { eventId?: unknown } } } | null)?.detail?.metadata;
@@ -91,10 +109,17 @@ export const asLogger = (l: PowertoolsLogger): Logger => ({
 });
 
 /** Processes one EventBridge event through a step definition. Throws only transient errors. */
-export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base: PowertoolsLogger, attempt: number, lastAttempt: boolean): Promise<void> {
+export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base: PowertoolsLogger, attempt: number, lastAttempt: boolean, meter: InvocationMeter = startMeter(undefined)): Promise<void> {
   const jobId = def.jobIdOf(raw);
   const log = base.createChild({ persistentKeys: { jobId: jobId ?? "unknown", attempt } });
-  const ctx: StepContext = { logger: asLogger(log), attempt, lastAttempt };
+  const lambdaUsage = async () => {
+    const current = { ms: performance.now() - meter.startedAt, memoryMB: meter.memoryMB };
+    const store = def.usageStore && jobId ? await def.usageStore() : undefined;
+    const before = store && jobId ? await createLambdaUsageLedger(store).read(jobId, def.name) : { invocations: 0, ms: 0, gbSeconds: 0 };
+    const now = meter.memoryMB > 0 ? current : { ms: 0, memoryMB: 0 };
+    return { invocations: before.invocations + 1, ms: before.ms + now.ms, gbSeconds: before.gbSeconds + (now.memoryMB ? gbSecondsOf(now) : 0), memoryMB: meter.memoryMB };
+  };
+  const ctx: StepContext = { logger: asLogger(log), attempt, lastAttempt, lambdaUsage };
   const eventId = (raw as { id?: string } | null)?.id;
   const ledger = def.role && def.ledger ? await def.ledger() : undefined;
   const rejectInvalid = async (invalid: unknown, kind: "contract" | "consistency") => {
@@ -143,6 +168,11 @@ export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base
       if (def.fail) await def.fail(raw, reason, ctx);
       return;
     }
+    if (err instanceof CheckLaterError && !lastAttempt) {
+      // Not a failure: the step asked the queue to bring the message back later.
+      log.info("check scheduled", { eventId, retryAfterSeconds: err.retryAfterSeconds, why: err.message });
+      throw err;
+    }
     log.warn("transient failure, will be retried", { eventId, lastAttempt, ...errorFields(err) });
     if (lastAttempt && def.fail) {
       await def.fail(raw, { code: "RetriesExhausted", message: `gave up after ${attempt} attempts: ${(err as Error).message}`.slice(0, 2000), retryable: false }, ctx);
@@ -184,14 +214,14 @@ export function queueStep<E>(def: StepDefinition<E>, opts: QueueStepOptions) {
       return;
     }
     try {
-      await change({ queueUrl, receiptHandle: r.receiptHandle, visibilityTimeoutSeconds });
+      await change({ queueUrl, receiptHandle: r.receiptHandle, visibilityTimeoutSeconds, reason: err instanceof CheckLaterError ? "check" : "retry" });
       logger.info("redelivery deferred", fields);
     } catch (changeErr) {
       // The record is still reported failed: it comes back after the queue's own timeout.
       logger.error("could not change the record's visibility", { ...fields, ...errorFields(changeErr) });
     }
   };
-  const recordHandler = (change: ChangeVisibility | undefined) => async (r: SQSRecord) => {
+  const recordHandler = (change: ChangeVisibility | undefined, meter: InvocationMeter) => async (r: SQSRecord) => {
     const attempt = Number(r.attributes.ApproximateReceiveCount ?? "1");
     let raw: unknown;
     try {
@@ -201,7 +231,7 @@ export function queueStep<E>(def: StepDefinition<E>, opts: QueueStepOptions) {
       return;
     }
     try {
-      await processEvent(def, raw, logger, attempt, attempt >= opts.maxReceiveCount);
+      await processEvent(def, raw, logger, attempt, attempt >= opts.maxReceiveCount, meter);
     } catch (err) {
       await deferRedelivery(r, err, attempt, change);
       throw err;
@@ -209,14 +239,54 @@ export function queueStep<E>(def: StepDefinition<E>, opts: QueueStepOptions) {
   };
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const change = opts.changeVisibility;
-    return processPartialResponse(event, recordHandler(change), processor, { context, throwOnFullBatchFailure: false });
+    const meter = startMeter(context);
+    try {
+      return await processPartialResponse(event, recordHandler(change, meter), processor, { context, throwOnFullBatchFailure: false });
+    } finally {
+      await recordUsage(def, logger, event.Records.map((r) => r.body), context, meter);
+    }
   });
+}
+
+/**
+ * Records this invocation's duration × memory for each job it handled (split evenly across a
+ * batch), in step state (lambda-usage.ts). Best effort: a failure is logged, never retried.
+ */
+async function recordUsage<E>(def: StepDefinition<E>, logger: PowertoolsLogger, bodies: unknown[], context: Context | undefined, meter: InvocationMeter): Promise<void> {
+  if (!def.usageStore || !(meter.memoryMB > 0)) return;
+  const ms = performance.now() - meter.startedAt;
+  const jobIds = bodies.map((b) => {
+    try {
+      return def.jobIdOf(typeof b === "string" ? JSON.parse(b) : b);
+    } catch {
+      return undefined;
+    }
+  });
+  const known = jobIds.filter((j): j is string => typeof j === "string");
+  if (!known.length) return;
+  try {
+    const store = await def.usageStore();
+    if (!store) return;
+    const ledger = createLambdaUsageLedger(store);
+    const requestId = context?.awsRequestId || `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    await Promise.all(known.map((jobId, i) => ledger.record(jobId, def.name, `${requestId}-${i}`, { ms: ms / jobIds.length, memoryMB: meter.memoryMB })));
+    logger.debug("invocation measured", { ms: Math.round(ms), memoryMB: meter.memoryMB, gbSeconds: gbSecondsOf({ ms, memoryMB: meter.memoryMB }), jobIds: known });
+  } catch (err) {
+    logger.warn("could not record the invocation's Lambda usage", { jobIds: known, ...errorFields(err) });
+  }
 }
 
 /** A step the rule invokes directly (asynchronous invocation). */
 export function directStep<E>(def: StepDefinition<E>) {
   const logger = makeLogger(def.name);
-  return middy(async (event: unknown): Promise<void> => processEvent(def, event, logger, 1, false));
+  return middy(async (event: unknown, context: Context): Promise<void> => {
+    const meter = startMeter(context);
+    try {
+      await processEvent(def, event, logger, 1, false, meter);
+    } finally {
+      await recordUsage(def, logger, [event], context, meter);
+    }
+  });
 }
 
 // ---- HTTP (Function URLs) -------------------------------------------------------------------

@@ -34,7 +34,7 @@ export interface Platform {
   tmpDir(purpose: string): string;
   uploadSigner(): UploadSigner;
   /** The stage's image-to-video generator (stage config `ltx.provider`). */
-  videoGenerator(opts: { maxWaitMs: number; logger: Logger }): Promise<VideoGenerator>;
+  videoGenerator(opts: { logger: Logger }): Promise<VideoGenerator>;
   /** Remotion Lambda, or the local emulator; completion arrives through the signed webhook. */
   renderer(opts: { webhookSecret: string }): Renderer;
   renderProgress(): GetRenderProgress;

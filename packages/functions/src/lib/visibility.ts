@@ -14,6 +14,12 @@ export interface VisibilityChange {
   queueUrl: string;
   receiptHandle: string;
   visibilityTimeoutSeconds: number;
+  /**
+   * Why: "check" is a step's scheduled re-check (CheckLaterError, not a failure), "retry" a
+   * failure's redelivery delay. SQS ignores it; the local runtime obeys the delay of a check and
+   * keeps its own short backoff for retries.
+   */
+  reason?: "check" | "retry";
 }
 export type ChangeVisibility = (change: VisibilityChange) => Promise<void>;
 

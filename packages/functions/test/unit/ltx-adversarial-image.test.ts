@@ -42,11 +42,12 @@ function setup(photo: Uint8Array) {
     publisher,
     generator: {
       name: "fake-ltx",
-      generate: async (_req, hooks) => {
+      checkIntervalSeconds: { first: 30, next: 10 },
+      submit: async () => {
         generations++;
-        await hooks.onSubmitted("gen-1");
-        return { generationId: "gen-1", video: CLIP, contentType: "video/mp4" };
+        return { generationId: "gen-1" };
       },
+      check: async () => ({ status: "completed", video: CLIP, contentType: "video/mp4" }),
     },
     clock: { now: () => new Date("2026-11-20T10:00:00Z") },
     probeVideo: readMp4Info,
@@ -84,8 +85,10 @@ describe("ltx-step handler, adversarial image shapes", () => {
 
   it("still turns an elongated but frameable photo (a 4:1 panorama) into the base clip", async () => {
     const t = setup(stripPng(4000, 1000));
-    const res = await t.handler(sqsEvent(structuredClone(s3Sample), { queue: "ltx-step" }), context);
-    expect(res).toEqual({ batchItemFailures: [] });
+    // Submitted on the first receive (back to the queue for the look), done on the second.
+    expect(await t.handler(sqsEvent(structuredClone(s3Sample), { queue: "ltx-step" }), context)).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
+    expect(await t.handler(sqsEvent(structuredClone(s3Sample), { queue: "ltx-step", receiveCount: 2 }), context)).toEqual({ batchItemFailures: [] });
     expect(t.publisher.published.map((e) => e.type)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
+    expect(t.generations()).toBe(1);
   });
 });

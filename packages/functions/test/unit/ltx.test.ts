@@ -7,7 +7,9 @@ import { TransientError, createMemoryPublisher } from "@reelbridge/core";
 import type { VideoGenerator } from "@reelbridge/core";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
 import { encodeJobMetadata } from "@reelbridge/core/upload/metadata";
-import { generationClaimName } from "@reelbridge/core/usecases/ingest-upload";
+import { STEP_RETRY_BUDGET, generationClaimName, looksUntilDeadline } from "@reelbridge/core/usecases/ingest-upload";
+import { LTX_CHECK_INTERVAL_SECONDS } from "@reelbridge/core/adapters/ltx/generator";
+import { createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/offline-generator";
 import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
 import s3Sample from "@reelbridge/events/samples/v1/S3ObjectCreated.json";
 import { createMemoryBlobStore } from "@reelbridge/testing/memory-blob-store";
@@ -24,24 +26,35 @@ const PHOTO = new Uint8Array(readFileSync(fixtureUrl("unit/ingest/fixtures/photo
 const CLIP = new Uint8Array(readFileSync(fixtureUrl("unit/ltx/fixtures/base-1080x1920-24fps-2s.mp4")));
 const JOB = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
 
-function setup(generate?: VideoGenerator["generate"]) {
+/** A generator in the submit/check shape: `pending` looks answer "processing" before the clip. */
+function fakeGenerator(over: Partial<Pick<VideoGenerator, "submit" | "check">> = {}, pending = 0) {
+  let submitted = 0;
+  let looks = 0;
+  const generator: VideoGenerator = {
+    name: "fake-ltx",
+    checkIntervalSeconds: { first: 30, next: 10 },
+    submit:
+      over.submit ??
+      (async () => {
+        submitted++;
+        return { generationId: "gen-1" };
+      }),
+    check:
+      over.check ??
+      (async () => (++looks <= pending ? { status: "pending", providerStatus: "processing" } : { status: "completed", video: CLIP, contentType: "video/mp4" })),
+  };
+  return { generator, submitted: () => submitted, looks: () => looks };
+}
+
+function setup(over: Partial<Pick<VideoGenerator, "submit" | "check">> = {}, pending = 0) {
   const blobs = createMemoryBlobStore({ bucket: "reelbridge-prod-media" });
   const publisher = createMemoryPublisher();
-  let submitted = 0;
+  const fake = fakeGenerator(over, pending);
   const deps: Deps = {
     blobs,
     state: createMemoryStepStateStore(),
     publisher,
-    generator: {
-      name: "fake-ltx",
-      generate:
-        generate ??
-        (async (_req, hooks) => {
-          submitted++;
-          await hooks.onSubmitted("gen-1");
-          return { generationId: "gen-1", video: CLIP, contentType: "video/mp4" };
-        }),
-    },
+    generator: fake.generator,
     clock: { now: () => new Date("2026-11-20T10:00:00Z") },
     probeVideo: readMp4Info,
     maxInputPixels: 50_000_000,
@@ -49,8 +62,14 @@ function setup(generate?: VideoGenerator["generate"]) {
     presignExpiresSeconds: 900,
   };
   const visibility: number[] = [];
-  const handler = createHandler(async () => deps, { changeVisibility: async (c) => void visibility.push(c.visibilityTimeoutSeconds) });
-  return { deps, blobs, publisher, handler, submitted: () => submitted, visibility };
+  const reasons: Array<string | undefined> = [];
+  const handler = createHandler(async () => deps, {
+    changeVisibility: async (c) => {
+      visibility.push(c.visibilityTimeoutSeconds);
+      reasons.push(c.reason);
+    },
+  });
+  return { deps, blobs, publisher, handler, submitted: fake.submitted, looks: fake.looks, visibility, reasons };
 }
 
 async function uploadPhoto(blobs: ReturnType<typeof createMemoryBlobStore>, bytes?: Uint8Array) {
@@ -65,7 +84,17 @@ const sqs = (body: unknown, receiveCount = 1) => sqsEvent(body, { queue: "ltx-st
 /** The ids of the records the handler reported failed (SQS redelivers them). */
 const failedRecords = async (run: Promise<SQSBatchResponse>): Promise<string[]> => (await run).batchItemFailures.map((f) => f.itemIdentifier);
 
-const context = { functionName: "ltx-step", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
+const context = { functionName: "ltx-step", memoryLimitInMB: "2048", awsRequestId: "req-1", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
+const invocation = (n: number) => ({ ...context, awsRequestId: `req-${n}` }) as Context;
+
+/** SQS: the same message again each time the handler reported it failed, until it is deleted. */
+async function untilDeleted(handler: ReturnType<typeof setup>["handler"], body: unknown, max = 20): Promise<number> {
+  for (let receive = 1; receive <= max; receive++) {
+    const res = await handler(sqs(body, receive), invocation(receive));
+    if (res.batchItemFailures.length === 0) return receive;
+  }
+  throw new Error(`still in the queue after ${max} receives`);
+}
 const objectCreated = () => structuredClone(s3Sample);
 
 describe("ltx-step handler", () => {
@@ -80,11 +109,24 @@ describe("ltx-step handler", () => {
     expect(CLAIM_LEASE_SECONDS).toBeGreaterThanOrEqual(900);
   });
 
-  it("processes an Object Created from the queue into VideoBaseReady", async () => {
-    const { blobs, publisher, handler } = setup();
+  it("keeps its backstop above the looks a generation gets before its deadline, with the step's budgets on top", () => {
+    expect(looksUntilDeadline(LTX_CHECK_INTERVAL_SECONDS) + 2 * STEP_RETRY_BUDGET).toBeLessThan(MAX_RECEIVE_COUNT);
+    expect(looksUntilDeadline(createFfmpegVideoGenerator({ workDir: "/nonexistent" }).checkIntervalSeconds) + 2 * STEP_RETRY_BUDGET).toBeLessThan(MAX_RECEIVE_COUNT);
+  });
+
+  it("processes an Object Created from the queue into VideoBaseReady: submits, hands the message back for each look, deletes it when done", async () => {
+    const { blobs, publisher, handler, visibility, reasons, submitted, looks } = setup({}, 2);
     const params = await uploadPhoto(blobs);
-    const res = await handler(sqs(objectCreated()), context);
-    expect(res).toEqual({ batchItemFailures: [] });
+    // Submitted: the record goes back to the queue, visible again when the first look is due.
+    expect(await failedRecords(handler(sqs(objectCreated(), 1), invocation(1)))).toEqual(["m-1"]);
+    expect(publisher.published.map((e) => e.type)).toEqual(["VideoBaseStarted"]);
+    expect(await failedRecords(handler(sqs(objectCreated(), 2), invocation(2)))).toEqual(["m-1"]);
+    expect(await failedRecords(handler(sqs(objectCreated(), 3), invocation(3)))).toEqual(["m-1"]);
+    expect(await handler(sqs(objectCreated(), 4), invocation(4))).toEqual({ batchItemFailures: [] });
+    expect(visibility).toEqual([30, 10, 10]);
+    expect(reasons).toEqual(["check", "check", "check"]);
+    expect(submitted()).toBe(1);
+    expect(looks()).toBe(3);
     expect(publisher.published.map((e) => e.type)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
     expect(publisher.published[0]).toMatchObject({ eventId: `${JOB}.VideoBaseStarted`, jobId: JOB, causationId: s3Sample.id, data: { job: params, generator: { generationId: "gen-1" } } });
     expect(publisher.published[1]).toMatchObject({ jobId: JOB, causationId: s3Sample.id, data: { job: params } });
@@ -109,17 +151,20 @@ describe("ltx-step handler", () => {
     expect(publisher.published[0]).toMatchObject({ type: "VideoBaseFailed", jobId: JOB, data: { job: params, reason: { code: "InvalidEvent" } } });
   });
 
-  it("returns a transient failure to the queue, and on the last receive ends the job with RetriesExhausted", async () => {
-    const { blobs, publisher, handler } = setup(async () => {
-      throw new TransientError("LTX 503 after 4 attempts");
+  it("returns a transient failure to the queue, and on the step's budget's last delivery ends the job with RetriesExhausted", async () => {
+    const { blobs, publisher, handler, reasons } = setup({
+      submit: async () => {
+        throw new TransientError("LTX 503 after 4 attempts");
+      },
     });
     await uploadPhoto(blobs);
-    // The record is reported failed, so SQS redelivers it.
+    // The record is reported failed, so SQS redelivers it, after a backoff (not a scheduled check).
     expect(await failedRecords(handler(sqs(objectCreated(), 1), context))).toEqual(["m-1"]);
+    expect(reasons).toEqual(["retry"]);
     expect(publisher.published).toEqual([]);
 
-    // The message still goes to the DLQ (nothing is lost) and the job is visibly failed.
-    expect(await failedRecords(handler(sqs(objectCreated(), MAX_RECEIVE_COUNT), context))).toEqual(["m-1"]);
+    // Nothing paid yet and the budget spent: the job is visibly failed, and the message deleted.
+    expect(await failedRecords(handler(sqs(objectCreated(), STEP_RETRY_BUDGET), context))).toEqual([]);
     expect(publisher.published).toHaveLength(1);
     expect(publisher.published[0]).toMatchObject({ type: "VideoBaseFailed", eventId: `${JOB}.VideoBaseFailed`, data: { reason: { code: "RetriesExhausted" } } });
     expect((publisher.published[0]!.data as { reason: { message: string } }).reason.message).toMatch(/LTX 503/);
@@ -128,8 +173,8 @@ describe("ltx-step handler", () => {
   it("pays for one generation when S3 delivers the same upload twice", async () => {
     const { blobs, publisher, handler, submitted } = setup();
     await uploadPhoto(blobs);
-    await handler(sqs(objectCreated()), context);
-    await handler(sqs({ ...objectCreated(), id: "duplicate-delivery" }), context);
+    await untilDeleted(handler, objectCreated());
+    await untilDeleted(handler, { ...objectCreated(), id: "duplicate-delivery" });
     expect(submitted()).toBe(1);
     expect(new Set(publisher.published.map((e) => e.eventId))).toEqual(new Set([`${JOB}.VideoBaseStarted`, `${JOB}.VideoBaseReady`]));
   });
@@ -137,12 +182,12 @@ describe("ltx-step handler", () => {
   it("pays for one generation when the duplicate arrives while the first is still submitting", async () => {
     const gate = Promise.withResolvers<void>();
     let submitted = 0;
-    const { deps, blobs, publisher, handler, visibility } = setup(async (_req, hooks) => {
-      if (hooks.existingGenerationId) return { generationId: hooks.existingGenerationId, video: CLIP, contentType: "video/mp4" };
-      await gate.promise;
-      submitted++;
-      await hooks.onSubmitted("gen-1");
-      return { generationId: "gen-1", video: CLIP, contentType: "video/mp4" };
+    const { deps, blobs, publisher, handler, visibility } = setup({
+      submit: async () => {
+        await gate.promise;
+        submitted++;
+        return { generationId: "gen-1" };
+      },
     });
     await uploadPhoto(blobs);
     const first = handler(sqs(objectCreated()), context);
@@ -154,8 +199,11 @@ describe("ltx-step handler", () => {
     // Even on its last receive it does not fail the job the first delivery is making.
     expect(await failedRecords(handler(sqs({ ...objectCreated(), id: "duplicate-delivery" }, MAX_RECEIVE_COUNT), context))).toEqual([]);
     gate.resolve();
-    expect(await first).toEqual({ batchItemFailures: [] });
+    // The first delivery submitted: back to the queue for its first look.
+    expect(await failedRecords(first)).toEqual(["m-1"]);
+    // The duplicate, redelivered, looks at the recorded generation: done.
     expect(await failedRecords(handler(sqs({ ...objectCreated(), id: "duplicate-delivery" }, 2), context))).toEqual([]);
+    expect(await failedRecords(handler(sqs(objectCreated(), 2), context))).toEqual([]);
     expect(submitted).toBe(1);
     expect(publisher.published.map((e) => e.type)).toEqual(["VideoBaseStarted", "VideoBaseReady", "VideoBaseReady"]);
   });

@@ -231,11 +231,13 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     const events = batch.map((t) => t.event);
     for (const t of batch) t.attempts++;
     let failed: Set<string>;
+    let retryAfterMs: Record<string, number> = {};
     let error = "";
     emitter.emit("invoking", { events, subscription: w.sub.name });
     try {
       const res = await w.sub.invoke(events, { attempts: batch.map((t) => t.attempts) });
       failed = new Set(res && Array.isArray(res.failedEventIds) ? res.failedEventIds : []);
+      if (res && res.retryAfterMs && typeof res.retryAfterMs === "object") retryAfterMs = res.retryAfterMs;
       error = "reported as a batch item failure";
     } catch (e) {
       failed = new Set(events.map((e) => e.id));
@@ -243,7 +245,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     }
     const records: JournalRecord[] = [];
     for (const t of batch) {
-      if (failed.has(t.event.id)) onFailure(w, t, error, records);
+      if (failed.has(t.event.id)) onFailure(w, t, error, records, retryAfterMs[t.event.id]);
       else {
         if (!t.duplicate) records.push({ t: "done", rid: t.accept.rid, sub: w.sub.name });
         outstanding--;
@@ -265,7 +267,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     return t.attempts >= 1 + d.asyncRetryAttempts || ageSeconds > d.retry.maximumEventAgeSeconds;
   }
 
-  function onFailure(w: Worker, t: Task, error: string, records: JournalRecord[]): void {
+  function onFailure(w: Worker, t: Task, error: string, records: JournalRecord[], askedDelayMs?: number): void {
     t.lastError = error;
     if (closed) {
       // Shutting down: the journal still owes this delivery; the next start retries it.
@@ -288,9 +290,12 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
       return;
     }
     const nominal = Math.min(maxMs, baseMs * 2 ** (t.attempts - 1));
-    const delay = Math.round(nominal * (0.5 + random() * 0.5));
+    // A handler that set the record's visibility (a queued step's re-check, a Retry-After) is obeyed.
+    const asked = askedDelayMs !== undefined && Number.isFinite(askedDelayMs) && askedDelayMs >= 0;
+    const delay = asked ? Math.round(askedDelayMs) : Math.round(nominal * (0.5 + random() * 0.5));
     if (!t.duplicate) records.push({ t: "attempt", rid: t.accept.rid, sub: w.sub.name, attempts: t.attempts, error });
-    log({ level: "WARN", message: "delivery failed, will retry", subscription: w.sub.name, eventId: t.event.id, jobId: jobIdOf(t.event), attempts: t.attempts, retryInMs: delay, error });
+    if (asked) log({ level: "INFO", message: "delivery returned to the queue, visible again after the delay its handler set", subscription: w.sub.name, eventId: t.event.id, jobId: jobIdOf(t.event), attempts: t.attempts, retryInMs: delay });
+    else log({ level: "WARN", message: "delivery failed, will retry", subscription: w.sub.name, eventId: t.event.id, jobId: jobIdOf(t.event), attempts: t.attempts, retryInMs: delay, error });
     emitter.emit("failed", { event: t.event, subscription: w.sub.name, attempts: t.attempts, error, retryInMs: delay });
     const timer = setTimeout(() => {
       timers.delete(timer);

@@ -33,7 +33,12 @@ export type PutEventsResultEntry = { EventId: string } | { ErrorCode: string; Er
 
 export interface PutEventsResponse { FailedEntryCount: number; Entries: PutEventsResultEntry[] }
 
-export type InvokeResult = { failedEventIds?: string[] } | void;
+/**
+ * What an invocation reports: the events that failed, and for some of them the delay their
+ * handler asked before the next delivery (a queued record's visibility, e.g. a scheduled
+ * re-check or a Retry-After), which the bus honours instead of its own backoff.
+ */
+export type InvokeResult = { failedEventIds?: string[]; retryAfterMs?: Record<string, number> } | void;
 
 export interface BusSubscription {
   name: string;

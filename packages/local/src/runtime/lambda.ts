@@ -11,14 +11,67 @@ import type { EventBridgeEnvelope, InvokeResult } from "../eventbridge/types";
 
 export type AnyHandler = (event: never, context: Context) => Promise<unknown>;
 
-export function lambdaContext(functionName: string, timeoutSeconds: number): Context {
+/** One measured invocation of a function (the local runtime's GB-s figures, bench/lambda-gb-seconds.ts). */
+export interface InvocationRecord {
+  function: string;
+  /** The topology's memoryMB for the function (what Lambda would bill). */
+  memoryMB: number;
+  /** Wall time of the handler call, ms. */
+  ms: number;
+  gbSeconds: number;
+  /** The jobs of the events it was given (an S3 upload's key, a pipeline event's metadata). */
+  jobIds: string[];
+  kind: "queue" | "direct" | "http" | "schedule";
+  /** Batch items the handler reported failed (queue kind; a scheduled re-check is one). */
+  failed?: number;
+  at: string;
+}
+
+/** How the runtime's invokers configure and report each function (memory from the topology). */
+export interface InvokerOptions {
+  memoryMB: number;
+  onInvocation?: (r: InvocationRecord) => void;
+  /** The jobId of an event, for the invocation record. */
+  jobIdOf?: (event: unknown) => string | undefined;
+}
+
+/**
+ * Times `run` and reports it as an invocation: duration × the topology's memoryMB (Lambda bills
+ * the configured memory for the wall time of the invocation, rounded up to 1 ms).
+ */
+export async function measured<T>(name: string, kind: InvocationRecord["kind"], opts: InvokerOptions | undefined, events: unknown[], run: () => Promise<T>, failedOf?: (r: T) => number): Promise<T> {
+  const t0 = performance.now();
+  let result: T | undefined;
+  try {
+    result = await run();
+    return result;
+  } finally {
+    if (opts?.onInvocation) {
+      const ms = performance.now() - t0;
+      const jobIds = [...new Set(events.map((e) => opts.jobIdOf?.(e)).filter((j): j is string => typeof j === "string"))];
+      opts.onInvocation({
+        function: name,
+        memoryMB: opts.memoryMB,
+        ms,
+        gbSeconds: (ms / 1000) * (opts.memoryMB / 1024),
+        jobIds,
+        kind,
+        ...(result !== undefined && failedOf ? { failed: failedOf(result) } : {}),
+        at: new Date().toISOString(),
+      });
+    }
+  }
+}
+
+export function lambdaContext(functionName: string, timeoutSeconds: number, memoryMB = 1024): Context {
   const deadline = Date.now() + timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: "$LATEST",
     invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: "1024",
+    // The topology's memoryMB, as Lambda sets it: the handlers measure GB-s with it.
+    memoryLimitInMB: String(memoryMB),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: "local",
@@ -30,16 +83,45 @@ export function lambdaContext(functionName: string, timeoutSeconds: number): Con
 }
 
 /**
- * Queue kind: the rule put the events on an SQS queue; the function consumes a batch. The local
- * bus backs failed records off itself, so the handler is told to leave their visibility alone
- * (in AWS it would call ChangeMessageVisibility).
+ * What the queued handlers ask of a record's visibility, locally: the handler calls `change`
+ * (ChangeMessageVisibility in AWS) and, for a scheduled re-check, the invoker hands the delay to
+ * the local bus, which redelivers the record after it (times `scale`: tests and benchmarks
+ * shrink time).
  */
-export function sqsInvoker(name: string, handler: AnyHandler, timeoutSeconds: number) {
+export interface LocalVisibility {
+  change: (c: { queueUrl: string; receiptHandle: string; visibilityTimeoutSeconds: number; reason?: "check" | "retry" }) => Promise<void>;
+  /** The delay asked for a receipt handle, ms (already scaled), once. */
+  take(receiptHandle: string): number | undefined;
+}
+
+export function createLocalVisibility(scale = 1): LocalVisibility {
+  const asked = new Map<string, number>();
+  return {
+    change: async ({ receiptHandle, visibilityTimeoutSeconds, reason }) => {
+      // A failure's redelivery keeps the local bus's own short backoff (tests shrink it).
+      if (reason === "check") asked.set(receiptHandle, Math.max(0, visibilityTimeoutSeconds * 1000 * scale));
+    },
+    take(receiptHandle) {
+      const ms = asked.get(receiptHandle);
+      asked.delete(receiptHandle);
+      return ms;
+    },
+  };
+}
+
+const receiptHandleOf = (eventId: string, attempt: number) => `local-${eventId}-${attempt}`;
+
+/**
+ * Queue kind: the rule put the events on an SQS queue; the function consumes a batch. A failed
+ * record comes back after the delay its handler set on its visibility (a scheduled re-check, a
+ * Retry-After) when it set one, else after the local bus's own backoff.
+ */
+export function sqsInvoker(name: string, handler: AnyHandler, timeoutSeconds: number, opts?: InvokerOptions & { visibility?: LocalVisibility }) {
   return async (events: EventBridgeEnvelope[], info: { attempts: number[] }): Promise<InvokeResult> => {
     const sqsEvent: SQSEvent = {
       Records: events.map((e, i) => ({
         messageId: e.id,
-        receiptHandle: `local-${e.id}-${info.attempts[i] ?? 1}`,
+        receiptHandle: receiptHandleOf(e.id, info.attempts[i] ?? 1),
         body: JSON.stringify(e),
         attributes: {
           ApproximateReceiveCount: String(info.attempts[i] ?? 1),
@@ -54,17 +136,22 @@ export function sqsInvoker(name: string, handler: AnyHandler, timeoutSeconds: nu
         awsRegion: "local",
       })),
     };
-    const context = lambdaContext(name, timeoutSeconds);
-    const res = (await handler(sqsEvent as never, context)) as SQSBatchResponse | undefined;
+    const context = lambdaContext(name, timeoutSeconds, opts?.memoryMB);
+    const res = await measured(name, "queue", opts, events, async () => (await handler(sqsEvent as never, context)) as SQSBatchResponse | undefined, (r) => r?.batchItemFailures?.length ?? 0);
     const failed = res?.batchItemFailures?.map((f) => f.itemIdentifier) ?? [];
-    return { failedEventIds: failed };
+    const retryAfterMs: Record<string, number> = {};
+    events.forEach((e, i) => {
+      const ms = opts?.visibility?.take(receiptHandleOf(e.id, info.attempts[i] ?? 1));
+      if (ms !== undefined && failed.includes(e.id)) retryAfterMs[e.id] = ms;
+    });
+    return { failedEventIds: failed, retryAfterMs };
   };
 }
 
 /** Direct kind: EventBridge invokes the function asynchronously with the event itself. */
-export function directInvoker(name: string, handler: AnyHandler, timeoutSeconds: number) {
+export function directInvoker(name: string, handler: AnyHandler, timeoutSeconds: number, opts?: InvokerOptions) {
   return async (events: EventBridgeEnvelope[]): Promise<InvokeResult> => {
-    for (const e of events) await handler(e as never, lambdaContext(name, timeoutSeconds));
+    for (const e of events) await measured(name, "direct", opts, [e], () => handler(e as never, lambdaContext(name, timeoutSeconds, opts?.memoryMB)));
   };
 }
 

@@ -1,22 +1,48 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FfmpegError, InvalidMediaRequestError } from "../../media/errors";
 import { sniffImageFormat } from "../../media/image";
 import { abortReason, defaultFfmpegPath, num, runTool } from "./run";
 
-import type { GenerationHooks, GenerationRequest, VideoGenerator } from "../../ports";
+import type { GenerationCheck, GenerationRequest, VideoGenerator } from "../../ports";
 
-export type { GenerationHooks, GenerationRequest, VideoGenerator };
-/** What a generation returns (the VideoGenerator port's result). */
-export type GeneratedVideo = Awaited<ReturnType<VideoGenerator["generate"]>>;
+export type { GenerationCheck, GenerationRequest, VideoGenerator };
+
+/** What a whole offline generation returns (`generate`: the clip, made in one call). */
+export interface GeneratedVideo {
+  generationId: string;
+  video: Uint8Array;
+  contentType: "video/mp4";
+  model?: string;
+}
+
+/** Options of one whole generation (`generate`). */
+export interface GenerateOptions {
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+  /** Told the generation's id before FFmpeg starts (the deterministic offlineGenerationId). */
+  onSubmitted?: (generationId: string) => Promise<void>;
+}
+
+/**
+ * The FFmpeg generator as a VideoGenerator (submit/check, docs/decisions/0010) and as a plain
+ * function (`generate`: the clip in one call, for the fake LTX server and the benchmarks).
+ */
+export interface OfflineVideoGenerator extends VideoGenerator {
+  generate(req: GenerationRequest, opts?: GenerateOptions): Promise<GeneratedVideo>;
+}
 
 export interface FfmpegVideoGeneratorOptions {
   ffmpegPath?: string;
   /** Scratch space; each generation works in its own subdirectory and removes it. */
   workDir: string;
-  /** Pretend to be a remote model: wait this long after "submitting" (abortable). */
+  /** Pretend to be a remote model: wait this long before rendering (abortable). */
   simulatedLatencyMs?: number;
+  /** Submit/check: when to look first, then between looks (default 2 s / 1 s: a clip takes a few seconds). */
+  checkIntervalSeconds?: { first: number; next: number };
+  /** Progress of a running submitted generation (the local runtime's progress bar). */
+  onProgress?: (p: { jobId: string; fraction: number }) => void;
   /** x264 preset; "veryfast" renders a 6 s 1080×1920 clip in a few seconds on 2 cores. */
   preset?: string;
   crf?: number;
@@ -41,6 +67,19 @@ export function offlineGenerationId(jobId: string): string {
 }
 
 /**
+ * Submit/check on one machine: `submit` starts FFmpeg in this process and returns at once; its
+ * clip is written to `<workDir>/done/<generationId>.mp4` (renamed into place when complete), and
+ * `check` reports it done when that file exists, pending while this process is making it, and
+ * gone when neither (the process that made it restarted: the caller submits again). A failed
+ * FFmpeg run is thrown by the next check. The generation id is deterministic per job, so a
+ * second submit of the same job while one runs or after it finished starts nothing new.
+ *
+ * In Lambda a process is frozen between invocations, so FFmpeg started by one invocation only
+ * progresses while another runs: the offline provider is for the embedded runtime and tests; AWS
+ * stages use LTX (docs/decisions/0010).
+ */
+
+/**
  * The embedded image-to-video "model": FFmpeg animates the normalised photo with the requested
  * camera move, honouring the same output contract as LTX (H.264 high, yuv420p, exact size, fps
  * and duration, no audio, faststart).
@@ -51,19 +90,61 @@ export function offlineGenerationId(jobId: string): string {
  * Everything that does not change over time (scaling, cropping, blurring) runs once on the
  * still before it is looped into frames.
  */
-export function createFfmpegVideoGenerator(opts: FfmpegVideoGeneratorOptions): VideoGenerator {
+export function createFfmpegVideoGenerator(opts: FfmpegVideoGeneratorOptions): OfflineVideoGenerator {
   const ffmpeg = opts.ffmpegPath ?? defaultFfmpegPath();
   const preset = opts.preset ?? "veryfast";
   const crf = opts.crf ?? 20;
+  const doneDir = join(opts.workDir, "done");
+  const donePath = (id: string) => join(doneDir, `${id.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 120)}.mp4`);
+  /** Generations this process is making (or whose FFmpeg failed, until a check reports it). */
+  const running = new Map<string, { fraction: number; error?: unknown; done?: boolean }>();
 
-  return {
+  const generator: OfflineVideoGenerator = {
     name: OFFLINE_MODEL,
-    async generate(req, hooks) {
+    checkIntervalSeconds: opts.checkIntervalSeconds ?? { first: 2, next: 1 },
+    async submit(req) {
+      validate(req);
+      const generationId = offlineGenerationId(req.jobId);
+      const current = running.get(generationId);
+      if (current && !current.error) return { generationId, model: OFFLINE_MODEL };
+      const entry: { fraction: number; error?: unknown; done?: boolean } = { fraction: 0 };
+      running.set(generationId, entry);
+      void generator
+        .generate(req, { onProgress: (f) => { entry.fraction = f; opts.onProgress?.({ jobId: req.jobId, fraction: f }); } })
+        .then(async (out) => {
+          await mkdir(doneDir, { recursive: true });
+          const tmp = `${donePath(generationId)}.${process.pid}.part`;
+          await writeFile(tmp, out.video);
+          await rename(tmp, donePath(generationId));
+          entry.done = true;
+        })
+        .catch((error: unknown) => {
+          entry.error = error;
+        });
+      return { generationId, model: OFFLINE_MODEL };
+    },
+    async check(generationId): Promise<GenerationCheck> {
+      const entry = running.get(generationId);
+      if (entry?.error) {
+        running.delete(generationId);
+        throw entry.error;
+      }
+      try {
+        const video = await readFile(donePath(generationId));
+        running.delete(generationId);
+        await rm(donePath(generationId), { force: true });
+        return { status: "completed", video: new Uint8Array(video.buffer, video.byteOffset, video.byteLength), contentType: "video/mp4", model: OFFLINE_MODEL };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+      if (entry) return { status: "pending", providerStatus: "processing", progress: entry.fraction };
+      return { status: "gone", why: `offline generation ${generationId} is not running in this process and left no clip (the runtime restarted)` };
+    },
+    async generate(req, hooks = {}) {
       validate(req);
       const { signal } = hooks;
       const generationId = offlineGenerationId(req.jobId);
-      // Resuming: the deterministic id is already recorded, so nothing new is "submitted".
-      if (hooks.existingGenerationId !== generationId) await hooks.onSubmitted(generationId);
+      await hooks.onSubmitted?.(generationId);
       if (signal?.aborted) throw abortReason(signal);
       if (opts.simulatedLatencyMs) await sleep(opts.simulatedLatencyMs, undefined, signal ? { signal } : undefined).catch(() => {
         throw signal?.aborted ? abortReason(signal) : new Error("simulated latency interrupted");
@@ -134,6 +215,7 @@ export function createFfmpegVideoGenerator(opts: FfmpegVideoGeneratorOptions): V
       }
     },
   };
+  return generator;
 }
 
 function validate(req: GenerationRequest): void {

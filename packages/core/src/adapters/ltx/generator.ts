@@ -1,5 +1,5 @@
 import { PermanentError, TransientError } from "../../errors";
-import type { GenerationHooks, GenerationRequest, Logger, VideoGenerator } from "../../ports";
+import type { GenerationCheck, GenerationRequest, Logger, VideoGenerator } from "../../ports";
 import {
   LTX_DEFAULT_BASE_URL,
   LTX_FPS,
@@ -25,14 +25,12 @@ export interface LtxVideoGeneratorOptions {
   /** [0, 1), for backoff jitter. */
   random?: () => number;
   now?: () => number;
-  /** LTX asks for 5 s. */
-  pollIntervalMs?: number;
   /**
-   * How long one invocation follows a generation before handing it back to the platform as a
-   * TransientError; the retry resumes the same generation. Keep it under the Lambda timeout
-   * minus the time to store the clip (ltx-step: 600 s timeout → 480 s default).
+   * When the LTX step looks at a generation: first this long after submitting, then at this
+   * interval (seconds). LTX suggests polling every 5 s; a look is a short invocation of its own
+   * (docs/decisions/0010), so fewer looks cost less: ltx-2-fast takes 30–120 s (REFERENCE.md §1.6).
    */
-  maxWaitMs?: number;
+  checkIntervalSeconds?: { first: number; next: number };
   /** Per API request (submit, status), including reading the body. */
   requestTimeoutMs?: number;
   /** For downloading the clip. */
@@ -43,7 +41,11 @@ export interface LtxVideoGeneratorOptions {
   backoffMaxMs?: number;
   /** 429s honoured in-invocation per request; after that (or for a longer Retry-After) → TransientError. */
   maxThrottleRetries?: number;
-  /** The longest Retry-After waited in-invocation, seconds. */
+  /**
+   * The longest Retry-After waited in-invocation, seconds (default 2): a longer one goes back to
+   * the queue as a TransientError, whose Retry-After the redelivery honours, so no invocation
+   * sits out a throttle.
+   */
   maxRetryAfterSeconds?: number;
   /** Refuse clips larger than this (bytes). */
   maxVideoBytes?: number;
@@ -51,6 +53,8 @@ export interface LtxVideoGeneratorOptions {
 }
 
 export const LTX_GENERATOR_NAME = "ltx-2";
+/** First look 30 s after submitting, then every 10 s (see checkIntervalSeconds). */
+export const LTX_CHECK_INTERVAL_SECONDS = { first: 30, next: 10 } as const;
 
 /** The recorded generation is gone (404 on status, or its result URL expired). */
 class GenerationGoneError extends Error {
@@ -84,9 +88,10 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const errorMessage = (e: unknown) => (e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e));
 
 /**
- * VideoGenerator over Lightricks' async v2 API (REFERENCE.md §1.2):
- * POST /v2/image-to-video → 202 {id} → hooks.onSubmitted(id) → poll GET /v2/image-to-video/{id}
- * every 5 s → download result.video_url at once (LTX keeps it 24 h).
+ * VideoGenerator over Lightricks' async v2 API (REFERENCE.md §1.2), in the submit/check shape
+ * (docs/decisions/0010): `submit` is POST /v2/image-to-video → 202 {id}; `check` is one
+ * GET /v2/image-to-video/{id}, and when it says completed, the download of result.video_url
+ * (LTX keeps it 24 h). Nothing here waits for the generation: the caller schedules the looks.
  *
  * Errors: 401 → permanent "Internal" (our API key is wrong: an operator must fix the secret),
  * 402 → InsufficientCredits, other 4xx → GenerationRejected, a failed job → GenerationFailed,
@@ -94,11 +99,9 @@ const errorMessage = (e: unknown) => (e instanceof Error ? (e.cause instanceof E
  * times in-invocation, then TransientError(retryAfterSeconds); 5xx, network errors and
  * timeouts retry with exponential backoff and full jitter, then TransientError.
  *
- * Resuming: with hooks.existingGenerationId the generator polls that generation instead of
- * submitting, so a duplicated event or a retried invocation never pays twice. If that
- * generation is gone (404: LTX forgets jobs 24 h after they finish, e.g. a DLQ redrive days
- * later) the clip was never stored, so a new generation is submitted once and reported through
- * onSubmitted; a generation submitted in this invocation that disappears is GenerationExpired.
+ * A generation LTX no longer knows (status 404: LTX forgets jobs 24 h after they finish, e.g. a
+ * DLQ redrive days later) or whose video_url expired is reported as `gone`; the caller decides
+ * whether to pay for a replacement.
  *
  * The API key goes only to baseUrl, never to the result URL's host, and is never logged.
  */
@@ -108,15 +111,14 @@ export function createLtxVideoGenerator(opts: LtxVideoGeneratorOptions): VideoGe
   const sleep = opts.sleep ?? defaultSleep;
   const random = opts.random ?? Math.random;
   const now = opts.now ?? Date.now;
-  const pollIntervalMs = opts.pollIntervalMs ?? 5_000;
-  const maxWaitMs = opts.maxWaitMs ?? 480_000;
+  const checkIntervalSeconds = opts.checkIntervalSeconds ?? LTX_CHECK_INTERVAL_SECONDS;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
   const downloadTimeoutMs = opts.downloadTimeoutMs ?? 120_000;
   const maxAttempts = opts.maxAttempts ?? 4;
   const backoffBaseMs = opts.backoffBaseMs ?? 500;
   const backoffMaxMs = opts.backoffMaxMs ?? 8_000;
   const maxThrottleRetries = opts.maxThrottleRetries ?? 3;
-  const maxRetryAfterSeconds = opts.maxRetryAfterSeconds ?? 30;
+  const maxRetryAfterSeconds = opts.maxRetryAfterSeconds ?? 2;
   const maxVideoBytes = opts.maxVideoBytes ?? 512 * 1024 * 1024;
   const log = opts.logger;
   if (!opts.apiKey) throw new Error("createLtxVideoGenerator: apiKey is required");
@@ -235,36 +237,33 @@ export function createLtxVideoGenerator(opts: LtxVideoGeneratorOptions): VideoGe
     return res.body;
   }
 
-  /** Polls until terminal, then downloads. Throws GenerationGoneError when LTX no longer knows the id. */
-  async function follow(id: string, hooks: GenerationHooks, waitFirst: boolean): Promise<Uint8Array> {
-    const deadline = now() + maxWaitMs;
-    let last = "";
-    if (waitFirst) await sleep(pollIntervalMs, hooks.signal);
-    for (;;) {
-      const s = await status(id, hooks.signal);
-      if (s.status !== last) {
-        log?.info("LTX generation status", { generationId: id, status: s.status });
-        last = s.status;
-      }
-      if (s.status === "completed") {
-        const url = s.result?.video_url;
-        if (!url) throw new PermanentError("GenerationFailed", `LTX generation ${id} completed without result.video_url`);
-        const video = await download(id, url, hooks.signal);
-        hooks.onProgress?.(1);
-        return video;
-      }
-      if (s.status === "failed") {
-        const e = s.error;
-        const why = typeof e === "string" ? e : e ? [e.type, e.message].filter(Boolean).join(": ") : "";
-        throw new PermanentError("GenerationFailed", `LTX generation ${id} failed${why ? `: ${why}` : ""}`.slice(0, 2000));
-      }
-      if (now() + pollIntervalMs > deadline) {
-        throw new TransientError(`LTX generation ${id} still ${s.status} after ${Math.round(maxWaitMs / 1000)} s; the retry resumes it`, {
-          retryAfterSeconds: Math.ceil(pollIntervalMs / 1000),
-        });
-      }
-      await sleep(pollIntervalMs, hooks.signal);
+  /** One look: pending, completed (downloaded), or gone; a failed generation throws GenerationFailed. */
+  async function check(id: string, signal?: AbortSignal): Promise<GenerationCheck> {
+    let s: LtxJobStatus;
+    try {
+      s = await status(id, signal);
+    } catch (err) {
+      if (err instanceof GenerationGoneError) return { status: "gone", why: err.message };
+      throw err;
     }
+    log?.info("LTX generation status", { generationId: id, status: s.status });
+    if (s.status === "completed") {
+      const url = s.result?.video_url;
+      if (!url) throw new PermanentError("GenerationFailed", `LTX generation ${id} completed without result.video_url`);
+      try {
+        return { status: "completed", video: await download(id, url, signal), contentType: "video/mp4" };
+      } catch (err) {
+        if (err instanceof GenerationGoneError) return { status: "gone", why: err.message };
+        throw err;
+      }
+    }
+    if (s.status === "failed") {
+      const e = s.error;
+      const why = typeof e === "string" ? e : e ? [e.type, e.message].filter(Boolean).join(": ") : "";
+      throw new PermanentError("GenerationFailed", `LTX generation ${id} failed${why ? `: ${why}` : ""}`.slice(0, 2000));
+    }
+    // pending, processing, or a status this adapter does not know yet: not finished.
+    return { status: "pending", providerStatus: s.status };
   }
 
   function requestBody(req: GenerationRequest): SubmitImageToVideo {
@@ -295,32 +294,13 @@ export function createLtxVideoGenerator(opts: LtxVideoGeneratorOptions): VideoGe
 
   return {
     name: LTX_GENERATOR_NAME,
-    async generate(req, hooks) {
+    checkIntervalSeconds,
+    async submit(req, o) {
       const body = requestBody(req);
-      const model = body.model;
-      if (hooks.existingGenerationId) {
-        const id = hooks.existingGenerationId;
-        try {
-          log?.info("resuming LTX generation", { jobId: req.jobId, generationId: id });
-          const video = await follow(id, hooks, false);
-          return { generationId: id, video, contentType: "video/mp4", model };
-        } catch (err) {
-          if (!(err instanceof GenerationGoneError)) throw err;
-          log?.warn("recorded LTX generation is gone; submitting a new one", { jobId: req.jobId, generationId: id, reason: err.message });
-        }
-      }
-      const id = await submit(body, hooks.signal);
-      log?.info("LTX generation submitted", { jobId: req.jobId, generationId: id, model, duration: body.duration, resolution: body.resolution, fps: body.fps });
-      await hooks.onSubmitted(id);
-      try {
-        const video = await follow(id, hooks, true);
-        return { generationId: id, video, contentType: "video/mp4", model };
-      } catch (err) {
-        if (err instanceof GenerationGoneError) {
-          throw new PermanentError("GenerationExpired", `${err.message}; the clip could not be stored before LTX dropped it`, { cause: err });
-        }
-        throw err;
-      }
+      const id = await submit(body, o?.signal);
+      log?.info("LTX generation submitted", { jobId: req.jobId, generationId: id, model: body.model, duration: body.duration, resolution: body.resolution, fps: body.fps });
+      return { generationId: id, model: body.model };
     },
+    check: (id, o) => check(id, o?.signal),
   };
 }

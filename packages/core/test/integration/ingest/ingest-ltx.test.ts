@@ -12,7 +12,6 @@ import s3Sample from "@reelbridge/events/samples/v1/S3ObjectCreated.json";
 import { createLtxVideoGenerator } from "../../../src/adapters/ltx/generator";
 import type { LtxVideoGeneratorOptions } from "../../../src/adapters/ltx/generator";
 import { readMp4Info } from "../../../src/adapters/ltx/mp4-info";
-import { TransientError } from "../../../src/errors";
 import { createJsonLogger } from "../../../src/logger";
 import { createMemoryPublisher } from "../../../src/publish";
 import { encodeJobMetadata } from "../../../src/upload/metadata";
@@ -62,7 +61,7 @@ async function setup(server: Partial<FakeLtxServerOptions> = {}, adapter: Partia
   const publisher = createMemoryPublisher();
   const state = createMemoryStepStateStore();
   const generator = (over: Partial<LtxVideoGeneratorOptions> = {}) =>
-    createLtxVideoGenerator({ apiKey: API_KEY, baseUrl: ltx!.url, model: "ltx-2-fast", pollIntervalMs: 25, backoffBaseMs: 10, ...adapter, ...over });
+    createLtxVideoGenerator({ apiKey: API_KEY, baseUrl: ltx!.url, model: "ltx-2-fast", backoffBaseMs: 10, ...adapter, ...over });
   const deps: IngestUploadDeps = {
     blobs,
     state,
@@ -83,6 +82,19 @@ async function setup(server: Partial<FakeLtxServerOptions> = {}, adapter: Partia
   return { deps, publisher, state, generator, upload, ltx: ltx! };
 }
 
+/**
+ * The queue between deliveries: the same message again after each "checking" (a short real
+ * wait here, where SQS would wait the delay the step asked for), until an outcome.
+ */
+async function deliver(deps: IngestUploadDeps, event: S3ObjectCreatedEvent, maxDeliveries = 200) {
+  for (let attempt = 1; attempt <= maxDeliveries; attempt++) {
+    const out = await ingestUpload(deps, event, { logger, attempt });
+    if (out.status !== "checking") return Object.assign(out, { deliveries: attempt });
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`still checking after ${maxDeliveries} deliveries`);
+}
+
 const objectCreated = (jobId: string, id = `s3-${jobId}`): S3ObjectCreatedEvent => {
   const e = structuredClone(s3Sample) as S3ObjectCreatedEvent;
   e.id = id;
@@ -101,7 +113,7 @@ describe("LTX step over HTTP: use-case + LTX adapter + fake LTX v2 server", () =
       const clip = new Uint8Array(readFileSync(made));
       const { deps, publisher, upload, ltx } = await setup({ videoFactory: async () => clip });
       const params = upload(JOB_A);
-      const out = await ingestUpload(deps, objectCreated(JOB_A), { logger });
+      const out = await deliver(deps, objectCreated(JOB_A));
       expect(out.status).toBe("ready");
       expect(publisher.published.map((e) => e.type)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
       const data = publisher.published[1]!.data as unknown as { baseVideo: Record<string, number>; generator: Record<string, unknown>; job: JobParams };
@@ -124,36 +136,57 @@ describe("LTX step over HTTP: use-case + LTX adapter + fake LTX v2 server", () =
     }
   });
 
-  it("resumes after an invocation ran out of time, and a later duplicate re-publishes: one generation paid", async () => {
-    const { deps, publisher, state, generator, upload, ltx } = await setup({ pendingMs: 100, processingMs: 1_500 });
+  it("submits in one delivery, looks in later ones (one status GET each), and a duplicate looks instead of paying: one generation paid", async () => {
+    const { deps, publisher, state, upload, ltx } = await setup({ pendingMs: 100, processingMs: 400 });
     upload(JOB_A);
 
-    await expect(ingestUpload({ ...deps, generator: generator({ maxWaitMs: 50 }) }, objectCreated(JOB_A), { logger })).rejects.toBeInstanceOf(TransientError);
+    expect(await ingestUpload(deps, objectCreated(JOB_A), { logger })).toMatchObject({ status: "checking", why: "submitted", checkAfterSeconds: 30 });
     const recorded = (await state.get(JOB_A, GENERATION_STATE))!.generationId;
     expect(recorded).toBe([...ltx.jobs.keys()][0]);
+    expect(ltx.counts()).toMatchObject({ accepted: 1, statusPolls: 0 });
     // The job reads "generating" meanwhile: VideoBaseStarted names the generation being followed.
     expect(publisher.published).toMatchObject([{ type: "VideoBaseStarted", eventId: `${JOB_A}.VideoBaseStarted`, data: { generator: { name: "ltx-2", generationId: recorded } } }]);
 
-    const resumed = await ingestUpload(deps, objectCreated(JOB_A, "s3-duplicate"), { logger });
+    // Still running: the look is one GET, and the delivery returns asking for the next in 10 s.
+    expect(await ingestUpload(deps, objectCreated(JOB_A), { logger, attempt: 2 })).toMatchObject({ status: "checking", why: "pending", checkAfterSeconds: 10 });
+    expect(ltx.counts().statusPolls).toBe(1);
+
+    // A duplicate upload event (another S3 notification) looks at the same generation.
+    const resumed = await deliver(deps, objectCreated(JOB_A, "s3-duplicate"));
     expect(resumed).toMatchObject({ status: "ready", resumed: true, data: { generator: { generationId: recorded } } });
+    expect(ltx.counts().statusPolls).toBe(resumed.deliveries + 1);
 
     const submitsBefore = ltx.counts().submits;
     const replay = await ingestUpload(deps, objectCreated(JOB_A, "s3-duplicate-2"), { logger });
     expect(replay).toMatchObject({ status: "ready", replayed: true });
     expect(ltx.counts()).toMatchObject({ accepted: 1, submits: submitsBefore });
-    // The resumed delivery announced the same generation again under the same eventId.
-    expect(publisher.published.map((e) => e.eventId)).toEqual([`${JOB_A}.VideoBaseStarted`, `${JOB_A}.VideoBaseStarted`, `${JOB_A}.VideoBaseReady`, `${JOB_A}.VideoBaseReady`]);
+    expect(publisher.published.map((e) => e.eventId)).toEqual([`${JOB_A}.VideoBaseStarted`, `${JOB_A}.VideoBaseReady`, `${JOB_A}.VideoBaseReady`]);
+  });
+
+  it("replaces a recorded generation LTX no longer knows (24 h retention), paying once more, and finishes", async () => {
+    const { deps, publisher, state, upload, ltx } = await setup();
+    upload(JOB_A);
+    await ingestUpload(deps, objectCreated(JOB_A), { logger });
+    const first = (await state.get(JOB_A, GENERATION_STATE))!.generationId as string;
+    ltx.expire(first);
+    const out = await deliver(deps, objectCreated(JOB_A));
+    expect(out).toMatchObject({ status: "ready" });
+    const second = (await state.get(JOB_A, GENERATION_STATE))!.generationId as string;
+    expect(second).not.toBe(first);
+    expect(await state.get(JOB_A, GENERATION_STATE)).toMatchObject({ replaces: first, status: "completed" });
+    expect(ltx.counts().accepted).toBe(2);
+    expect(publisher.published.at(-1)).toMatchObject({ type: "VideoBaseReady", data: { generator: { generationId: second } } });
   });
 
   it("ends the job with GenerationFailed when LTX fails it, and the next upload still succeeds", async () => {
     const { deps, publisher, upload, ltx } = await setup();
     const params = upload(JOB_A);
     ltx.failJob("Generation failed: content policy");
-    expect(await ingestUpload(deps, objectCreated(JOB_A), { logger })).toMatchObject({ status: "failed", reason: { code: "GenerationFailed" } });
+    expect(await deliver(deps, objectCreated(JOB_A))).toMatchObject({ status: "failed", reason: { code: "GenerationFailed" } });
     expect(publisher.published[1]).toMatchObject({ type: "VideoBaseFailed", data: { job: params, reason: { code: "GenerationFailed", message: expect.stringMatching(/content policy/) } } });
 
     upload(JOB_B);
-    expect((await ingestUpload(deps, objectCreated(JOB_B), { logger })).status).toBe("ready");
+    expect((await deliver(deps, objectCreated(JOB_B))).status).toBe("ready");
     expect(publisher.published.map((e) => [e.type, e.jobId])).toEqual([
       ["VideoBaseStarted", JOB_A],
       ["VideoBaseFailed", JOB_A],
@@ -170,7 +203,7 @@ describe("LTX step over HTTP: use-case + LTX adapter + fake LTX v2 server", () =
     expect(publisher.published).toEqual([]);
     expect(await state.get(JOB_A, GENERATION_STATE)).toBeUndefined();
 
-    expect((await ingestUpload(deps, objectCreated(JOB_A), { logger })).status).toBe("ready");
+    expect((await deliver(deps, objectCreated(JOB_A))).status).toBe("ready");
     expect(ltx.counts().accepted).toBe(1);
   });
 

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLtxVideoGenerator } from "../../../src/adapters/ltx/generator";
 import type { LtxVideoGeneratorOptions } from "../../../src/adapters/ltx/generator";
 import { PermanentError, TransientError } from "../../../src/errors";
-import type { GenerationRequest } from "../../../src/ports";
+import type { GenerationRequest, VideoGenerator } from "../../../src/ports";
 import { startFakeLtxServer } from "../../support/ltx-server";
 import type { FakeLtxServer } from "../../support/ltx-server";
 
@@ -72,7 +72,6 @@ function generator(over: Partial<LtxVideoGeneratorOptions> = {}) {
     model: "ltx-2-fast",
     sleep: s.sleep,
     random: () => 0.5,
-    pollIntervalMs: 10,
     backoffBaseMs: 100,
     backoffMaxMs: 400,
     requestTimeoutMs: 2_000,
@@ -81,17 +80,25 @@ function generator(over: Partial<LtxVideoGeneratorOptions> = {}) {
   return { gen, asked: s.asked };
 }
 
-function hooks() {
-  const submitted: string[] = [];
-  const pollsAtSubmit: number[] = [];
-  return {
-    submitted,
-    pollsAtSubmit,
-    onSubmitted: async (id: string) => {
-      submitted.push(id);
-      pollsAtSubmit.push(ltx.counts().statusPolls);
-    },
-  };
+/**
+ * What the queue does between the LTX step's deliveries: look, and if still running, look
+ * again a little later (real milliseconds here: the fake's job runs for pendingMs + processingMs).
+ */
+async function untilDone(gen: VideoGenerator, id: string, maxLooks = 200): Promise<{ video: Uint8Array; looks: number; pending: number }> {
+  for (let looks = 1; looks <= maxLooks; looks++) {
+    const r = await gen.check(id);
+    if (r.status === "completed") return { video: r.video, looks, pending: looks - 1 };
+    if (r.status === "gone") throw new Error(`gone: ${r.why}`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  throw new Error(`${id} still running after ${maxLooks} looks`);
+}
+
+/** Submits and looks until done: the whole generation, as the step's deliveries make it. */
+async function generate(gen: VideoGenerator, req: GenerationRequest = request()) {
+  const { generationId, model } = await gen.submit(req);
+  const done = await untilDone(gen, generationId);
+  return { generationId, model, ...done };
 }
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -104,19 +111,12 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 }
 
 describe("LTX-2 adapter over HTTP (fake LTX v2 server)", () => {
-  it("submits the documented request, records the id before polling, and downloads the clip", async () => {
+  it("submits the documented request and returns the id at once, without looking at the job", async () => {
     const { gen } = generator();
-    const h = hooks();
-    const out = await gen.generate(request(), h);
-
-    expect(out.generationId).toBe(h.submitted[0]);
-    expect(h.submitted).toHaveLength(1);
-    expect(h.pollsAtSubmit).toEqual([0]);
-    expect(out).toMatchObject({ contentType: "video/mp4", model: "ltx-2-fast" });
-    expect(Buffer.from(out.video).equals(Buffer.from(CLIP))).toBe(true);
-
-    const job = ltx.jobs.get(out.generationId)!;
-    expect(job.request).toEqual({
+    const { generationId, model } = await gen.submit(request());
+    expect(model).toBe("ltx-2-fast");
+    expect(ltx.counts()).toMatchObject({ submits: 1, accepted: 1, statusPolls: 0, downloads: 0 });
+    expect(ltx.jobs.get(generationId)!.request).toEqual({
       image_uri: imageUrl,
       prompt: "slow dolly in towards the rooftops",
       model: "ltx-2-fast",
@@ -126,33 +126,50 @@ describe("LTX-2 adapter over HTTP (fake LTX v2 server)", () => {
       generate_audio: false,
       camera_motion: "dolly_in",
     });
+  });
+
+  it("a look is one status GET: pending while LTX works, then completed with the clip downloaded", async () => {
+    await ltx.close();
+    ltx = await startFakeLtxServer({ apiKey: API_KEY, allowHttp: true, pendingMs: 150, processingMs: 150, videoFactory: async () => CLIP });
+    const { gen } = generator();
+    const { generationId } = await gen.submit(request());
+    expect(await gen.check(generationId)).toEqual({ status: "pending", providerStatus: "pending" });
+    expect(ltx.counts()).toMatchObject({ statusPolls: 1, downloads: 0 });
+    const done = await untilDone(gen, generationId);
+    expect(done.pending).toBeGreaterThan(0);
+    expect(ltx.counts().statusPolls).toBe(1 + done.looks);
     expect(ltx.counts()).toMatchObject({ accepted: 1, downloads: 1 });
+    expect(Buffer.from(done.video).equals(Buffer.from(CLIP))).toBe(true);
     // The key goes to the API only, never to the host serving the result.
     expect(ltx.requests.filter((r) => r.route === "video").every((r) => !r.hadAuthorization)).toBe(true);
     expect(ltx.requests.filter((r) => r.route !== "video").every((r) => r.hadAuthorization)).toBe(true);
   });
 
-  it("waits Retry-After on 429 and then succeeds, paying for one generation", async () => {
+  it("waits a short Retry-After on 429 in the invocation and then succeeds, paying for one generation", async () => {
     ltx.inject("submit", { kind: "status", status: 429, errorType: "concurrency_limit_error", retryAfterSeconds: 2 }, 2);
     ltx.inject("status", { kind: "status", status: 429, errorType: "rate_limit_error", retryAfterSeconds: 1 });
     const { gen, asked } = generator();
-    const out = await gen.generate(request(), hooks());
+    const out = await generate(gen);
     expect(out.video.byteLength).toBe(CLIP.byteLength);
     expect(asked.filter((ms) => ms >= 1000)).toEqual([2000, 2000, 1000]);
     expect(ltx.counts()).toMatchObject({ submits: 3, accepted: 1 });
   });
 
-  it("hands a long or persistent 429 back to the platform as a TransientError with retryAfterSeconds", async () => {
-    ltx.inject("submit", { kind: "status", status: 429, errorType: "concurrency_limit_error", retryAfterSeconds: 120 });
-    const err = await rejection(generator().gen.generate(request(), hooks()));
+  it("hands a long or persistent 429 back to the queue as a TransientError with retryAfterSeconds, so no invocation sits it out", async () => {
+    ltx.inject("submit", { kind: "status", status: 429, errorType: "concurrency_limit_error", retryAfterSeconds: 20 });
+    const { gen, asked } = generator();
+    const err = await rejection(gen.submit(request()));
     expect(err).toBeInstanceOf(TransientError);
-    expect(err).toMatchObject({ retryAfterSeconds: 120 });
+    expect(err).toMatchObject({ retryAfterSeconds: 20 });
     expect(err.message).toMatch(/concurrency_limit_error/);
+    expect(asked).toEqual([]);
 
-    ltx.inject("submit", { kind: "status", status: 429, retryAfterSeconds: 1 }, 10);
-    const again = await rejection(generator({ maxThrottleRetries: 2 }).gen.generate(request(), hooks()));
+    const { generationId } = await gen.submit(request());
+    ltx.inject("status", { kind: "status", status: 429, retryAfterSeconds: 1 }, 10);
+    const again = await rejection(generator({ maxThrottleRetries: 2 }).gen.check(generationId));
     expect(again).toBeInstanceOf(TransientError);
-    expect(ltx.counts().accepted).toBe(0);
+    expect(again).toMatchObject({ retryAfterSeconds: 1 });
+    expect(ltx.counts().accepted).toBe(1);
   });
 
   it("retries 5xx and dropped connections with jittered exponential backoff, then succeeds", async () => {
@@ -160,31 +177,33 @@ describe("LTX-2 adapter over HTTP (fake LTX v2 server)", () => {
     ltx.inject("status", { kind: "reset" });
     ltx.inject("status", { kind: "status", status: 500 }, 2);
     const { gen, asked } = generator({ random: () => 0.999 });
-    const out = await gen.generate(request(), hooks());
+    const out = await generate(gen);
     expect(out.video.byteLength).toBe(CLIP.byteLength);
     // Full jitter: random × min(cap, base × 2^(n-1)); the failure streak is counted per request.
-    expect(asked.filter((ms) => ms !== 10)).toEqual([99, 99, 199, 399]);
+    expect(asked).toEqual([99, 99, 199, 399]);
     expect(ltx.counts().accepted).toBe(1);
   });
 
-  it("gives up on persistent 5xx with a TransientError", async () => {
+  it("gives up on persistent 5xx with a TransientError (the step counts it against its budget)", async () => {
+    const { gen } = generator({ maxAttempts: 3 });
+    const { generationId } = await gen.submit(request());
     ltx.inject("status", { kind: "status", status: 502 }, 100);
-    const h = hooks();
-    const err = await rejection(generator({ maxAttempts: 3 }).gen.generate(request(), h));
+    const err = await rejection(gen.check(generationId));
     expect(err).toBeInstanceOf(TransientError);
     expect(err.message).toMatch(/failed after 3 attempts: HTTP 502/);
-    expect(h.submitted).toHaveLength(1); // recorded, so the platform's retry resumes it
   });
 
   it("retries a response slower than the request timeout", async () => {
+    const { gen } = generator({ requestTimeoutMs: 200 });
+    const { generationId } = await gen.submit(request());
     ltx.inject("status", { kind: "delay", ms: 1_000 });
-    const out = await generator({ requestTimeoutMs: 200 }).gen.generate(request(), hooks());
+    const out = await untilDone(gen, generationId);
     expect(out.video.byteLength).toBe(CLIP.byteLength);
     expect(ltx.counts().statusPolls).toBeGreaterThanOrEqual(2);
   });
 
   it("reports a bad API key as a permanent Internal error an operator can act on, without the key", async () => {
-    const err = await rejection(generator({ apiKey: "ltx_wrong_key_secret" }).gen.generate(request(), hooks()));
+    const err = await rejection(generator({ apiKey: "ltx_wrong_key_secret" }).gen.submit(request()));
     expect(err).toBeInstanceOf(PermanentError);
     expect(err).toMatchObject({ code: "Internal" });
     expect(err.message).toMatch(/invalid LTX API key/);
@@ -193,17 +212,17 @@ describe("LTX-2 adapter over HTTP (fake LTX v2 server)", () => {
 
   it("maps 402 to InsufficientCredits and 400 to GenerationRejected", async () => {
     ltx.setCredits(0);
-    const broke = await rejection(generator().gen.generate(request(), hooks()));
+    const broke = await rejection(generator().gen.submit(request()));
     expect(broke).toMatchObject({ code: "InsufficientCredits", retryable: false });
     ltx.setCredits(1000);
 
     // LTX refuses image URLs on IP addresses: a path-style/IP URL is a permanent rejection.
-    const ip = await rejection(generator().gen.generate(request({ image: { bytes: new Uint8Array(1), url: imageUrl.replace("localhost", "127.0.0.1") } }), hooks()));
+    const ip = await rejection(generator().gen.submit(request({ image: { bytes: new Uint8Array(1), url: imageUrl.replace("localhost", "127.0.0.1") } })));
     expect(ip).toMatchObject({ code: "GenerationRejected", retryable: false });
     expect(ip.message).toMatch(/IP address/);
 
     ltx.inject("submit", { kind: "status", status: 422, errorType: "invalid_request_error", message: "prompt violates policy" });
-    const rejected = await rejection(generator().gen.generate(request(), hooks()));
+    const rejected = await rejection(generator().gen.submit(request()));
     expect(rejected).toMatchObject({ code: "GenerationRejected" });
     expect(rejected.message).toMatch(/prompt violates policy/);
     expect(ltx.counts().accepted).toBe(0);
@@ -211,52 +230,28 @@ describe("LTX-2 adapter over HTTP (fake LTX v2 server)", () => {
 
   it("ends with GenerationFailed when LTX fails the job", async () => {
     ltx.failJob("Generation failed: NSFW content detected");
-    const err = await rejection(generator().gen.generate(request(), hooks()));
+    const err = await rejection(generate(generator().gen));
     expect(err).toMatchObject({ code: "GenerationFailed", retryable: false });
     expect(err.message).toMatch(/NSFW content detected/);
   });
 
-  it("ends with GenerationExpired when the result is gone before it could be stored", async () => {
+  it("reports gone when LTX no longer knows the job or its result URL expired (the step decides about a replacement)", async () => {
+    const { gen } = generator();
+    const done = await generate(gen);
+    // A later look at a finished job downloads it again (a crash between download and storing).
+    expect((await gen.check(done.generationId)).status).toBe("completed");
+    expect(ltx.counts()).toMatchObject({ accepted: 1, downloads: 2 });
+
     ltx.inject("video", { kind: "status", status: 404, errorType: "not_found_error" });
-    const err = await rejection(generator().gen.generate(request(), hooks()));
-    expect(err).toMatchObject({ code: "GenerationExpired", retryable: false });
-  });
-
-  it("hands a generation still running at maxWaitMs back as transient, and the retry resumes it without a second submit", async () => {
-    await ltx.close();
-    ltx = await startFakeLtxServer({ apiKey: API_KEY, allowHttp: true, pendingMs: 50, processingMs: 300, videoFactory: async () => CLIP });
-    const h = hooks();
-    let t = 0;
-    const first = await rejection(generator({ maxWaitMs: 30, now: () => (t += 10) }).gen.generate(request(), h));
-    expect(first).toBeInstanceOf(TransientError);
-    expect(first.message).toMatch(/still (pending|processing)/);
-    expect(h.submitted).toHaveLength(1);
-
-    const resumed = hooks();
-    const out = await generator({ pollIntervalMs: 50 }).gen.generate(request(), { ...resumed, existingGenerationId: h.submitted[0]! });
-    expect(out.generationId).toBe(h.submitted[0]);
-    expect(resumed.submitted).toEqual([]);
+    expect(await gen.check(done.generationId)).toMatchObject({ status: "gone", why: expect.stringMatching(/video_url answered 404/) });
+    ltx.expire(done.generationId);
+    expect(await gen.check(done.generationId)).toMatchObject({ status: "gone", why: expect.stringMatching(/status is 404/) });
     expect(ltx.counts().accepted).toBe(1);
   });
 
-  it("resumes a completed generation by downloading it again, and replaces a recorded one LTX no longer knows", async () => {
-    const h = hooks();
-    const first = await generator().gen.generate(request(), h);
-    const again = await generator().gen.generate(request(), { ...hooks(), existingGenerationId: first.generationId });
-    expect(again.generationId).toBe(first.generationId);
-    expect(ltx.counts()).toMatchObject({ accepted: 1, downloads: 2 });
-
-    ltx.expire(first.generationId);
-    const replaced = hooks();
-    const fresh = await generator().gen.generate(request(), { ...replaced, existingGenerationId: first.generationId });
-    expect(fresh.generationId).not.toBe(first.generationId);
-    expect(replaced.submitted).toEqual([fresh.generationId]);
-    expect(ltx.counts().accepted).toBe(2);
-  });
-
   it("brings the request inside the model's limits", async () => {
-    const out = await generator({ model: "ltx-2-pro" }).gen.generate(request({ durationSeconds: 3, width: 1920, height: 1080, cameraMotion: "jib_up" }), hooks());
-    expect(ltx.jobs.get(out.generationId)!.request).toMatchObject({ model: "ltx-2-pro", duration: 6, resolution: "1920x1080", camera_motion: "jib_up" });
+    const { generationId } = await generator({ model: "ltx-2-pro" }).gen.submit(request({ durationSeconds: 3, width: 1920, height: 1080, cameraMotion: "jib_up" }));
+    expect(ltx.jobs.get(generationId)!.request).toMatchObject({ model: "ltx-2-pro", duration: 6, resolution: "1920x1080", camera_motion: "jib_up" });
   });
 });
 

@@ -120,17 +120,44 @@ describe("offline FFmpeg video generator", () => {
     expect(best).toBeGreaterThan(10);
   });
 
-  it("does not call onSubmitted again when resuming its own generation", async () => {
-    const generator = createFfmpegVideoGenerator({ workDir: join(dir, "work") });
-    let submitted = 0;
-    const result = await generator.generate(request("static", { durationSeconds: 1 }), {
-      existingGenerationId: "offline-job-static",
-      onSubmitted: async () => {
-        submitted++;
-      },
-    });
-    expect(submitted).toBe(0);
-    expect(result.generationId).toBe("offline-job-static");
+  it("submit/check: submit starts FFmpeg and returns at once; looks say pending, then done when the clip exists; a restart finds it gone", async () => {
+    const work = join(dir, "submit-check");
+    const generator = createFfmpegVideoGenerator({ workDir: work });
+    const req = request("dolly_in", { durationSeconds: 2 });
+    const t0 = performance.now();
+    const { generationId, model } = await generator.submit(req);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect({ generationId, model }).toEqual({ generationId: "offline-job-dolly_in", model: "ffmpeg-offline" });
+    expect(await generator.check(generationId)).toMatchObject({ status: "pending" });
+    // A second submit of the same job while it runs starts nothing new.
+    expect((await generator.submit(req)).generationId).toBe(generationId);
+
+    let done: Awaited<ReturnType<typeof generator.check>> | undefined;
+    for (let i = 0; i < 600 && done?.status !== "completed"; i++) {
+      done = await generator.check(generationId);
+      if (done.status === "pending") await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(done).toMatchObject({ status: "completed", contentType: "video/mp4", model: "ffmpeg-offline" });
+    const path = join(dir, "submit-check.mp4");
+    await writeFile(path, (done as { video: Uint8Array }).video);
+    const probed = await ffprobe(path, true);
+    expect(probed.streams[0]).toMatchObject({ codec_type: "video", width: req.width, height: req.height, nb_read_frames: "48" });
+
+    // The clip was handed over: another process (a restarted runtime) finds nothing running and no clip.
+    const restarted = createFfmpegVideoGenerator({ workDir: work });
+    expect(await restarted.check(generationId)).toMatchObject({ status: "gone", why: expect.stringMatching(/restarted/) });
+  });
+
+  it("submit/check: a failed FFmpeg run is thrown by the next look", async () => {
+    const generator = createFfmpegVideoGenerator({ workDir: join(dir, "submit-fail") });
+    const { generationId } = await generator.submit(request("dolly_in", { image: { bytes: new TextEncoder().encode("not an image at all") } }));
+    let error: unknown;
+    for (let i = 0; i < 200 && error === undefined; i++) {
+      error = await generator.check(generationId).then((r) => (r.status === "pending" ? undefined : r), (e: unknown) => e);
+      if (error === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(error).toBeInstanceOf(FfmpegError);
+    expect(error).toMatchObject({ code: "FfmpegFailed", retryable: false });
   });
 
   it("fails with a permanent FfmpegError carrying FFmpeg's stderr when the image is not an image", async () => {

@@ -8,10 +8,20 @@ import s3Sample from "@reelbridge/events/samples/v1/S3ObjectCreated.json";
 import { readMp4Info } from "../../../src/adapters/ltx/mp4-info";
 import { PermanentError, TransientError } from "../../../src/errors";
 import { createJsonLogger } from "../../../src/logger";
-import type { GenerationHooks, GenerationRequest, OutgoingEvent, VideoGenerator } from "../../../src/ports";
+import type { GenerationRequest, OutgoingEvent, VideoGenerator } from "../../../src/ports";
 import { createMemoryPublisher } from "../../../src/publish";
 import { encodeJobMetadata } from "../../../src/upload/metadata";
-import { GENERATION_STATE, failUpload, generationClaimName, ingestUpload } from "../../../src/usecases/ingest-upload";
+import {
+  GENERATION_DEADLINE_SECONDS,
+  GENERATION_STATE,
+  MAX_GENERATION_REPLACEMENTS,
+  STEP_RETRY_BUDGET,
+  failUpload,
+  generationClaimName,
+  ingestUpload,
+  looksUntilDeadline,
+  nextCheckSeconds,
+} from "../../../src/usecases/ingest-upload";
 import type { IngestUploadDeps } from "../../../src/usecases/ingest-upload";
 import { createMemoryBlobStore } from "../../support/memory-blob-store";
 import { craftedPng } from "../../support/png";
@@ -37,42 +47,77 @@ function objectCreated(jobId: string, over: { key?: string; id?: string; size?: 
 }
 
 interface FakeGenerator extends VideoGenerator {
+  /** Ids of the generations paid for, in order. */
   submitted: string[];
-  calls: Array<{ req: GenerationRequest; existingGenerationId?: string }>;
-  /** The next generate() throws this after submitting (a Lambda timing out while polling). */
-  failAfterSubmit?: Error;
-  /** generate() waits for these before submitting / after submitting (a slow provider). */
+  /** What each submit asked for. */
+  submits: GenerationRequest[];
+  /** Ids looked at, one entry per look. */
+  looks: string[];
+  /** Looks of each generation that answer "pending" before it completes. */
+  pendingLooks: number;
+  /** Thrown by the next looks, in order (a throttle, a 5xx). */
+  checkErrors: Error[];
+  /** Generations the provider no longer knows. */
+  gone: Set<string>;
+  /** Generations that fail at the provider, with this error. */
+  failing?: Error;
+  /** submit waits for these before / after paying (a slow provider). */
   beforeSubmit?: Promise<void>;
   afterSubmit?: Promise<void>;
+  submitError?: Error;
   video: Uint8Array;
 }
 
 function fakeGenerator(): FakeGenerator {
   let n = 0;
+  const seen = new Map<string, number>();
   const g: FakeGenerator = {
     name: "fake-ltx",
+    checkIntervalSeconds: { first: 30, next: 10 },
     submitted: [],
-    calls: [],
+    submits: [],
+    looks: [],
+    pendingLooks: 0,
+    checkErrors: [],
+    gone: new Set(),
     video: CLIP,
-    async generate(req: GenerationRequest, hooks: GenerationHooks) {
-      g.calls.push({ req, ...(hooks.existingGenerationId ? { existingGenerationId: hooks.existingGenerationId } : {}) });
-      let id = hooks.existingGenerationId;
-      if (!id) {
-        await g.beforeSubmit;
-        id = `gen-${++n}`;
-        g.submitted.push(id);
-        await hooks.onSubmitted(id);
-        await g.afterSubmit;
-      }
-      if (g.failAfterSubmit) {
-        const e = g.failAfterSubmit;
-        delete g.failAfterSubmit;
-        throw e;
-      }
-      return { generationId: id, video: g.video, contentType: "video/mp4", ...(req.model ? { model: req.model } : {}) };
+    async submit(req) {
+      g.submits.push(req);
+      await g.beforeSubmit;
+      if (g.submitError) throw g.submitError;
+      const id = `gen-${++n}`;
+      g.submitted.push(id);
+      await g.afterSubmit;
+      return { generationId: id, ...(req.model ? { model: req.model } : {}) };
+    },
+    async check(id) {
+      g.looks.push(id);
+      const err = g.checkErrors.shift();
+      if (err) throw err;
+      if (g.gone.has(id)) return { status: "gone", why: `${id} is unknown` };
+      if (g.failing) throw g.failing;
+      const looks = (seen.get(id) ?? 0) + 1;
+      seen.set(id, looks);
+      if (looks <= g.pendingLooks) return { status: "pending", providerStatus: "processing" };
+      return { status: "completed", video: g.video, contentType: "video/mp4" };
     },
   };
   return g;
+}
+
+type Ctx = Parameters<typeof ingestUpload>[2];
+/**
+ * The queue: the same message delivered again each time the step asks to look later (each
+ * delivery is an invocation of its own that returns at once), until an outcome.
+ */
+async function deliverUntilDone(deps: IngestUploadDeps, event: S3ObjectCreatedEvent, c: Ctx = ctx, maxDeliveries = 30) {
+  const outcomes: Array<Awaited<ReturnType<typeof ingestUpload>>> = [];
+  for (let attempt = c.attempt ?? 1; outcomes.length < maxDeliveries; attempt++) {
+    const out = await ingestUpload(deps, event, { ...c, attempt });
+    outcomes.push(out);
+    if (out.status !== "checking") return Object.assign(out, { deliveries: outcomes });
+  }
+  throw new Error(`still checking after ${maxDeliveries} deliveries: ${JSON.stringify(outcomes.at(-1))}`);
 }
 
 function setup() {
@@ -151,9 +196,14 @@ describe("ingestUpload", () => {
       await publish(events);
     };
 
-    const out = await ingestUpload(deps, objectCreated(JOB_A), ctx);
+    generator.pendingLooks = 2;
+    const out = await deliverUntilDone(deps, objectCreated(JOB_A));
 
     expect(out.status).toBe("ready");
+    // One delivery submits; each later one looks once and hands the message back with the next look's delay.
+    expect(out.deliveries.map((d) => (d.status === "checking" ? [d.why, d.checkAfterSeconds] : d.status))).toEqual([["submitted", 30], ["pending", 10], ["pending", 10], "ready"]);
+    expect(generator.submitted).toEqual(["gen-1"]);
+    expect(generator.looks).toEqual(["gen-1", "gen-1", "gen-1"]);
     expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
     // VideoBaseStarted once the generation is recorded, before the clip exists.
     expect(storedAtPublish.VideoBaseStarted).toEqual([`jobs/${JOB_A}/image.jpg`]);
@@ -176,12 +226,13 @@ describe("ingestUpload", () => {
       source: { bucket: "memory-media", key: `uploads/${JOB_A}/source`, sizeBytes: bytes.byteLength },
       image: { bucket: "memory-media", key: `jobs/${JOB_A}/image.jpg`, width: 1080, height: 1920 },
       baseVideo: { bucket: "memory-media", key: `jobs/${JOB_A}/base.mp4`, sizeBytes: CLIP.byteLength, durationSeconds: 2, width: 1080, height: 1920, fps: 24 },
-      generator: { name: "fake-ltx", generationId: "gen-1", model: "ltx-2-fast", cameraMotion: "dolly_in", seconds: 1.5 },
+      // From the submission to the clip stored: the test clock moves 1.5 s per reading, over four deliveries.
+      generator: { name: "fake-ltx", generationId: "gen-1", model: "ltx-2-fast", cameraMotion: "dolly_in", seconds: 6 },
     });
     pipelineEvents.VideoBaseReady.data.parse(event.data);
 
     // What the generator was asked for: the normalised image by presigned URL, the job's motion.
-    const req = generator.calls[0]!.req;
+    const req = generator.submits[0]!;
     expect(req).toMatchObject({ jobId: JOB_A, prompt: "slow dolly in towards the rooftops", cameraMotion: "dolly_in", durationSeconds: 6, width: 1080, height: 1920, fps: 24, model: "ltx-2-fast" });
     expect(req.image.url).toMatch(new RegExp(`^https://memory-media\\..*/jobs/${JOB_A}/image\\.jpg\\?X-Amz-Expires=900`));
     expect(Buffer.from(req.image.bytes).equals(Buffer.from(blobs.objects.get(`jobs/${JOB_A}/image.jpg`)!.bytes))).toBe(true);
@@ -206,12 +257,12 @@ describe("ingestUpload", () => {
       expect(event, what).toMatchObject({ type: "VideoBaseFailed", eventId: `${JOB_A}.VideoBaseFailed`, jobId: JOB_A, causationId: `s3-event-${JOB_A}` });
       expect(event.data, what).toMatchObject({ job: params(JOB_A), source: { bucket: "memory-media", key: `uploads/${JOB_A}/source` }, reason: { code, retryable: false } });
       expect(blobs.keys("jobs/"), what).toEqual([]);
-      expect(generator.calls, what).toEqual([]);
+      expect(generator.submits, what).toEqual([]);
     }
 
     publisher.published.length = 0;
     upload(JOB_B, await goodJpeg());
-    expect((await ingestUpload(deps, objectCreated(JOB_B), ctx)).status).toBe("ready");
+    expect((await deliverUntilDone(deps, objectCreated(JOB_B))).status).toBe("ready");
     expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseReady"]);
     expect(one(publisher.published, "VideoBaseReady")).toMatchObject({ jobId: JOB_B });
   });
@@ -238,7 +289,7 @@ describe("ingestUpload", () => {
     expect((await sharp(photo).metadata()).orientation).toBe(6);
     upload(JOB_A, new Uint8Array(photo));
 
-    expect((await ingestUpload(deps, objectCreated(JOB_A), ctx)).status).toBe("ready");
+    expect((await deliverUntilDone(deps, objectCreated(JOB_A))).status).toBe("ready");
 
     const stored = blobs.objects.get(`jobs/${JOB_A}/image.jpg`)!.bytes;
     const meta = await sharp(stored).metadata();
@@ -253,25 +304,27 @@ describe("ingestUpload", () => {
     expect(bb! > 180 && rb! < 80).toBe(true); // blue at the bottom
   });
 
-  it("resumes the recorded generation when the event is redelivered after a timeout: one generation paid", async () => {
+  it("resumes after a crash by looking at the recorded generation: one generation paid", async () => {
     const { deps, state, publisher, generator, upload } = setup();
     upload(JOB_A, await goodJpeg());
-    generator.failAfterSubmit = new TransientError("Lambda timed out while polling");
-
-    await expect(ingestUpload(deps, objectCreated(JOB_A), ctx)).rejects.toBeInstanceOf(TransientError);
-    expect(types(publisher.published)).toEqual(["VideoBaseStarted"]);
+    // The delivery that submits dies right after recording the generation (before VideoBaseStarted).
+    const publish = publisher.publish.bind(publisher);
+    publisher.publish = async () => {
+      throw new Error("the Lambda was killed");
+    };
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "checking", generationId: "gen-1" });
+    publisher.publish = publish;
+    expect(publisher.published).toEqual([]);
     expect(await state.get(JOB_A, GENERATION_STATE)).toMatchObject({ generationId: "gen-1", status: "submitted" });
 
-    // The retry comes a minute later: the reported wall time runs from the original submit.
+    // The queue redelivers the message a minute later: the reported wall time runs from the original submit.
     const { submittedAt } = (await state.get(JOB_A, GENERATION_STATE)) as { submittedAt: string };
     deps.clock = { now: () => new Date(Date.parse(submittedAt) + 60_000) };
-    const out = await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, lastAttempt: false });
+    const out = await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, attempt: 2 });
     expect(out).toMatchObject({ status: "ready", resumed: true });
     expect(generator.submitted).toEqual(["gen-1"]);
-    expect(generator.calls[1]!.existingGenerationId).toBe("gen-1");
-    // The resumed delivery announces the same generation again under the same eventId (consumers dedup it).
-    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseStarted", "VideoBaseReady"]);
-    expect(publisher.published[1]).toEqual(publisher.published[0]);
+    expect(generator.looks).toEqual(["gen-1"]);
+    expect(types(publisher.published)).toEqual(["VideoBaseReady"]);
     expect(one(publisher.published, "VideoBaseReady")).toMatchObject({ data: { generator: { generationId: "gen-1", seconds: 60 } } });
   });
 
@@ -289,16 +342,17 @@ describe("ingestUpload", () => {
     const err = await loser.then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(TransientError);
     expect(err).toMatchObject({ retryAfterSeconds: 30 });
-    expect(generator.calls).toHaveLength(1);
+    expect(generator.submits).toHaveLength(1);
 
     gate.resolve();
-    expect(await winner).toMatchObject({ status: "ready", replayed: false });
+    expect(await winner).toMatchObject({ status: "checking", why: "submitted" });
+    expect(await deliverUntilDone(deps, objectCreated(JOB_A), { ...ctx, attempt: 2 })).toMatchObject({ status: "ready", replayed: false });
     expect(generator.submitted).toEqual(["gen-1"]);
 
     // The queue redelivers the loser later: it re-publishes the same VideoBaseReady, generating nothing.
     const redelivered = await ingestUpload(deps, objectCreated(JOB_A), ctx);
     expect(redelivered).toMatchObject({ status: "ready", replayed: true });
-    expect(generator.calls).toHaveLength(1);
+    expect(generator.submits).toHaveLength(1);
     expect(generator.submitted).toEqual(["gen-1"]);
     const readies = publisher.published.filter((e) => e.type === "VideoBaseReady");
     expect(readies).toHaveLength(2);
@@ -314,13 +368,17 @@ describe("ingestUpload", () => {
 
     const winner = ingestUpload(deps, objectCreated(JOB_A), ctx);
     await vi.waitFor(() => expect(generator.submitted).toEqual(["gen-1"]));
-    const dup = await ingestUpload(deps, objectCreated(JOB_A, { id: "s3-event-duplicate" }), ctx);
-    expect(dup).toMatchObject({ status: "ready", resumed: true, data: { generator: { generationId: "gen-1" } } });
+    // The provider has answered but the winner has not recorded it yet: the duplicate finds the claim held.
+    await expect(ingestUpload(deps, objectCreated(JOB_A, { id: "s3-event-duplicate" }), ctx)).rejects.toMatchObject({ retryAfterSeconds: 30 });
     gate.resolve();
-    expect(await winner).toMatchObject({ status: "ready", data: { generator: { generationId: "gen-1" } } });
+    expect(await winner).toMatchObject({ status: "checking", generationId: "gen-1" });
+    // Redelivered, the duplicate looks at the recorded generation instead of paying again.
+    const dup = await ingestUpload(deps, objectCreated(JOB_A, { id: "s3-event-duplicate" }), { ...ctx, attempt: 2 });
+    expect(dup).toMatchObject({ status: "ready", resumed: true, data: { generator: { generationId: "gen-1" } } });
+    expect(await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, attempt: 2 })).toMatchObject({ status: "ready", replayed: true, data: { generator: { generationId: "gen-1" } } });
 
     expect(generator.submitted).toEqual(["gen-1"]);
-    expect(generator.calls.map((c) => c.existingGenerationId)).toEqual([undefined, "gen-1"]);
+    expect(generator.looks).toEqual(["gen-1"]);
     expect(new Set(publisher.published.map((e) => e.eventId))).toEqual(new Set([`${JOB_A}.VideoBaseStarted`, `${JOB_A}.VideoBaseReady`]));
   });
 
@@ -333,12 +391,14 @@ describe("ingestUpload", () => {
     await expect(ingestUpload(deps, objectCreated(JOB_A), ctx)).rejects.toMatchObject({ name: "TransientError", retryAfterSeconds: 30 });
     // On the queue's last receive, failing the job (RetriesExhausted) would end a job being made.
     expect(await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, lastAttempt: true })).toMatchObject({ status: "deferred" });
-    expect(generator.calls).toEqual([]);
+    // The step's own budget's last try stands down the same way.
+    expect(await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, attempt: STEP_RETRY_BUDGET })).toMatchObject({ status: "deferred" });
+    expect(generator.submits).toEqual([]);
     expect(publisher.published).toEqual([]);
 
     // 16 minutes later the holder has recorded nothing: it died before submitting.
     deps.clock = { now: () => new Date("2026-11-20T10:16:00.000Z") };
-    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ready", data: { generator: { generationId: "gen-1" } } });
+    expect(await deliverUntilDone(deps, objectCreated(JOB_A))).toMatchObject({ status: "ready", data: { generator: { generationId: "gen-1" } } });
     expect(generator.submitted).toEqual(["gen-1"]);
     expect(await state.get(JOB_A, generationClaimName(2))).toMatchObject({ eventId: `s3-event-${JOB_A}`, leaseUntil: "2026-11-20T10:31:00.000Z" });
   });
@@ -346,28 +406,24 @@ describe("ingestUpload", () => {
   it("a holder whose lease ran out but who recorded a generation is resumed, not taken over", async () => {
     const { deps, state, generator, upload } = setup();
     upload(JOB_A, await goodJpeg());
-    await state.putIfAbsent(JOB_A, generationClaimName(1), { owner: "other", claimedAt: "2026-11-20T09:00:00.000Z", leaseUntil: "2026-11-20T09:15:00.000Z" });
-    await state.putIfAbsent(JOB_A, GENERATION_STATE, { generationId: "gen-other", generator: "fake-ltx", submittedAt: "2026-11-20T09:00:05.000Z", status: "submitted" });
+    // Recorded by a version of the step that kept no facts for the looks: they are added from the upload.
+    await state.putIfAbsent(JOB_A, generationClaimName(1), { owner: "other", claimedAt: "2026-11-20T09:40:00.000Z", leaseUntil: "2026-11-20T09:55:00.000Z" });
+    await state.putIfAbsent(JOB_A, GENERATION_STATE, { generationId: "gen-other", generator: "fake-ltx", submittedAt: "2026-11-20T09:40:05.000Z", status: "submitted" });
     expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ready", resumed: true, data: { generator: { generationId: "gen-other" } } });
     expect(generator.submitted).toEqual([]);
+    expect(generator.looks).toEqual(["gen-other"]);
     expect(await state.get(JOB_A, generationClaimName(2))).toBeUndefined();
   });
 
   it("releases the claim when the generator fails before submitting, so the retry does not wait out the lease", async () => {
     const { deps, state, generator, upload } = setup();
     upload(JOB_A, await goodJpeg());
-    const fake = deps.generator;
-    deps.generator = {
-      name: "fake-ltx",
-      generate: async () => {
-        throw new TransientError("LTX 429", { retryAfterSeconds: 5 });
-      },
-    };
+    generator.submitError = new TransientError("LTX 429", { retryAfterSeconds: 5 });
     await expect(ingestUpload(deps, objectCreated(JOB_A), ctx)).rejects.toMatchObject({ retryAfterSeconds: 5 });
     expect(await state.get(JOB_A, generationClaimName(1))).toMatchObject({ releasedAt: expect.any(String) });
 
-    deps.generator = fake;
-    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ready" });
+    delete generator.submitError;
+    expect(await deliverUntilDone(deps, objectCreated(JOB_A), { ...ctx, attempt: 2 })).toMatchObject({ status: "ready" });
     expect(generator.submitted).toEqual(["gen-1"]);
     expect(await state.get(JOB_A, generationClaimName(2))).toMatchObject({ eventId: `s3-event-${JOB_A}` });
   });
@@ -375,13 +431,14 @@ describe("ingestUpload", () => {
   it("re-publishes the same VideoBaseReady for a duplicate event after completion, without generating again", async () => {
     const { deps, blobs, publisher, generator, upload } = setup();
     upload(JOB_A, await goodJpeg());
-    await ingestUpload(deps, objectCreated(JOB_A), ctx);
+    await deliverUntilDone(deps, objectCreated(JOB_A));
     const putsBefore = blobs.calls.filter((c) => c.op === "put").length;
 
     const dup = await ingestUpload(deps, objectCreated(JOB_A, { id: "s3-event-duplicate" }), ctx);
 
     expect(dup).toMatchObject({ status: "ready", replayed: true });
-    expect(generator.calls).toHaveLength(1);
+    expect(generator.submits).toHaveLength(1);
+    expect(generator.looks).toHaveLength(1);
     expect(blobs.calls.filter((c) => c.op === "put").length).toBe(putsBefore);
     expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseReady", "VideoBaseReady"]);
     const [, first, second] = publisher.published;
@@ -392,60 +449,143 @@ describe("ingestUpload", () => {
   it("regenerates (resuming the same generation) when the record says completed but base.mp4 is gone", async () => {
     const { deps, blobs, generator, upload } = setup();
     upload(JOB_A, await goodJpeg());
-    await ingestUpload(deps, objectCreated(JOB_A), ctx);
+    await deliverUntilDone(deps, objectCreated(JOB_A));
     blobs.objects.delete(`jobs/${JOB_A}/base.mp4`);
     expect((await ingestUpload(deps, objectCreated(JOB_A), ctx)).status).toBe("ready");
     expect(generator.submitted).toEqual(["gen-1"]);
+    expect(generator.looks).toEqual(["gen-1", "gen-1"]);
     expect(blobs.keys("jobs/")).toContain(`jobs/${JOB_A}/base.mp4`);
   });
 
-  it("records a replacement when the recorded generation was gone at the provider", async () => {
-    const { deps, state, upload } = setup();
+  it("pays for a replacement, once, when the recorded generation is gone at the provider, and gives up after MAX_GENERATION_REPLACEMENTS", async () => {
+    const { deps, state, publisher, generator, upload } = setup();
     upload(JOB_A, await goodJpeg());
-    await state.putIfAbsent(JOB_A, GENERATION_STATE, { generationId: "expired-1", generator: "fake-ltx", submittedAt: "2026-11-18T10:00:00.000Z", status: "submitted" });
-    deps.generator = {
-      name: "fake-ltx",
-      async generate(_req, hooks) {
-        expect(hooks.existingGenerationId).toBe("expired-1");
-        await hooks.onSubmitted("fresh-2");
-        return { generationId: "fresh-2", video: CLIP, contentType: "video/mp4" };
-      },
-    };
-    const out = await ingestUpload(deps, objectCreated(JOB_A), ctx);
-    expect(out).toMatchObject({ status: "ready", data: { generator: { generationId: "fresh-2" } } });
-    expect(await state.get(JOB_A, GENERATION_STATE)).toMatchObject({ generationId: "fresh-2", replaces: "expired-1", status: "completed" });
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "checking", generationId: "gen-1" });
+    generator.gone.add("gen-1");
+    // Two deliveries find it gone at once (a duplicate): only one pays for the replacement.
+    const [a, b] = await Promise.all([ingestUpload(deps, objectCreated(JOB_A), ctx), ingestUpload(deps, objectCreated(JOB_A, { id: "s3-dup" }), ctx)]);
+    expect([a, b].map((o) => (o.status === "checking" ? o.why : o.status)).sort()).toEqual(["another-delivery", "replaced"]);
+    expect(generator.submitted).toEqual(["gen-1", "gen-2"]);
+    expect(await state.get(JOB_A, GENERATION_STATE)).toMatchObject({ generationId: "gen-2", replaces: "gen-1", replacements: 1, status: "submitted" });
+    // The replacement is asked for with the stored image and the same request.
+    expect(generator.submits[1]).toMatchObject({ jobId: JOB_A, cameraMotion: "dolly_in", width: 1080, height: 1920, durationSeconds: 6, model: "ltx-2-fast" });
+    expect(generator.submits[1]!.image.url).toMatch(new RegExp(`/jobs/${JOB_A}/image\\.jpg\\?`));
+
+    for (let i = 2; i <= MAX_GENERATION_REPLACEMENTS; i++) {
+      generator.gone.add(`gen-${i}`);
+      expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "checking", why: "replaced" });
+    }
+    generator.gone.add(`gen-${MAX_GENERATION_REPLACEMENTS + 1}`);
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "failed", reason: { code: "GenerationExpired" } });
+    expect(generator.submitted).toHaveLength(MAX_GENERATION_REPLACEMENTS + 1);
+    expect(one(publisher.published, "VideoBaseFailed")).toMatchObject({ data: { job: { jobId: JOB_A }, reason: { code: "GenerationExpired" } } });
   });
 
   it("ends the job on a permanent generation error with the job's parameters, and rethrows transient ones", async () => {
     const { deps, blobs, publisher, upload } = setup();
     upload(JOB_A, await goodJpeg());
-    deps.generator = {
-      name: "fake-ltx",
-      generate: async () => {
-        throw new PermanentError("InsufficientCredits", "LTX has no credits left");
-      },
-    };
+    const generator = deps.generator as FakeGenerator;
+    generator.submitError = new PermanentError("InsufficientCredits", "LTX has no credits left");
     expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "failed", reason: { code: "InsufficientCredits" } });
     expect(only(publisher.published)).toMatchObject({ type: "VideoBaseFailed", data: { job: { jobId: JOB_A }, reason: { code: "InsufficientCredits", message: "LTX has no credits left" } } });
     expect(blobs.keys("jobs/")).toEqual([`jobs/${JOB_A}/image.jpg`]);
 
     publisher.published.length = 0;
     upload(JOB_B, await goodJpeg());
-    deps.generator = {
-      name: "fake-ltx",
-      generate: async () => {
-        throw new TransientError("LTX 503", { retryAfterSeconds: 5 });
-      },
-    };
+    generator.submitError = new TransientError("LTX 503", { retryAfterSeconds: 5 });
     await expect(ingestUpload(deps, objectCreated(JOB_B), ctx)).rejects.toMatchObject({ retryAfterSeconds: 5 });
     expect(publisher.published).toEqual([]);
+    // On the step's budget's last delivery, nothing paid yet: the job ends visibly.
+    expect(await ingestUpload(deps, objectCreated(JOB_B), { ...ctx, attempt: STEP_RETRY_BUDGET })).toMatchObject({ status: "failed", reason: { code: "RetriesExhausted", message: expect.stringMatching(/LTX 503/) } });
+    expect(one(publisher.published, "VideoBaseFailed")).toMatchObject({ jobId: JOB_B, data: { job: { jobId: JOB_B }, reason: { code: "RetriesExhausted" } } });
+  });
+
+  it("ends the job with GenerationFailed when the provider fails the generation on a later look", async () => {
+    const { deps, publisher, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    generator.pendingLooks = 1;
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "checking", why: "submitted" });
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "checking", why: "pending" });
+    generator.failing = new PermanentError("GenerationFailed", "LTX generation gen-1 failed: content policy");
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "failed", reason: { code: "GenerationFailed" } });
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseFailed"]);
+    expect(one(publisher.published, "VideoBaseFailed")).toMatchObject({ data: { job: { jobId: JOB_A }, reason: { message: expect.stringMatching(/content policy/) } } });
+  });
+
+  it("counts failed looks in a row against the step's budget (a good look resets it), then ends the job with RetriesExhausted", async () => {
+    const { deps, state, publisher, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    generator.pendingLooks = 100;
+    await ingestUpload(deps, objectCreated(JOB_A), ctx);
+    const throttle = () => new TransientError("LTX throttled status poll (429 rate_limit_error); retry after 20 s", { retryAfterSeconds: 20 });
+    generator.checkErrors.push(throttle(), throttle());
+    for (let i = 0; i < 2; i++) await expect(ingestUpload(deps, objectCreated(JOB_A), ctx)).rejects.toMatchObject({ retryAfterSeconds: 20 });
+    expect(await state.get(JOB_A, GENERATION_STATE)).toMatchObject({ checkFailures: 2 });
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "checking", why: "pending" });
+    expect(await state.get(JOB_A, GENERATION_STATE)).toMatchObject({ checkFailures: 0, checks: 1 });
+
+    for (let i = 1; i < STEP_RETRY_BUDGET; i++) {
+      generator.checkErrors.push(throttle());
+      await expect(ingestUpload(deps, objectCreated(JOB_A), ctx)).rejects.toBeInstanceOf(TransientError);
+    }
+    generator.checkErrors.push(throttle());
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "failed", reason: { code: "RetriesExhausted", message: expect.stringMatching(/5 failed looks in a row.*429/) } });
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseFailed"]);
+    expect(generator.submitted).toEqual(["gen-1"]);
+  });
+
+  it("ends the job when the generation has not finished by its deadline, and stops looking", async () => {
+    const { deps, publisher, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    generator.pendingLooks = Number.POSITIVE_INFINITY;
+    let t = Date.parse("2026-11-20T10:00:00.000Z");
+    deps.clock = { now: () => new Date(t) };
+    let out = await ingestUpload(deps, objectCreated(JOB_A), ctx);
+    // The queue brings the message back after each delay asked for, until the deadline.
+    while (out.status === "checking") {
+      t += out.checkAfterSeconds * 1000;
+      out = await ingestUpload(deps, objectCreated(JOB_A), ctx);
+    }
+    expect(out).toMatchObject({ status: "failed", reason: { code: "GenerationFailed", message: expect.stringMatching(/did not finish within 30 min/) } });
+    expect(t - Date.parse("2026-11-20T10:00:00.000Z")).toBeGreaterThan(GENERATION_DEADLINE_SECONDS * 1000);
+    // Looks thin out as the generation runs long: a hung one costs a few dozen looks, not 180.
+    expect(generator.looks.length).toBe(looksUntilDeadline(generator.checkIntervalSeconds) - 1);
+    expect(generator.looks.length).toBeLessThan(80);
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseFailed"]);
+    const looks = generator.looks.length;
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ignored" });
+    expect(generator.looks).toHaveLength(looks);
+  });
+
+  it("stops looking once the job ledger shows an outcome (cancelled, failed elsewhere): the message is dropped, nothing published", async () => {
+    const { deps, state, publisher, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    generator.pendingLooks = 100;
+    await ingestUpload(deps, objectCreated(JOB_A), ctx);
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "checking" });
+    // Another step ends the job (the versions helper's cancel records JobCancelled the same way).
+    await state.putIfAbsent(JOB_A, "job-outcome", { type: "JobCancelled", eventId: `${JOB_A}.JobCancelled`, event: { type: "JobCancelled" }, published: true, recordedAt: "2026-11-20T10:01:00Z" });
+    const looks = generator.looks.length;
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ignored", why: expect.stringMatching(/has ended/) });
+    expect(generator.looks).toHaveLength(looks);
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted"]);
+  });
+
+  it("schedules looks at the generator's interval, stretched to a twentieth of the time run so far", () => {
+    expect(nextCheckSeconds(10, 0)).toBe(10);
+    expect(nextCheckSeconds(10, 199)).toBe(10);
+    expect(nextCheckSeconds(10, 600)).toBe(30);
+    expect(nextCheckSeconds(2, 100)).toBe(5);
+    // A generation that never finishes: LTX's interval and the offline generator's both stay well under the queue's backstop.
+    expect(looksUntilDeadline({ first: 30, next: 10 })).toBeLessThan(80);
+    expect(looksUntilDeadline({ first: 2, next: 1 })).toBeLessThan(200);
   });
 
   it("fails with GenerationFailed when the generated clip is not a readable MP4, and stores nothing as base.mp4", async () => {
     const { deps, blobs, publisher, generator, upload } = setup();
     upload(JOB_A, await goodJpeg());
     generator.video = new TextEncoder().encode("<Error><Code>AccessDenied</Code></Error>");
-    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "failed", reason: { code: "GenerationFailed" } });
+    expect(await deliverUntilDone(deps, objectCreated(JOB_A))).toMatchObject({ status: "failed", reason: { code: "GenerationFailed" } });
     expect(blobs.keys("jobs/")).toEqual([`jobs/${JOB_A}/image.jpg`]);
     expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseFailed"]);
   });
@@ -518,7 +658,7 @@ describe("a job that ended is terminal (issue #11 item 2)", () => {
     upload(JOB_A, await goodJpeg());
     const again = await ingestUpload(deps, objectCreated(JOB_A, { id: "s3-second" }), ctx);
     expect(again).toMatchObject({ status: "ignored", why: expect.stringMatching(/has ended \(VideoBaseFailed\)/) });
-    expect(generator.calls).toEqual([]);
+    expect(generator.submits).toEqual([]);
     expect(blobs.keys("jobs/")).toEqual([]);
     expect(types(publisher.published)).toEqual(["VideoBaseFailed"]);
   });
@@ -531,7 +671,7 @@ describe("a job that ended is terminal (issue #11 item 2)", () => {
     upload(JOB_A, await goodJpeg());
     expect(await ingestUpload(deps, objectCreated(JOB_A, { id: "s3-second" }), ctx)).toMatchObject({ status: "ignored" });
     expect(publisher.published).toMatchObject([{ type: "VideoBaseFailed", eventId: `${JOB_A}.VideoBaseFailed`, data: { reason: { code: "InvalidImage" } } }]);
-    expect(generator.calls).toEqual([]);
+    expect(generator.submits).toEqual([]);
     expect(await state.get(JOB_A, "job-outcome")).toMatchObject({ type: "VideoBaseFailed", published: true });
   });
 
@@ -540,7 +680,7 @@ describe("a job that ended is terminal (issue #11 item 2)", () => {
     await state.putIfAbsent(JOB_A, "job-outcome", { type: "RenderCompleted", eventId: "done", event: { type: "RenderCompleted" }, published: true, recordedAt: "2026-11-20T10:05:00Z" });
     upload(JOB_A, await goodJpeg());
     expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ignored" });
-    expect(generator.calls).toEqual([]);
+    expect(generator.submits).toEqual([]);
     expect(publisher.published).toEqual([]);
   });
 });

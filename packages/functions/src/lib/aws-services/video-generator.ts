@@ -11,7 +11,7 @@ import { optionalEnv, sstSecret } from "../env";
  * FFmpeg generator. LTX_BASE_URL, when set, replaces stage config's ltx.baseUrl, as the SDK's
  * AWS_ENDPOINT_URL_* do for AWS: the smoke test points a built bundle at the fake LTX server.
  */
-export const awsVideoGenerator = ({ config }: AwsContext): Platform["videoGenerator"] => async ({ maxWaitMs, logger }) =>
+export const awsVideoGenerator = ({ config }: AwsContext): Platform["videoGenerator"] => async ({ logger }) =>
   config.ltx.provider === "offline"
     ? createFfmpegVideoGenerator({ workDir: join(tmpdir(), "reelbridge-offline-generator") })
-    : createLtxVideoGenerator({ apiKey: await sstSecret("LTX_API_KEY"), baseUrl: optionalEnv("LTX_BASE_URL") ?? config.ltx.baseUrl, model: config.ltx.model, maxWaitMs, logger });
+    : createLtxVideoGenerator({ apiKey: await sstSecret("LTX_API_KEY"), baseUrl: optionalEnv("LTX_BASE_URL") ?? config.ltx.baseUrl, model: config.ltx.model, logger });

@@ -44,13 +44,15 @@ function slowGenerator(acceptAfter: Promise<void>) {
   const submitted: string[] = [];
   const generator: VideoGenerator = {
     name: "fake-ltx",
-    async generate(_req, hooks) {
-      if (hooks.existingGenerationId) return { generationId: hooks.existingGenerationId, video: CLIP, contentType: "video/mp4" };
+    checkIntervalSeconds: { first: 30, next: 10 },
+    async submit() {
       await acceptAfter;
       const id = `gen-${submitted.length + 1}`;
       submitted.push(id);
-      await hooks.onSubmitted(id);
-      return { generationId: id, video: CLIP, contentType: "video/mp4" };
+      return { generationId: id };
+    },
+    async check() {
+      return { status: "completed", video: CLIP, contentType: "video/mp4" };
     },
   };
   return { generator, submitted };
@@ -102,7 +104,8 @@ describe("generation claim on the DynamoDB step-state store (emulator)", () => {
     expect(submitted).toEqual(["gen-1"]);
     expect(await state.get(job, generationClaimName(2))).toBeUndefined();
 
-    // Redelivered later, every one of them re-publishes the same VideoBaseReady.
+    // Redelivered later, the first to come back looks at the generation and finishes it; every other re-publishes the same VideoBaseReady.
+    expect(await ingestUpload(deps, objectCreated(job, "s3-0"), { logger, attempt: 2 })).toMatchObject({ status: "ready", replayed: false });
     for (let i = 1; i < 6; i++) expect(await ingestUpload(deps, objectCreated(job, `s3-${i}`), { logger })).toMatchObject({ status: "ready", replayed: true });
     expect(submitted).toEqual(["gen-1"]);
     expect(new Set(publisher.published.map((e) => e.eventId))).toEqual(new Set([`${job}.VideoBaseStarted`, `${job}.VideoBaseReady`]));
@@ -120,7 +123,8 @@ describe("generation claim on the DynamoDB step-state store (emulator)", () => {
     expect(submitted).toEqual([]);
 
     now = Date.parse("2026-11-20T10:14:00.001Z");
-    expect(await ingestUpload(deps, objectCreated(job, "s3-a"), { logger })).toMatchObject({ status: "ready" });
+    expect(await ingestUpload(deps, objectCreated(job, "s3-a"), { logger })).toMatchObject({ status: "checking", why: "submitted" });
+    expect(await ingestUpload(deps, objectCreated(job, "s3-a"), { logger, attempt: 2 })).toMatchObject({ status: "ready" });
     expect(submitted).toEqual(["gen-1"]);
     expect(await state.get(job, generationClaimName(1))).toMatchObject({ owner: "crashed" });
     expect(await state.get(job, generationClaimName(2))).toMatchObject({ eventId: "s3-a", claimedAt: "2026-11-20T10:14:00.001Z" });
