@@ -6,7 +6,8 @@ import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createPublisher } from "@reelbridge/core/publish";
-import type { Clock, JobStore, Logger } from "@reelbridge/core";
+import type { Clock, JobStore, Logger, VideoGenerator } from "@reelbridge/core";
+import { eventJobId, uploadKeyJobId } from "@reelbridge/core/upload/keys";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
 import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
 import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
@@ -34,10 +35,9 @@ import type { LocalS3 } from "../s3/index";
 import { cleanScratch, prepareDataDir, privateUmask } from "./data-dir";
 import { createLocalPlatform } from "./platform";
 import { compileRoutes, LOCAL_API_PREFIX, routeRequest } from "./routes";
-import { directInvoker, FunctionUrlPayloadTooLargeError, lambdaContext, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
+import { createLocalVisibility, directInvoker, FunctionUrlPayloadTooLargeError, lambdaContext, measured, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
 import { normalizeLogText } from "./logs";
-import type { AnyHandler } from "./lambda";
-import { keepVisibility } from "@reelbridge/functions/lib/visibility";
+import type { AnyHandler, InvocationRecord, InvokerOptions } from "./lambda";
 
 /**
  * The embedded runtime (ARCHITECTURE.md, "The embedded default"): the same handlers, wired
@@ -73,6 +73,16 @@ export interface RuntimeOptions {
   concurrency?: Partial<StageConfig["concurrency"]>;
   /** Delay scale of local retries (tests shrink it). */
   retryBaseMs?: number;
+  /**
+   * The image-to-video generator instead of the offline FFmpeg one (e.g. the LTX adapter against
+   * the fake LTX server: bench/lambda-gb-seconds.ts).
+   */
+  videoGenerator?: VideoGenerator;
+  /**
+   * Multiplies the delays queued handlers ask before a re-check (the LTX step's looks at a
+   * generation, docs/decisions/0010); default 1. Tests and benchmarks shrink time with it.
+   */
+  checkDelayScale?: number;
 }
 
 export interface RenderProgressEvent {
@@ -82,8 +92,13 @@ export interface RenderProgressEvent {
 }
 
 export interface Runtime {
-  /** What the runtime paid for since it started: generator calls and renders started. */
+  /** What the runtime paid for since it started: generations submitted and renders started. */
   stats: { generations: number; renders: number };
+  /**
+   * Every function invocation, measured as it ends: duration × the topology's memoryMB (the
+   * GB-s Lambda would bill), with the jobs it concerned. Returns the unsubscribe.
+   */
+  onInvocation(listener: (r: InvocationRecord) => void): () => void;
   /** The subscriptions the bus was built with (from the topology), as the bus sees them. */
   subscriptions: Array<{ name: string; busName: string; pattern: object; delivery: Subscription["delivery"]; concurrency?: number }>;
   dataDir: string;
@@ -274,7 +289,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     closers.push(() => remotion.close());
 
-    const generator = createFfmpegVideoGenerator({ workDir: join(dataDir, "tmp", "generator") });
+    /** Generation id → job, for the progress bar's last tick. */
+    const generationJobs = new Map<string, string>();
+    const generator: VideoGenerator =
+      opts.videoGenerator ?? createFfmpegVideoGenerator({ workDir: join(dataDir, "tmp", "generator"), onProgress: (p) => emitProgress({ jobId: p.jobId, step: "generating", fraction: p.fraction }) });
     const publisher = (producer: string) =>
       createPublisher((entries) => bus!.putEvents({ Entries: entries }), { busName: BUS_NAME, producer, clock });
 
@@ -295,9 +313,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       uploadSigner: s3.signer,
       generator: {
         name: generator.name,
-        generate: (req, hooks) => {
+        checkIntervalSeconds: generator.checkIntervalSeconds,
+        submit: async (req, o) => {
+          const r = await generator.submit(req, o);
           stats.generations++;
-          return generator.generate(req, { ...hooks, onProgress: (f) => { hooks.onProgress?.(f); emitProgress({ jobId: req.jobId, step: "generating", fraction: f }); } });
+          generationJobs.set(r.generationId, req.jobId);
+          return r;
+        },
+        check: async (id, o) => {
+          const r = await generator.check(id, o);
+          if (r.status === "completed") emitProgress({ jobId: generationJobs.get(id) ?? "", step: "generating", fraction: 1 });
+          return r;
         },
       },
       renderer: {
@@ -316,12 +342,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const unknown = functions.filter((f) => !HANDLER_MODULES[f.name]).map((f) => f.name);
     if (unknown.length) throw new Error(`the local runtime has no handler module for: ${unknown.join(", ")} (packages/functions/src/registry.ts)`);
     const handlerOf: Record<string, AnyHandler> = {};
+    // Queued handlers set a record's visibility as in AWS; the local bus obeys a re-check's delay.
+    const visibility = createLocalVisibility(opts.checkDelayScale ?? 1);
     for (const f of functions) {
       const mod = HANDLER_MODULES[f.name]!;
       const deps = await mod.buildDeps(platform);
-      // The local bus backs a failed queued delivery off itself: nothing to set on a queue.
-      handlerOf[f.name] = mod.createHandler((async () => deps) as () => Promise<never>, { changeVisibility: keepVisibility }) as AnyHandler;
+      handlerOf[f.name] = mod.createHandler((async () => deps) as () => Promise<never>, { changeVisibility: visibility.change }) as AnyHandler;
     }
+    // Every invocation is measured: duration × the topology's memoryMB.
+    const invocationListeners = new Set<(r: InvocationRecord) => void>();
+    const invokerOptions = (f: { memoryMB: number }): InvokerOptions => ({
+      memoryMB: f.memoryMB,
+      jobIdOf: invocationJobId,
+      onInvocation: (r) => invocationListeners.forEach((l) => l(r)),
+    });
     const handlers = handlerOf;
     const http = handlerOf;
 
@@ -335,7 +369,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         pattern: s.pattern,
         delivery: s.delivery,
         ...(s.delivery.kind === "queue" ? { concurrency: config.concurrency[s.delivery.concurrencyKey] } : {}),
-        invoke: s.delivery.kind === "queue" ? sqsInvoker(s.name, handlers[s.name]!, s.timeoutSeconds) : directInvoker(s.name, handlers[s.name]!, s.timeoutSeconds),
+        invoke:
+          s.delivery.kind === "queue"
+            ? sqsInvoker(s.name, handlers[s.name]!, s.timeoutSeconds, { ...invokerOptions(s), visibility })
+            : directInvoker(s.name, handlers[s.name]!, s.timeoutSeconds, invokerOptions(s)),
       }));
         // The emulator's counterpart of cancelRenderOnLambda (docs/decisions/0009).
         cancel: async (q) => {
@@ -365,7 +402,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // ---- schedules ---------------------------------------------------------------------------------
     for (const s of schedules) {
       const timer = setInterval(() => {
-        handlerOf[s.name]!({} as never, lambdaContext(s.name, s.timeoutSeconds) as never).catch((err: unknown) => logger.error("scheduled function failed", { function: s.name, error: String(err) }));
+        measured(s.name, "schedule", invokerOptions(s), [], () => handlerOf[s.name]!({} as never, lambdaContext(s.name, s.timeoutSeconds, s.memoryMB) as never)).catch((err: unknown) => logger.error("scheduled function failed", { function: s.name, error: String(err) }));
       }, Math.min(s.everyMinutes * 60_000, 60_000));
       timer.unref();
       closers.push(async () => clearInterval(timer));
@@ -391,7 +428,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       const route = routeRequest(routeTable, path);
       if (route) {
         const event = await toFunctionUrlEvent(req, route.fnPath);
-        writeFunctionUrlResult(res, (await http[route.endpoint]!(event as never, {} as never)) as never);
+        const fn = endpoints.find((e) => e.name === route.endpoint)!;
+        const result = await measured(route.endpoint, "http", invokerOptions(fn), [], () => http[route.endpoint]!(event as never, lambdaContext(fn.name, fn.timeoutSeconds, fn.memoryMB) as never));
+        writeFunctionUrlResult(res, result as never);
         return;
       }
       if (path === "/config.json") {
@@ -422,6 +461,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     return {
       stats,
+      onInvocation(listener) {
+        invocationListeners.add(listener);
+        return () => invocationListeners.delete(listener);
+      },
       subscriptions: busSubscriptions.map(({ invoke: _invoke, ...rest }) => rest),
       dataDir,
       url,
@@ -450,6 +493,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     restoreUmask();
     throw err;
   }
+}
+
+/** The job an invoked event concerns: a pipeline event's metadata, or an upload's key. */
+function invocationJobId(e: unknown): string | undefined {
+  const key = (e as { detail?: { object?: { key?: unknown } } } | null)?.detail?.object?.key;
+  return eventJobId(e) ?? (typeof key === "string" ? uploadKeyJobId(key) : undefined);
 }
 
 function previousPorts(dataDir: string): { http?: number; s3?: number; receiver?: number } {
