@@ -73,7 +73,7 @@ export async function cancelJob(deps: CancelJobDeps, req: { jobId: string; calle
       await deps.publisher.publish([r.outcome.event]);
       await ledger.markPublished(jobId, version);
     }
-    return { won: true, outcome: r.outcome, now: cancelledAtOf(r.outcome) === cancelledAt };
+    return { won: true, outcome: r.outcome, now: r.created };
   };
 
   if (!o || o.type === "JobCancelled") {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { httpJsonSchemas } from "../../src/json-schema";
 import {
   DEFAULT_MAX_UPLOAD_BYTES,
+  budgetExceededBodySchema,
   errorBodySchema,
   httpContracts,
   jobListSchema,
@@ -12,6 +13,11 @@ import {
   uploadRequestBodySchema,
   uploadRequestSchema,
   uploadResponseSchema,
+  rerenderRequestBodySchema,
+  rerenderRequestSchema,
+  rerenderResponseSchema,
+  cancelResponseSchema,
+  idempotencyKeySchema,
 } from "../../src/http";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -27,6 +33,10 @@ const samples = {
   "JobView.failed": jobViewSchema,
   JobList: jobListSchema,
   ErrorBody: errorBodySchema,
+  BudgetExceeded: budgetExceededBodySchema,
+  RerenderRequest: rerenderRequestBodySchema,
+  RerenderResponse: rerenderResponseSchema,
+  CancelResponse: cancelResponseSchema,
 } as const;
 
 describe("HTTP samples are the contract", () => {
@@ -127,6 +137,53 @@ describe("HTTP JSON Schemas", () => {
     expect(req.properties.music.pattern).toBeTruthy();
     expect(req.required).toEqual(expect.arrayContaining(["title", "music", "aspect", "durationSeconds", "contentType"]));
     expect((s.JobView as { required: string[] }).required).toEqual(expect.arrayContaining(["jobId", "status", "createdAt", "params", "timeline", "outputs"]));
-    expect((s.UploadResponse as { required: string[] }).required.sort()).toEqual(["jobId", "statusUrl", "upload"]);
+    expect((s.UploadResponse as { required: string[] }).required.sort()).toEqual(["jobId", "quote", "statusUrl", "upload"]);
+  });
+});
+
+describe("cost in the contracts (issue #13)", () => {
+  it("an upload response carries its quote; a 402 names the cap, the quote and the day", () => {
+    const up = uploadResponseSchema.parse(sample("UploadResponse"));
+    expect(up.quote.totalUsd).toBeCloseTo(up.quote.lines.reduce((a, l) => a + l.usd, 0), 9);
+    expect(up.quote.lines.every((l) => l.estimated)).toBe(true);
+    const refused = budgetExceededBodySchema.parse(sample("BudgetExceeded"));
+    expect(refused.quote.totalUsd).toBeGreaterThan(refused.limit.usd);
+    const bad = clone(sample("BudgetExceeded")) as { limit: Record<string, unknown> };
+    bad.limit.kind = "whenever";
+    bad.limit.day = "yesterday";
+    expect(paths(budgetExceededBodySchema.safeParse(bad)).sort()).toEqual(["limit.day", "limit.kind"]);
+  });
+
+  it("a caller may bound what it pays (maxCostUsd > 0)", () => {
+    expect(uploadRequestBodySchema.parse({ ...sample("UploadRequest"), maxCostUsd: 0.5 }).maxCostUsd).toBe(0.5);
+    expect(paths(uploadRequestBodySchema.safeParse({ ...sample("UploadRequest"), maxCostUsd: 0 }))).toEqual(["maxCostUsd"]);
+    expect(paths(uploadRequestBodySchema.safeParse({ ...sample("UploadRequest"), maxCostUsd: "1" }))).toEqual(["maxCostUsd"]);
+  });
+});
+
+describe("POST /jobs/{jobId}/renders and /cancel contracts (docs/decisions/0009)", () => {
+  const schema = rerenderRequestSchema(["sunrise", "pulse"]);
+  it("takes any of title, subtitle, music, aspect with the upload's own limits, and nothing else", () => {
+    expect(schema.safeParse({ title: "  New title  " })).toMatchObject({ success: true, data: { title: "New title" } });
+    expect(schema.safeParse({ aspect: "16:9", music: "pulse" }).success).toBe(true);
+    expect(paths(schema.safeParse({ title: "x".repeat(101) }))).toEqual(["title"]);
+    expect(paths(schema.safeParse({ subtitle: "y".repeat(161) }))).toEqual(["subtitle"]);
+    expect(paths(schema.safeParse({ title: "" }))).toEqual(["title"]);
+    expect(paths(schema.safeParse({ music: "jazz" }))).toEqual(["music"]);
+    expect(paths(schema.safeParse({ aspect: "4:3" }))).toEqual(["aspect"]);
+    expect(schema.safeParse({}).success).toBe(false);
+    // A re-render cannot change what was generated or who owns the job.
+    expect(schema.safeParse({ title: "ok", cameraPrompt: "orbit" }).success).toBe(false);
+    expect(schema.safeParse({ title: "ok", owner: "mallory" }).success).toBe(false);
+  });
+  it("idempotency keys are 1-255 visible ASCII characters", () => {
+    expect(idempotencyKeySchema.safeParse("a8f-01:retry").success).toBe(true);
+    expect(idempotencyKeySchema.safeParse("").success).toBe(false);
+    expect(idempotencyKeySchema.safeParse("has space").success).toBe(false);
+    expect(idempotencyKeySchema.safeParse("k".repeat(256)).success).toBe(false);
+  });
+  it("the cancel and re-render answers name the job and say what happened", () => {
+    expect(cancelResponseSchema.safeParse({ ...sample("CancelResponse"), status: "failed" }).success).toBe(false);
+    expect(rerenderResponseSchema.safeParse({ ...sample("RerenderResponse"), version: 1 }).success).toBe(false);
   });
 });

@@ -1,0 +1,239 @@
+/**
+ * Re-render versions and cancel (issue #13 items 4, 5; docs/decisions/0009), on the use-cases
+ * with in-memory stores: numbering, idempotency, the version's own keys and outcome, cancel as
+ * the job's one outcome and its race with the render's completion.
+ */
+import { describe, expect, it } from "vitest";
+import type { PipelineEvent } from "@reelbridge/events";
+import { createMemoryPublisher } from "../../../src/publish";
+import { createJobLedger } from "../../../src/jobs/ledger";
+import { admitEvent } from "../../../src/jobs/trust";
+import { reduceEvents, toJobRecord } from "../../../src/jobs/reducer";
+import type { AnyPipelineEvent } from "../../../src/jobs/reducer";
+import { handleRenderWebhook } from "../../../src/usecases/render-webhook";
+import { settleRender } from "../../../src/render/outcome";
+import { parseRenderRecord, renderStateName } from "../../../src/render/record";
+import { startRender } from "../../../src/usecases/start-render";
+import { JobRequestError, requestRerender } from "../../../src/usecases/rerender";
+import { cancelJob } from "../../../src/usecases/cancel-job";
+import { cancelRunningRender } from "../../../src/usecases/cancel-render";
+import type { OutgoingEvent } from "../../../src/ports";
+import { JOB_ID, fakeRenderer, sample } from "./fakes";
+import { RENDER_ID, remotionDelivery, startedJob, successPayload } from "./helpers";
+
+const MUSIC = ["sunrise", "pulse"];
+const OWNER = sample("VideoBaseReady").detail.data.job.owner;
+
+/** The envelope a consumer would receive for an event the use-cases published. */
+const asDelivered = <T extends OutgoingEvent>(e: T, time = "2026-11-20T11:00:00.000Z"): AnyPipelineEvent =>
+  ({
+    version: "0",
+    id: `id-${e.eventId}`,
+    "detail-type": e.type,
+    source: "test",
+    account: "111122223333",
+    time,
+    region: "eu-west-1",
+    resources: [],
+    detail: { metadata: { schemaVersion: "1", jobId: e.jobId, eventId: e.eventId, causationId: e.causationId, producer: "test", time }, data: e.data },
+  }) as unknown as AnyPipelineEvent;
+
+/** A job whose first render completed (ledger outcome RenderCompleted), with its base clip stored. */
+async function completedJob() {
+  const t = await startedJob();
+  await createJobLedger(t.state).recordStarted(JOB_ID, sample("VideoBaseReady").detail.data.job, { at: "2026-11-20T10:00:30.000Z", causationId: "seed" });
+  t.writeOutput();
+  const res = await handleRenderWebhook(t.deps, remotionDelivery(successPayload()));
+  expect(res.body.result).toBe("RenderCompleted");
+  t.publisher.published.length = 0;
+  const rerender = (body: unknown, key: string | undefined, caller: { owner: string } | undefined = { owner: OWNER }) =>
+    requestRerender({ state: t.state, blobs: t.blobs, publisher: t.publisher, clock: t.clock, musicIds: MUSIC }, { jobId: JOB_ID, caller, idempotencyKey: key, body });
+  return { ...t, rerender };
+}
+
+const refusal = async (p: Promise<unknown>) => {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(JobRequestError);
+  return { status: (err as JobRequestError).status, code: (err as JobRequestError).code };
+};
+
+describe("re-render: version N+1 from the stored base clip", () => {
+  it("a new title gives version 2 with its own render record, output key, events and outcome; the job's first outcome stays", async () => {
+    const t = await completedJob();
+    const r = await t.rerender({ title: "Fixed the typo" }, "key-1");
+    expect(r).toEqual({ jobId: JOB_ID, version: 2, status: "requested", replayed: false });
+    const requested = t.publisher.published.find((e) => e.type === "RenderRequested") as OutgoingEvent<"RenderRequested">;
+    expect(requested.data.version).toBe(2);
+    expect(requested.data.job.title).toBe("Fixed the typo");
+    expect(requested.data.job.cameraPrompt).toBe(sample("VideoBaseReady").detail.data.job.cameraPrompt);
+    expect(requested.data.baseVideo.key).toBe(`jobs/${JOB_ID}/base.mp4`);
+
+    const renderer = fakeRenderer({ ids: ["v2render01"] });
+    await startRender(
+      { blobs: t.blobs, renderer, state: t.state, publisher: t.publisher, clock: t.clock, index: t.index, webhookUrl: "https://hook.example/remotion", keyframeIntervalSeconds: 2 },
+      asDelivered(requested) as PipelineEvent<"RenderRequested">,
+      { logger: t.logger },
+    );
+    expect(renderer.requests[0]!.outputKey).toBe(`jobs/${JOB_ID}/v2/final.mp4`);
+    expect(renderer.requests[0]!.webhook.customData).toEqual({ jobId: JOB_ID, version: 2 });
+    expect((renderer.requests[0]!.inputProps as { title: string }).title).toBe("Fixed the typo");
+    expect(parseRenderRecord(await t.state.get(JOB_ID, renderStateName(2)))?.status).toBe("started");
+    expect(parseRenderRecord(await t.state.get(JOB_ID, renderStateName(1)))?.status).toBe("completed");
+    const started = t.publisher.published.find((e) => e.type === "RenderStarted") as OutgoingEvent<"RenderStarted">;
+    expect(started.data.version).toBe(2);
+
+    t.blobs.objects.set(`jobs/${JOB_ID}/v2/final.mp4`, { bytes: new Uint8Array(500), contentType: "video/mp4" });
+    const res = await handleRenderWebhook(t.deps, remotionDelivery(successPayload({ renderId: "v2render01", customData: { jobId: JOB_ID, version: 2 } })));
+    expect(res.body.result).toBe("RenderCompleted");
+    const completed = t.publisher.published.find((e) => e.type === "RenderCompleted") as OutgoingEvent<"RenderCompleted">;
+    expect(completed.data).toMatchObject({ version: 2, video: { key: `jobs/${JOB_ID}/v2/final.mp4` } });
+    const ledger = createJobLedger(t.state);
+    expect((await ledger.view(JOB_ID)).outcome?.eventId).toBe(`${JOB_ID}:render-completed:${RENDER_ID}`);
+    const v2 = await ledger.view(JOB_ID, { version: 2 });
+    expect(v2.version?.outcome?.eventId).toBe(completed.eventId);
+    // The segmenter may follow version 2's RenderCompleted, which a v1 check would have refused.
+    expect(admitEvent(v2, asDelivered(completed), "follow")).toEqual({ admitted: true });
+  });
+
+  it("the same Idempotency-Key returns the same version; another body with it is 422; concurrent keys get distinct versions", async () => {
+    const t = await completedJob();
+    const first = await t.rerender({ title: "Again" }, "same");
+    const second = await t.rerender({ title: "Again" }, "same");
+    expect(second).toEqual({ ...first, replayed: true });
+    expect(t.publisher.published.filter((e) => e.type === "RenderRequested")).toHaveLength(1);
+    expect(await refusal(t.rerender({ title: "Other" }, "same"))).toEqual({ status: 422, code: "IdempotencyKeyReused" });
+
+    const many = await Promise.all(Array.from({ length: 6 }, (_, i) => t.rerender({ subtitle: `take ${i}` }, `k${i}`)));
+    expect(many.map((r) => r.version).sort((a, b) => a - b)).toEqual([3, 4, 5, 6, 7, 8]);
+    const requested = t.publisher.published.filter((e) => e.type === "RenderRequested") as Array<OutgoingEvent<"RenderRequested">>;
+    expect(new Set(requested.map((e) => e.eventId)).size).toBe(7);
+  });
+
+  it("refuses what cannot be re-rendered, with a specific status", async () => {
+    const t = await completedJob();
+    expect(await refusal(t.rerender({ title: "x" }, undefined))).toEqual({ status: 400, code: "MissingIdempotencyKey" });
+    expect(await refusal(t.rerender({ title: "x" }, "bad key"))).toEqual({ status: 400, code: "InvalidIdempotencyKey" });
+    expect(await refusal(t.rerender({ music: "jazz" }, "k"))).toEqual({ status: 400, code: "InvalidRerenderRequest" });
+    expect(await refusal(t.rerender({ title: "x" }, "k", { owner: "someone-else" }))).toEqual({ status: 404, code: "JobNotFound" });
+    t.blobs.objects.delete(`jobs/${JOB_ID}/base.mp4`);
+    expect(await refusal(t.rerender({ title: "x" }, "k2"))).toEqual({ status: 409, code: "NoBaseClip" });
+
+    const running = await startedJob();
+    await createJobLedger(running.state).recordStarted(JOB_ID, sample("VideoBaseReady").detail.data.job, { at: "2026-11-20T10:00:30.000Z", causationId: "seed" });
+    const deps = { state: running.state, blobs: running.blobs, publisher: running.publisher, clock: running.clock, musicIds: MUSIC };
+    expect(await refusal(requestRerender(deps, { jobId: JOB_ID, caller: undefined, idempotencyKey: "k", body: { title: "x" } }))).toEqual({ status: 409, code: "JobInProgress" });
+  });
+});
+
+describe("cancel: JobCancelled is the job's one outcome", () => {
+  const cancelDeps = (t: Awaited<ReturnType<typeof startedJob>>) => ({ state: t.state, publisher: t.publisher, clock: t.clock });
+
+  it("cancelling a rendering job publishes JobCancelled once, stops the render, and the render's late success publishes nothing", async () => {
+    const t = await startedJob();
+    await createJobLedger(t.state).recordStarted(JOB_ID, sample("VideoBaseReady").detail.data.job, { at: "2026-11-20T10:00:30.000Z", causationId: "seed" });
+    const r = await cancelJob(cancelDeps(t), { jobId: JOB_ID, caller: { owner: OWNER } });
+    expect(r).toMatchObject({ status: "cancelled", cancelledNow: true });
+    const again = await cancelJob(cancelDeps(t), { jobId: JOB_ID, caller: { owner: OWNER } });
+    expect(again).toMatchObject({ status: "cancelled", cancelledNow: false, cancelledAt: r.cancelledAt });
+    const cancelled = t.publisher.published.filter((e) => e.type === "JobCancelled");
+    expect(cancelled).toHaveLength(1);
+
+    const cancels: string[] = [];
+    const renderer = { ...fakeRenderer(), cancel: async (q: { renderId: string }) => void cancels.push(q.renderId) };
+    const out = await cancelRunningRender({ state: t.state, renderer, index: t.index }, asDelivered(cancelled[0]!) as PipelineEvent<"JobCancelled">, { logger: t.logger });
+    expect(out).toEqual({ cancelled: true, renderId: RENDER_ID });
+    expect(cancels).toEqual([RENDER_ID]);
+    expect(t.index.entries()).toHaveLength(0);
+
+    t.writeOutput();
+    const res = await handleRenderWebhook(t.deps, remotionDelivery(successPayload()));
+    expect(res.body.result).toBe("cancelled");
+    expect(t.publisher.published.filter((e) => e.type === "RenderCompleted")).toHaveLength(0);
+    expect((await createJobLedger(t.state).view(JOB_ID)).outcome?.type).toBe("JobCancelled");
+  });
+
+  it("cancel racing the render's completion is decided once, whichever wins", async () => {
+    const winners = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const t = await startedJob();
+      await createJobLedger(t.state).recordStarted(JOB_ID, sample("VideoBaseReady").detail.data.job, { at: "2026-11-20T10:00:30.000Z", causationId: "seed" });
+      t.writeOutput();
+      const record = parseRenderRecord(await t.state.get(JOB_ID, renderStateName(1)))!;
+      const both = [
+        cancelJob(cancelDeps(t), { jobId: JOB_ID, caller: undefined }).then(() => "cancel", (e: unknown) => (e as JobRequestError).code),
+        settleRender(t.deps, { ...record, renderId: RENDER_ID }, { kind: "success", timeToFinishMs: 1000, costs: null }, "webhook").then((s) => (s.emitted ? "completed" : "lost")),
+      ];
+      const results = i % 2 ? await Promise.all(both) : (await Promise.all(both.reverse())).reverse();
+      const outcomes = t.publisher.published.filter((e) => e.type === "JobCancelled" || e.type === "RenderCompleted").map((e) => e.type);
+      expect(outcomes).toHaveLength(1);
+      const ledger = (await createJobLedger(t.state).view(JOB_ID)).outcome!;
+      expect(ledger.type).toBe(outcomes[0]);
+      expect(results).toEqual(ledger.type === "JobCancelled" ? ["cancel", "lost"] : ["JobCompleted", "completed"]);
+      winners.add(ledger.type);
+    }
+    expect(winners.size).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a completed job answers 409, unless a re-render is in flight: that one is cancelled", async () => {
+    const t = await completedJob();
+    const deps = cancelDeps(t);
+    expect(await refusal(cancelJob(deps, { jobId: JOB_ID, caller: undefined }))).toEqual({ status: 409, code: "JobCompleted" });
+    await t.rerender({ title: "Second" }, "k");
+    const r = await cancelJob(deps, { jobId: JOB_ID, caller: undefined });
+    expect(r).toMatchObject({ status: "cancelled", version: 2, cancelledNow: true });
+    const ledger = createJobLedger(t.state);
+    expect((await ledger.view(JOB_ID)).outcome?.type).toBe("RenderCompleted");
+    expect((await ledger.view(JOB_ID, { version: 2 })).version?.outcome?.type).toBe("JobCancelled");
+    // The render step starts nothing for the cancelled version.
+    const requested = t.publisher.published.find((e) => e.type === "RenderRequested")!;
+    const view = await ledger.view(JOB_ID, { version: 2 });
+    expect(admitEvent(view, asDelivered(requested), "act")).toMatchObject({ admitted: false });
+  });
+});
+
+describe("the job record with versions", () => {
+  it("keeps the job's status, lists each version, and shows the latest completed version's outputs", async () => {
+    const t = await completedJob();
+    await t.rerender({ title: "Second cut" }, "k");
+    const requested = t.publisher.published.find((e) => e.type === "RenderRequested") as OutgoingEvent<"RenderRequested">;
+    const job = requested.data.job;
+    const v1Done = sample("RenderStarted");
+    const base = (type: string, data: unknown, eventId: string, time: string) =>
+      ({ ...v1Done, "detail-type": type, detail: { metadata: { ...v1Done.detail.metadata, eventId, time }, data } }) as unknown as AnyPipelineEvent;
+    const v1 = sample("VideoBaseReady").detail.data.job;
+    const video = (key: string) => ({ bucket: "b", key, sizeBytes: 10, durationSeconds: 8, width: 1080, height: 1920, fps: 30 });
+    const events: AnyPipelineEvent[] = [
+      base("RenderCompleted", { job: v1, renderId: "r1", renderer: "x", video: video(`jobs/${JOB_ID}/final.mp4`), timeToFinishMs: 1, completedAt: "2026-11-20T10:03:00.000Z" }, "c1", "2026-11-20T10:03:00.000Z"),
+      base("SegmentsReady", { job: v1, video: { bucket: "b", key: `jobs/${JOB_ID}/final.mp4` }, hls: { playlistKey: `jobs/${JOB_ID}/hls/index.m3u8`, segmentKeys: [`jobs/${JOB_ID}/hls/s0.ts`], mode: "copy" }, clips: [], posterKey: `jobs/${JOB_ID}/poster.jpg`, keys: [`jobs/${JOB_ID}/poster.jpg`] }, "s1", "2026-11-20T10:04:00.000Z"),
+      asDelivered(requested, "2026-11-20T11:00:00.000Z"),
+      base("RenderCompleted", { job, version: 2, renderId: "r2", renderer: "x", video: video(`jobs/${JOB_ID}/v2/final.mp4`), timeToFinishMs: 1, completedAt: "2026-11-20T11:02:00.000Z" }, "c2", "2026-11-20T11:02:00.000Z"),
+    ];
+    const rendered = toJobRecord(reduceEvents(events)!);
+    expect(rendered.status).toBe("completed");
+    expect(rendered.versions?.map((v) => [v.version, v.status, v.params.title])).toEqual([
+      [1, "completed", v1.title],
+      [2, "rendered", "Second cut"],
+    ]);
+    expect(rendered.outputs.finalVideoKey).toBe(`jobs/${JOB_ID}/final.mp4`);
+
+    events.push(base("SegmentsReady", { job, version: 2, video: { bucket: "b", key: `jobs/${JOB_ID}/v2/final.mp4` }, hls: { playlistKey: `jobs/${JOB_ID}/v2/hls/index.m3u8`, segmentKeys: [`jobs/${JOB_ID}/v2/hls/s0.ts`], mode: "copy" }, clips: [], posterKey: `jobs/${JOB_ID}/v2/poster.jpg`, keys: [`jobs/${JOB_ID}/v2/poster.jpg`] }, "s2", "2026-11-20T11:03:00.000Z"));
+    // Order does not matter: the same record from the reversed events.
+    const done = toJobRecord(reduceEvents([...events].reverse())!);
+    expect(done).toEqual(toJobRecord(reduceEvents(events)!));
+    expect(done.latestVersion).toBe(2);
+    expect(done.versions?.[1]?.status).toBe("completed");
+    expect(done.outputs).toMatchObject({ finalVideoKey: `jobs/${JOB_ID}/v2/final.mp4`, hlsPlaylistKey: `jobs/${JOB_ID}/v2/hls/index.m3u8`, posterKey: `jobs/${JOB_ID}/v2/poster.jpg` });
+    expect(done.video?.title).toBe("Second cut");
+  });
+
+  it("a JobCancelled job is cancelled whatever ran before it", () => {
+    const s = sample("RenderStarted") as unknown as AnyPipelineEvent;
+    const cancelled = {
+      ...s,
+      "detail-type": "JobCancelled",
+      detail: { metadata: { ...s.detail.metadata, eventId: "x:job-cancelled" }, data: { job: sample("VideoBaseReady").detail.data.job, cancelledAt: "2026-11-20T10:01:50.000Z" } },
+    } as unknown as AnyPipelineEvent;
+    expect(toJobRecord(reduceEvents([s, cancelled])!).status).toBe("cancelled");
+    expect(toJobRecord(reduceEvents([cancelled, s])!).status).toBe("cancelled");
+  });
+});
