@@ -84,7 +84,7 @@ export interface JobLedger {
    * claimed, or claimed earlier by the same logical event: publish it, consumers dedup), false
    * when another outcome won: publish nothing.
    */
-  claimOutcome(event: OutgoingEvent<OutcomeType>, at: string): Promise<{ ours: boolean; outcome: JobOutcome }>;
+  claimOutcome(event: OutgoingEvent<OutcomeType>, at: string): Promise<{ ours: boolean; outcome: JobOutcome; created: boolean }>;
   /** Marks the claimed outcome as published (after PutEvents succeeded); `version` as claimed. */
   markPublished(jobId: string, version?: number): Promise<void>;
   /** Claims number `record.version` for a re-render: false when another request has it. */
@@ -132,7 +132,7 @@ export function createJobLedger(state: StepStateStore): JobLedger {
       const claim: JobOutcome = { type: event.type, eventId: event.eventId, event, published: false, recordedAt: at };
       const r = await state.putIfAbsent(event.jobId, jobOutcomeStateName(eventVersion(event)), claim as unknown as Record<string, unknown>);
       const stored = parseOutcome(r.value) ?? claim;
-      return { ours: r.created || stored.eventId === event.eventId, outcome: stored };
+      return { ours: r.created || stored.eventId === event.eventId, outcome: stored, created: r.created };
     },
     async markPublished(jobId, version = 1) {
       await state.update(jobId, jobOutcomeStateName(version), { published: true });
