@@ -7,6 +7,7 @@ import type { App } from "sst/constructs";
 import { pipelineEvents } from "../../packages/events/src/events";
 import type { DetailType } from "../../packages/events/src/events";
 import type { Permission } from "../../packages/functions/src/topology";
+import { budgetPk } from "../../packages/core/src/adapters/aws/dynamodb-table";
 import { useStageConfig } from "./stage";
 
 export interface PermissionTargets {
@@ -79,6 +80,18 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
           ? ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
           : ["dynamodb:GetItem", "dynamodb:Query"],
         resources: [t.table.tableArn, `${t.table.tableArn}/index/*`],
+      }),
+    );
+  }
+  if (permissions.some((p) => p.kind === "budget:reserve") && !jobsWrite) {
+    // Only the budget items of the jobs table (pk BUDGET#<owner>, core adapters/aws/dynamodb-table.ts):
+    // a function that reserves budget cannot read or write job records.
+    out.push(
+      new iam.PolicyStatement({
+        sid: "ReserveBudget",
+        actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        resources: [t.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [budgetPk("*")] } },
       }),
     );
   }

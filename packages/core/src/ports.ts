@@ -5,6 +5,7 @@
  */
 import type { DetailType, Data, FailureReason, JobParams, PipelineEvent } from "@reelbridge/events";
 import type { JobLedger } from "./jobs/ledger";
+import type { JobCost } from "@reelbridge/events";
 
 // ---- blobs ----------------------------------------------------------------------------------
 
@@ -118,6 +119,8 @@ export interface GeneratedVideo {
   status: string;
   generation_time_seconds: number;
   created_at: string;
+  /** What the job has cost so far, USD (the record's cost.totalUsd; issue #13). */
+  cost_usd?: number;
 }
 
 export interface JobRecord {
@@ -138,6 +141,8 @@ export interface JobRecord {
     renderId?: string;
   };
   video?: GeneratedVideo;
+  /** What the job has cost so far, line by line (jobs/cost-ledger.ts); absent on records from before the ledger. */
+  cost?: JobCost;
   notifications?: Array<{ webhookId: string; endpoint: string; outcome: "delivered" | "failed"; attempts: number; time: string }>;
 }
 

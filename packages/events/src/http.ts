@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { jobIdSchema, jobParamsSchema } from "./job";
+import { jobCostSchema } from "./cost";
 
 /**
  * The HTTP contracts of the upload API (POST /uploads) and the status API (GET /jobs,
@@ -50,6 +51,11 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
  */
 export const uploadRequestBodySchema = jobParamsSchema.omit({ jobId: true, owner: true, createdAt: true }).extend({
   contentType: uploadContentTypeSchema,
+  /**
+   * The most the caller will pay for this job, USD: a quote over it is refused (402
+   * BudgetExceeded, limit "maxCost") before anything is reserved or paid (`reelbridge run --max-cost`).
+   */
+  maxCostUsd: z.number().positive().max(1_000_000).optional(),
 });
 /** What a client sends (before trimming). */
 export type UploadRequestBody = z.input<typeof uploadRequestBodySchema>;
@@ -77,8 +83,31 @@ export const uploadResponseSchema = z.object({
     /** When the policy stops working. */
     expiresAt: isoTime,
   }),
+  /**
+   * What the job will cost, line by line, every line `estimated` (the generation, the render, our
+   * Lambdas and the services around them); already reserved against the owner's daily budget.
+   */
+  quote: jobCostSchema,
 });
 export type UploadResponse = z.infer<typeof uploadResponseSchema>;
+
+/**
+ * 402 of POST /uploads: the job's quote is over a cap, so nothing was reserved or paid.
+ * `limit.kind`: "perJob" and "perOwnerPerDay" are the stage's caps, "maxCost" the request's own.
+ */
+export const budgetExceededBodySchema = errorBodySchema.extend({
+  error: z.literal("BudgetExceeded"),
+  quote: jobCostSchema,
+  limit: z.object({
+    kind: z.enum(["perJob", "perOwnerPerDay", "maxCost"]),
+    usd: z.number().nonnegative(),
+    /** The UTC day the per-day cap counts. */
+    day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    /** Already reserved that day, for the per-day cap. */
+    spentUsd: z.number().nonnegative().optional(),
+  }),
+});
+export type BudgetExceededBody = z.infer<typeof budgetExceededBodySchema>;
 
 // ---- GET /jobs/{jobId} -----------------------------------------------------------------------
 
@@ -124,39 +153,10 @@ export const generatedVideoSchema = z.object({
   status: z.string(),
   generation_time_seconds: z.number().nonnegative(),
   created_at: z.string(),
+  /** What the job has cost so far, USD (the job view's `cost.totalUsd`). */
+  cost_usd: z.number().nonnegative().optional(),
 });
 
-export const jobViewSchema = z.object({
-  jobId: jobIdSchema,
-  status: jobStatusSchema,
-  /** When the upload API issued the job. */
-  createdAt: isoTime,
-  updatedAt: isoTime,
-  /** null only for a job whose upload carried no parameters. */
-  params: jobViewParamsSchema.nullable(),
-  /** Present when status is "failed": the failure event's type, its reason code and message. */
-  failure: z.object({ type: z.string().min(1), code: z.string().min(1), message: z.string() }).optional(),
-  timeline: z.array(timelineEntrySchema),
-  outputs: z.object({
-    /** The final MP4, presigned (15 minutes), served as a download named `filename`. */
-    video: presignedUrlSchema.extend({ filename: z.string().min(1) }).optional(),
-    /**
-     * The status API's playlist route (GET /jobs/{jobId}/hls/index.m3u8), which serves the
-     * playlist with every segment presigned. It does not expire itself; the segment URLs do.
-     */
-    hlsPlaylist: z.object({ url: z.url() }).optional(),
-    clips: z.array(presignedUrlSchema),
-    poster: presignedUrlSchema.optional(),
-  }),
-  video: generatedVideoSchema.optional(),
-  notifications: z.array(
-    z.object({
-      webhookId: z.string(),
-      endpoint: z.string(),
-      outcome: z.enum(["delivered", "failed"]),
-      attempts: z.number().int().nonnegative(),
-      time: isoTime,
-    }),
 /** The status of one render version (docs/decisions/0009). */
 export const renderVersionStatuses = ["requested", "rendering", "rendered", "completed", "failed", "cancelled"] as const;
 export const renderVersionStatusSchema = z.enum(renderVersionStatuses);
@@ -183,37 +183,43 @@ export const renderVersionViewSchema = z.object({
 });
 export type RenderVersionView = z.infer<typeof renderVersionViewSchema>;
 
-  ),
-});
-export type JobView = z.infer<typeof jobViewSchema>;
-
-// ---- GET /jobs -------------------------------------------------------------------------------
-
-export const jobSummarySchema = z.object({
+export const jobViewSchema = z.object({
   jobId: jobIdSchema,
   status: jobStatusSchema,
-  title: z.string().nullable(),
+  /** When the upload API issued the job. */
   createdAt: isoTime,
   updatedAt: isoTime,
-  failure: z.object({ code: z.string().min(1), message: z.string() }).optional(),
-});
-export type JobSummary = z.infer<typeof jobSummarySchema>;
-
-/** The caller's jobs, newest first; pass `cursor` back as ?cursor= for the next page (absent on the last). */
-export const jobListSchema = z.object({
-  items: z.array(jobSummarySchema),
-  cursor: z.string().min(1).optional(),
-});
-export type JobList = z.infer<typeof jobListSchema>;
-
-/** The schemas published as JSON Schema (schemas/http/<name>.json), by name. */
-export const httpContracts = {
-  UploadRequest: { schema: uploadRequestBodySchema, io: "input", summary: "Body of POST /uploads (music: an id of the music catalog)." },
-  UploadResponse: { schema: uploadResponseSchema, io: "output", summary: "201 of POST /uploads: the job id, its status URL and the presigned POST." },
-  JobView: { schema: jobViewSchema, io: "output", summary: "200 of GET /jobs/{jobId}: status, parameters, timeline and presigned outputs." },
-  JobList: { schema: jobListSchema, io: "output", summary: "200 of GET /jobs: the caller's jobs, newest first." },
-  ErrorBody: { schema: errorBodySchema, io: "output", summary: "Every JSON error answer of the upload and status APIs." },
-} as const;
+  /** null only for a job whose upload carried no parameters. */
+  params: jobViewParamsSchema.nullable(),
+  /** Present when status is "failed": the failure event's type, its reason code and message. */
+  failure: z.object({ type: z.string().min(1), code: z.string().min(1), message: z.string() }).optional(),
+  timeline: z.array(timelineEntrySchema),
+  outputs: z.object({
+    /** The final MP4, presigned (15 minutes), served as a download named `filename`. */
+    video: presignedUrlSchema.extend({ filename: z.string().min(1) }).optional(),
+    /**
+     * The status API's playlist route (GET /jobs/{jobId}/hls/index.m3u8), which serves the
+     * playlist with every segment presigned. It does not expire itself; the segment URLs do.
+     */
+    hlsPlaylist: z.object({ url: z.url() }).optional(),
+    clips: z.array(presignedUrlSchema),
+    poster: presignedUrlSchema.optional(),
+  }),
+  video: generatedVideoSchema.optional(),
+  /**
+   * What the job has cost so far, line by line with each line's basis: failed jobs too. Absent on
+   * answers from before the cost ledger.
+   */
+  cost: jobCostSchema.optional(),
+  notifications: z.array(
+    z.object({
+      webhookId: z.string(),
+      endpoint: z.string(),
+      outcome: z.enum(["delivered", "failed"]),
+      attempts: z.number().int().nonnegative(),
+      time: isoTime,
+    }),
+  ),
   /**
    * Every render of the job, oldest first (absent on answers from before re-renders existed).
    * `outputs` and `video` above are the latest completed version's.
@@ -221,6 +227,9 @@ export const httpContracts = {
   versions: z.array(renderVersionViewSchema).optional(),
   /** The highest version requested (1 until the job is re-rendered). */
   latestVersion: z.number().int().min(1).optional(),
+});
+export type JobView = z.infer<typeof jobViewSchema>;
+
 // ---- POST /jobs/{jobId}/renders --------------------------------------------------------------
 
 /**
@@ -277,6 +286,36 @@ export const cancelResponseSchema = z.object({
 });
 export type CancelResponse = z.infer<typeof cancelResponseSchema>;
 
+// ---- GET /jobs -------------------------------------------------------------------------------
+
+export const jobSummarySchema = z.object({
+  jobId: jobIdSchema,
+  status: jobStatusSchema,
+  title: z.string().nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  failure: z.object({ code: z.string().min(1), message: z.string() }).optional(),
+  /** What the job has cost so far, USD. */
+  costUsd: z.number().nonnegative().optional(),
+});
+export type JobSummary = z.infer<typeof jobSummarySchema>;
+
+/** The caller's jobs, newest first; pass `cursor` back as ?cursor= for the next page (absent on the last). */
+export const jobListSchema = z.object({
+  items: z.array(jobSummarySchema),
+  cursor: z.string().min(1).optional(),
+});
+export type JobList = z.infer<typeof jobListSchema>;
+
+/** The schemas published as JSON Schema (schemas/http/<name>.json), by name. */
+export const httpContracts = {
+  UploadRequest: { schema: uploadRequestBodySchema, io: "input", summary: "Body of POST /uploads (music: an id of the music catalog)." },
+  UploadResponse: { schema: uploadResponseSchema, io: "output", summary: "201 of POST /uploads: the job id, its status URL and the presigned POST." },
+  JobView: { schema: jobViewSchema, io: "output", summary: "200 of GET /jobs/{jobId}: status, parameters, timeline and presigned outputs." },
+  JobList: { schema: jobListSchema, io: "output", summary: "200 of GET /jobs: the caller's jobs, newest first." },
   RerenderRequest: { schema: rerenderRequestBodySchema, io: "input", summary: "Body of POST /jobs/{jobId}/renders (with an Idempotency-Key header)." },
   RerenderResponse: { schema: rerenderResponseSchema, io: "output", summary: "202 of POST /jobs/{jobId}/renders: the version numbered for the request." },
   CancelResponse: { schema: cancelResponseSchema, io: "output", summary: "200 of POST /jobs/{jobId}/cancel: the job is cancelled." },
+  ErrorBody: { schema: errorBodySchema, io: "output", summary: "Every JSON error answer of the upload and status APIs." },
+  BudgetExceeded: { schema: budgetExceededBodySchema, io: "output", summary: "402 of POST /uploads: the job's quote is over a budget cap; nothing was reserved or paid." },
+} as const;

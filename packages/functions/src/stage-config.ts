@@ -54,6 +54,17 @@ export const stageConfigSchema = z.object({
     /** AWS stages: https only. */
     requireHttps: z.boolean(),
   }),
+  /**
+   * Budget caps (issue #13): the most one job may be quoted at, and the most one owner may
+   * reserve per UTC day, USD. A job over either is refused at POST /uploads (402 BudgetExceeded)
+   * before anything is paid. Absent = no cap.
+   */
+  budget: z
+    .object({
+      perJobUsd: z.number().positive().max(10_000).optional(),
+      perOwnerPerDayUsd: z.number().positive().max(1_000_000).optional(),
+    })
+    .optional(),
   /** Days before abandoned uploads/ objects expire. */
   uploadsExpireAfterDays: z.number().int().min(1),
   /** Days the bus archive keeps events (0 = indefinitely). */
@@ -115,6 +126,8 @@ const stages: Record<string, StageConfig> = {
     webOrigins: ["https://reelbridge.example.com"],
     concurrency: { ltx: 5, render: 10, segmenter: 10, notifier: 20 },
     archiveRetentionDays: 0,
+    // A 20 s 1080p clip on ltx-2-fast is $0.80; ltx-2-5-pro $3.40.
+    budget: { perJobUsd: 2, perOwnerPerDayUsd: 20 },
   },
 };
 

@@ -61,6 +61,8 @@ export type Permission =
   | { kind: "events:put"; detailTypes: readonly DetailType[] }
   | { kind: "jobs:read" }
   | { kind: "jobs:write" }
+  /** The owners' daily budget items in the jobs table (pk BUDGET#…): read and atomic UpdateItem only. */
+  | { kind: "budget:reserve" }
   | { kind: "secret"; name: SecretName }
   | { kind: "remotion:render" }
   /** cancelRenderOnLambda: read a render's progress.json and write its cancel.json in Remotion's own bucket. */

@@ -171,7 +171,8 @@ export const endpoints: Endpoint[] = [
     auth: "jwt-if-configured",
     timeoutSeconds: 10,
     memoryMB: 256,
-    permissions: [{ kind: "s3:write", prefix: prefixes.uploads }],
+    // Reserves each job's quote against its owner's daily cap (stage config budget).
+    permissions: [{ kind: "s3:write", prefix: prefixes.uploads }, { kind: "budget:reserve" }],
   },
   {
     name: "status-api",

@@ -2,9 +2,12 @@ import { createUpload, newJobId } from "@reelbridge/core/usecases/create-upload"
 import { createJwtVerifier, openCaller } from "@reelbridge/core/upload/auth";
 import type { CallerVerifier } from "@reelbridge/core/upload/auth";
 import { UnauthorizedError, UploadValidationError } from "@reelbridge/core/upload/errors";
+import { BudgetExceededError } from "@reelbridge/core/jobs/budget";
+import type { BudgetLimits, BudgetStore } from "@reelbridge/core/jobs/budget";
+import type { QuoteConfig } from "@reelbridge/core/jobs/cost";
 import type { UploadSigner } from "@reelbridge/core/upload/ports";
 import type { Clock } from "@reelbridge/core";
-import type { ErrorBody, UploadResponse } from "@reelbridge/events/http";
+import type { BudgetExceededBody, ErrorBody, UploadResponse } from "@reelbridge/events/http";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
 import { corsFor } from "./lib/cors";
 import { clip, httpEndpoint } from "./lib/handlers";
@@ -13,6 +16,7 @@ import { once } from "./lib/env";
 import { awsPlatform } from "./lib/aws-platform";
 import { awsUploadSigner } from "./lib/aws-services/upload-signer";
 import type { Platform } from "./lib/platform";
+import { quoteConfigFor } from "./lib/quote";
 
 /**
  * POST /uploads (Function URL): validates the job parameters, resolves the caller (JWT subject,
@@ -31,6 +35,9 @@ export interface Deps {
   expiresInSeconds: number;
   /** Browser origins allowed to call (CORS): the handler answers CORS itself, in AWS and locally. */
   webOrigins: readonly string[];
+  /** What the quote prices, and the stage's budget caps with the store the daily cap is reserved in. */
+  quote: QuoteConfig;
+  budget?: { limits?: BudgetLimits; store?: BudgetStore };
 }
 
 /** Dependencies from a platform (AWS, or the local runtime's peers). */
@@ -48,6 +55,9 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     maxBytes: p.config.upload.maxBytes,
     expiresInSeconds: p.config.upload.expiresInSeconds,
     webOrigins: p.config.webOrigins,
+    quote: quoteConfigFor(p),
+    // The store is only touched when the stage caps spend per owner per day.
+    ...(p.config.budget ? { budget: { limits: p.config.budget, ...(p.config.budget.perOwnerPerDayUsd !== undefined ? { store: p.budget() } : {}) } } : {}),
   };
 }
 
@@ -83,16 +93,32 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
           throw new UploadValidationError("the body must be JSON", [{ field: "(body)", message: "not valid JSON" }]);
         }
         const res = await createUpload(d, input, { owner });
-        logger.info("upload issued", { jobId: res.jobId, owner, expiresAt: res.upload.expiresAt });
+        logger.info("upload issued", { jobId: res.jobId, owner, expiresAt: res.upload.expiresAt, quoteUsd: res.quote.totalUsd, reservedUsd: res.budget.reservedUsd });
         return {
           status: 201,
           headers: { "cache-control": "no-store", location: res.statusUrl },
-          body: { jobId: res.jobId, upload: { url: res.upload.url, fields: res.upload.fields, expiresAt: res.upload.expiresAt, maxBytes: res.upload.maxBytes }, statusUrl: res.statusUrl } satisfies UploadResponse,
+          body: {
+            jobId: res.jobId,
+            upload: { url: res.upload.url, fields: res.upload.fields, expiresAt: res.upload.expiresAt, maxBytes: res.upload.maxBytes },
+            statusUrl: res.statusUrl,
+            quote: res.quote,
+          } satisfies UploadResponse,
         };
       } catch (err) {
         if (err instanceof UnauthorizedError) {
           logger.warn("unauthorized", { message: err.message });
           return problem(401, "Unauthorized", err.message, { "www-authenticate": err.wwwAuthenticate });
+        }
+        if (err instanceof BudgetExceededError) {
+          const d = err.decision;
+          logger.warn("upload refused: over budget", { limit: d.limit, limitUsd: d.limitUsd, quoteUsd: d.costUsd, spentTodayUsd: d.spentTodayUsd, day: d.day });
+          const body: BudgetExceededBody = {
+            error: "BudgetExceeded",
+            message: err.message,
+            quote: err.quote ?? { lines: [], totalUsd: d.costUsd },
+            limit: { kind: d.limit, usd: d.limitUsd, day: d.day, ...(d.spentTodayUsd !== undefined ? { spentUsd: d.spentTodayUsd } : {}) },
+          };
+          return { status: 402, headers: { "cache-control": "no-store" }, body };
         }
         if (err instanceof UploadValidationError) {
           logger.warn("invalid upload request", { details: err.details });

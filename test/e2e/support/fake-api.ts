@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 // published HTTP contract's types and validates requests with its schema, like the real APIs.
 import { DEFAULT_MAX_UPLOAD_BYTES, uploadRequestSchema } from "@reelbridge/events/http";
 import type { ErrorBody, JobList, JobView, UploadResponse } from "@reelbridge/events/http";
+import { quoteJob } from "@reelbridge/core/jobs/cost";
 
 /**
  * A stand-in for `reelbridge dev` that speaks the same contracts (upload API, presigned POST to
@@ -239,6 +240,7 @@ export async function startFakeStack(opts: { webDist: string; workDir: string; m
           jobId,
           upload: { url: storageUrl, fields: { key: `uploads/${jobId}/source`, "Content-Type": job.contentType, policy: `policy-${jobId}`, "x-amz-signature": "fake" }, expiresAt, maxBytes: MAX_BYTES },
           statusUrl: `/jobs/${jobId}`,
+          quote: quoteJob(params, { ltx: { provider: "offline", model: "ltx-2-fast" }, renderer: "remotion-local" }),
         } satisfies UploadResponse);
       }
       const jobMatch = /^\/api\/jobs\/([^/]+)$/.exec(url.pathname);

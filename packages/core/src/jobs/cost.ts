@@ -226,3 +226,25 @@ export function remotionCost(c: { estimated: number; currency: string; disclaime
     estimated: true,
   };
 }
+
+/**
+ * The render's line on RenderCompleted/RenderFailed: Remotion's own estimate from its webhook
+ * (or getRenderProgress) when it gave one in USD; else nothing for the local renderer, and for
+ * Remotion Lambda the top of its documented range, flagged estimated (its error and timeout
+ * webhooks carry no costs, but the render's Lambdas ran and were paid for).
+ */
+export function renderCostLine(renderer: string, costs: { estimated: number; currency: string; disclaimer?: string } | null | undefined, outcome: "completed" | "failed"): CostLine {
+  const reported = costs ? remotionCost(costs, renderer) : undefined;
+  if (reported) return reported;
+  if (renderer === "remotion-local") {
+    return costLine({ item: "remotion-render", basis: "rendered on this machine (local Chromium): nothing paid", quantity: 1, unit: "render", unitPriceUsd: 0 });
+  }
+  return costLine({
+    item: "remotion-render",
+    basis: `Remotion reported no cost for this ${outcome} render; estimated at the top of its documented range for a short video ($${REMOTION_RENDER_ESTIMATE_USD})`,
+    quantity: 1,
+    unit: "render",
+    unitPriceUsd: REMOTION_RENDER_ESTIMATE_USD,
+    estimated: true,
+  });
+}

@@ -3,6 +3,8 @@ import type { JobRecord, JobStatus, RenderVersionEntry, TimelineEntry } from "..
 import { toGeneratedVideo } from "./generated-video";
 import type { RenderedVideo } from "./generated-video";
 import { summarize } from "./summary";
+import { jobCostOf, mergeEventCost } from "./cost-ledger";
+import type { CostState } from "./cost-ledger";
 
 /**
  * The pure reducer behind the DB writer: (job state, pipeline event) → job state.
@@ -13,7 +15,9 @@ import { summarize } from "./summary";
  *   - single-valued fields (params, output keys, the rendered video, each step's failure) are
  *     last-writer-wins registers ordered by the event's (time, eventId) stamp;
  *   - the timeline is the newest TIMELINE_LIMIT entries of the set of events, keyed by eventId;
- *   - notifications are a map keyed by (webhookId, endpoint), "delivered" beating "failed".
+ *   - notifications are a map keyed by (webhookId, endpoint), "delivered" beating "failed";
+ *   - cost lines are a map keyed by the event that carried them, plus the set of bus events
+ *     (cost-ledger.ts), summed into the record's `cost` and the row's `cost_usd`.
  * `appliedEventIds` only lets the store skip a write for a recent duplicate; an older duplicate
  * that fell out of it merges to the same state anyway.
  */
@@ -38,7 +42,7 @@ export type StepFailure = FailureReason & { type: DetailType; stamp: string };
 type Notification = NonNullable<JobRecord["notifications"]>[number] & { stamp: string };
 
 /** The stored job: the public record plus what order-independent merging needs. */
-export interface JobState {
+export interface JobState extends CostState {
   jobId: string;
   /** Absent only while the job is known from a VideoBaseFailed without job parameters. */
   owner?: string;
@@ -225,6 +229,7 @@ function mergeVersion(s: JobState, version: number, e: AnyPipelineEvent, stamp: 
   const type = e["detail-type"] as DetailType;
 
   if (!s.seen.includes(type)) s.seen = [...s.seen, type].sort();
+  mergeEventCost(s, e);
   if (time < s.firstEventTime) s.firstEventTime = time;
   if (time > s.updatedAt) s.updatedAt = time;
   const version = versionOfEvent(e);
@@ -383,6 +388,8 @@ function latestCompleted(s: JobState): VersionState | undefined {
   if (latest?.params && latest.rendered) s.video = toGeneratedVideo(latest.params, latest.rendered, { status, posterKey: latest.outputs.posterKey });
   else if (s.params && s.rendered) s.video = toGeneratedVideo(s.params, s.rendered, { status, posterKey: s.outputs.posterKey });
   else delete s.video;
+  // What the job has cost so far, next to the generated_videos fields (failed jobs too: the record's `cost`).
+  if (s.video) s.video = { ...s.video, cost_usd: jobCostOf(s).totalUsd };
 }
 
 /**
@@ -423,6 +430,7 @@ export function toJobRecord(s: JobState): JobRecord {
     // The job view shows the latest completed render version (docs/decisions/0009).
     outputs: latestOutputs(s),
     ...(s.video ? { video: s.video } : {}),
+    cost: jobCostOf(s),
     ...(s.notifications.length ? { notifications: s.notifications.map(({ stamp: _stamp, ...n }) => n) } : {}),
   };
   const versions = versionEntries(s);

@@ -11,7 +11,7 @@ import {
 
 export type { Aspect, LtxResolution } from "./resolution";
 import { targetResolution } from "./resolution";
-import type { Aspect, LtxResolution } from "./resolution";
+import type { Aspect } from "./resolution";
 export type SourceFormat = "jpeg" | "png" | "webp";
 
 export const DEFAULT_MAX_INPUT_PIXELS = 50_000_000;

@@ -2,6 +2,7 @@ import type { Data, FailureReason } from "@reelbridge/events";
 import { TransientError } from "../errors";
 import type { BlobStore, Clock, EventPublisher, Logger, OutgoingEvent, StepStateStore } from "../ports";
 import { createJobLedger } from "../jobs/ledger";
+import { renderCostLine, sumCost } from "../jobs/cost";
 import type { RenderIndex } from "./ports";
 import type { RenderRecord } from "./record";
 import { eventIds, outcomeStateName, reasonMessage, renderStateName, versionField } from "./record";
@@ -37,8 +38,11 @@ export type RenderOutcome =
       timeToFinishMs?: number | null;
       costs?: { estimated: number; currency: string; disclaimer?: string } | null;
     }
-  | { kind: "error"; message: string }
-  | { kind: "timeout"; message?: string };
+  | { kind: "error"; message: string; costs?: RenderCosts | null }
+  | { kind: "timeout"; message?: string; costs?: RenderCosts | null };
+
+/** A renderer's own cost estimate (Remotion's `costs`). */
+type RenderCosts = { estimated: number; currency: string; disclaimer?: string };
 
 export type OutcomeEventType = "RenderCompleted" | "RenderFailed";
 
@@ -82,7 +86,7 @@ async function buildEvent(deps: SettleDeps, record: StartedRecord, outcome: Rend
   const { job, renderId } = record;
   const causationId = record.startedEventId ?? record.causationId;
   if (outcome.kind !== "success") {
-    const data: Data<"RenderFailed"> = { job, renderId, renderer: record.renderer, reason: failureReasonFor(outcome) };
+    const data: Data<"RenderFailed"> = { job, renderId, renderer: record.renderer, reason: failureReasonFor(outcome), stepCost: sumCost([renderCostLine(record.renderer, outcome.costs, "failed")]) };
     return { type: "RenderFailed", data, eventId: eventIds.failed(job.jobId, renderId), jobId: job.jobId, causationId };
   }
   const key = record.output.key;
@@ -109,6 +113,8 @@ async function buildEvent(deps: SettleDeps, record: StartedRecord, outcome: Rend
     timeToFinishMs: Math.max(0, Math.round(outcome.timeToFinishMs ?? elapsedMs(record, deps.clock))),
     ...(outcome.costs ? { cost: { estimated: outcome.costs.estimated, currency: outcome.costs.currency, ...(outcome.costs.disclaimer ? { disclaimer: outcome.costs.disclaimer } : {}) } } : {}),
     completedAt: deps.clock.now().toISOString(),
+    // The cost ledger's line for the render (issue #13): Remotion's estimate, with its basis.
+    stepCost: sumCost([renderCostLine(record.renderer, outcome.costs, "completed")]),
   };
   return { type: "RenderCompleted", data, eventId: eventIds.completed(job.jobId, renderId), jobId: job.jobId, causationId };
 }

@@ -7,6 +7,10 @@ import { MAX_UPLOAD_EXPIRY_SECONDS, uploadKey } from "../upload/keys";
 import { MetadataTooLargeError, encodeJobMetadata } from "../upload/metadata";
 import { fieldIssues, uploadRequestSchema } from "../upload/request";
 import { UploadValidationError } from "../upload/errors";
+import { quoteJob } from "../jobs/cost";
+import type { JobCost, QuoteConfig } from "../jobs/cost";
+import { BudgetExceededError, reserveBudget } from "../jobs/budget";
+import type { BudgetDecision, BudgetLimits, BudgetStore } from "../jobs/budget";
 
 export interface CreateUploadDeps {
   signer: UploadSigner;
@@ -19,6 +23,10 @@ export interface CreateUploadDeps {
   maxBytes: number;
   /** Policy lifetime; capped at 600 s. */
   expiresInSeconds: number;
+  /** What the quote prices (the stage's generator and renderer). */
+  quote: QuoteConfig;
+  /** The stage's caps (stage config `budget`) and the store the per-day cap is reserved in. */
+  budget?: { limits?: BudgetLimits; store?: BudgetStore };
 }
 
 export interface CreateUploadResult {
@@ -34,6 +42,9 @@ export interface CreateUploadResult {
     maxBytes: number;
   };
   statusUrl: string;
+  /** What the job will cost (every line estimated), reserved against the owner's day when the stage caps it. */
+  quote: JobCost;
+  budget: Extract<BudgetDecision, { ok: true }>;
 }
 
 export const newJobId = (): string => ulid();
@@ -43,6 +54,11 @@ export const newJobId = (): string => ulid();
  * assigns the job id and owner, and returns a presigned POST that lets the browser write exactly
  * `uploads/{jobId}/source` — 1 byte to maxBytes, the declared image type, the parameters as
  * signed metadata — for at most 10 minutes. Throws UploadValidationError (→ 400) naming fields.
+ *
+ * Before the POST is signed, the job is quoted (jobs/cost.ts quoteJob) and the quote is held
+ * against the caller's `maxCostUsd`, the stage's per-job cap and, atomically, the owner's daily
+ * cap (jobs/budget.ts): over any of them throws BudgetExceededError (→ 402) and nothing is
+ * reserved or paid for.
  */
 export async function createUpload(deps: CreateUploadDeps, input: unknown, caller: { owner: string }): Promise<CreateUploadResult> {
   if (!Number.isInteger(deps.maxBytes) || deps.maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${deps.maxBytes}`);
@@ -51,7 +67,7 @@ export async function createUpload(deps: CreateUploadDeps, input: unknown, calle
 
   const parsed = uploadRequestSchema(deps.musicIds).safeParse(input);
   if (!parsed.success) throw new UploadValidationError("the upload request is invalid", fieldIssues(parsed.error));
-  const { contentType, ...requested } = parsed.data;
+  const { contentType, maxCostUsd, ...requested } = parsed.data;
 
   const jobId = deps.newJobId();
   const full = jobParamsSchema.safeParse({ ...requested, jobId, owner: caller.owner, createdAt: deps.clock.now().toISOString() });
@@ -72,12 +88,32 @@ export async function createUpload(deps: CreateUploadDeps, input: unknown, calle
     throw err;
   }
 
+  const quote = quoteJob(params, deps.quote);
+  const decision = await reserveBudget(deps.budget?.store, deps.budget?.limits, {
+    owner: params.owner,
+    at: new Date(params.createdAt),
+    quoteUsd: quote.totalUsd,
+    ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+  });
+  if (!decision.ok) throw new BudgetExceededError(decision, quote);
+
   const key = uploadKey(jobId);
-  const post = await deps.signer.createPresignedPost({ key, contentType, maxBytes: deps.maxBytes, expiresInSeconds, metadata });
+  let post: Awaited<ReturnType<UploadSigner["createPresignedPost"]>>;
+  try {
+    post = await deps.signer.createPresignedPost({ key, contentType, maxBytes: deps.maxBytes, expiresInSeconds, metadata });
+  } catch (err) {
+    // No upload can happen: give the reservation back (best effort; the error is what matters).
+    if (decision.reservedUsd > 0 && deps.budget?.store) {
+      await deps.budget.store.release({ owner: params.owner, day: decision.day, usd: decision.reservedUsd }).catch(() => undefined);
+    }
+    throw err;
+  }
   return {
     jobId,
     params,
     upload: { url: post.url, fields: post.fields, key, expiresAt: post.expiresAt, maxBytes: deps.maxBytes },
     statusUrl: `/jobs/${jobId}`,
+    quote,
+    budget: decision,
   };
 }

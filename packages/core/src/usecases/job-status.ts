@@ -1,4 +1,4 @@
-import type { JobParams } from "@reelbridge/events";
+import type { JobCost, JobParams } from "@reelbridge/events";
 import type { BlobStore, Clock, GeneratedVideo, JobRecord, JobStatus, JobStore, TimelineEntry } from "../ports";
 import { BlobNotFoundError } from "../ports";
 import { InvalidListRequestError, JobNotFoundError } from "../jobs/errors";
@@ -50,6 +50,8 @@ export interface JobStatusView {
   /** The generated_videos row, with video_url and thumbnail_url as presigned URLs. */
   video?: GeneratedVideo;
   notifications: NonNullable<JobRecord["notifications"]>;
+  /** What the job has cost so far, line by line (failed jobs too). */
+  cost?: JobCost;
 }
 
 export interface JobStatusDeps {
@@ -130,6 +132,7 @@ export async function getJobStatus(
     },
     ...(record.video ? { video: { ...record.video, video_url: video?.url ?? record.video.video_url, thumbnail_url: poster?.url ?? null } } : {}),
     notifications: record.notifications ?? [],
+    ...(record.cost ? { cost: record.cost } : {}),
   };
 }
 
@@ -260,6 +263,7 @@ export interface JobSummary {
   createdAt: string;
   updatedAt: string;
   failure?: { code: string; message: string };
+  costUsd?: number;
 }
 
 /** GET /jobs: the caller's jobs, newest first; `cursor` continues where the last page ended. */
@@ -280,6 +284,7 @@ export async function listJobs(
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
       ...(r.failure ? { failure: { code: r.failure.code, message: r.failure.message } } : {}),
+      ...(r.cost ? { costUsd: r.cost.totalUsd } : {}),
     })),
     ...(page.cursor ? { cursor: page.cursor } : {}),
   };

@@ -1,4 +1,5 @@
 import { tmpdir } from "node:os";
+import { createDynamoBudgetStore } from "@reelbridge/core/adapters/aws/dynamodb-budget-store";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
 import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
 import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
@@ -48,6 +49,7 @@ export function awsPlatform(services: AwsServices = {}): Platform {
     stepState: () => createDynamoStepStateStore(dynamoDocClient(), table),
     jobs: () => createDynamoJobStore(dynamoDocClient(), table),
     renderIndex: () => createDynamoRenderIndex(dynamoDocClient(), table),
+    budget: () => createDynamoBudgetStore(dynamoDocClient(), table),
     publisher: (producer) => eventBridgePublisher(eventBridgeClient(), { busName: env.busName, producer }),
     secret: (name) => sstSecret(name),
     endpointUrl: (endpoint) => optionalEnv(endpointUrlEnv(endpoint)),

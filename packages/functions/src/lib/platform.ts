@@ -2,6 +2,7 @@ import type { BlobStore, Clock, EventPublisher, JobStore, Logger, Renderer, Step
 import type { EndpointPolicy } from "@reelbridge/core/notify/ssrf";
 import type { GetRenderProgress, RenderIndex } from "@reelbridge/core/render/ports";
 import type { UploadSigner } from "@reelbridge/core/upload/ports";
+import type { BudgetStore } from "@reelbridge/core/jobs/budget";
 import type { StageConfig } from "../stage-config";
 import type { SecretName } from "../topology";
 
@@ -21,6 +22,8 @@ export interface Platform {
   stepState(): StepStateStore;
   jobs(): JobStore;
   renderIndex(): RenderIndex;
+  /** The owners' daily spend (stage config `budget`): the jobs table, reserved atomically. */
+  budget(): BudgetStore;
   /** PutEvents to the pipeline bus as `producer`. */
   publisher(producer: string): EventPublisher;
   secret(name: SecretName): Promise<string>;

@@ -194,6 +194,7 @@ describe("upload API answers conform to the published contract", () => {
     maxBytes: 15 * 1024 * 1024,
     expiresInSeconds: 600,
     webOrigins: [ORIGIN],
+    quote: { ltx: { provider: "ltx", model: "ltx-2-fast" } },
     ...over,
   });
   const upload = (e: APIGatewayProxyEventV2, over?: Partial<uploadApi.Deps>) => call(uploadApi.createHandler(async () => deps(over)), e);

@@ -396,6 +396,7 @@ function uploadHandler(caller: CallerVerifier): Handler {
     maxBytes: 15 * 1024 * 1024,
     expiresInSeconds: 600,
     webOrigins: [ORIGIN],
+    quote: { ltx: { provider: "ltx", model: "ltx-2-fast" } },
   };
   return uploadApi.createHandler(async () => deps) as unknown as Handler;
 }

@@ -11,6 +11,8 @@ import { MUSIC_IDS } from "@reelbridge/remotion/music";
 import { createHandler } from "../../src/upload-api";
 import type { Deps } from "../../src/upload-api";
 import { endpoints, prefixes } from "../../src/topology";
+import { createMemoryBudgetStore } from "@reelbridge/core/jobs/budget";
+import { budgetExceededBodySchema, uploadResponseSchema } from "@reelbridge/events/http";
 
 process.env.LOG_LEVEL = "SILENT";
 
@@ -41,6 +43,7 @@ const deps = (caller: CallerVerifier, over: Partial<Deps> = {}): Deps => ({
   maxBytes: 15 * 1024 * 1024,
   expiresInSeconds: 600,
   webOrigins: [ORIGIN],
+  quote: { ltx: { provider: "ltx", model: "ltx-2-fast" } },
   ...over,
 });
 
@@ -166,5 +169,49 @@ describe("upload API: POST /uploads", () => {
   it("agrees with the topology on the route and the uploads prefix", () => {
     expect(prefixes.uploads).toBe(UPLOADS_PREFIX);
     expect(endpoints.find((e) => e.name === "upload-api")).toMatchObject({ handler: "packages/functions/src/upload-api.handler", routes: ["POST /uploads"] });
+  });
+});
+
+describe("upload API: the quote and the budget (issue #13)", () => {
+  it("answers 201 with the job's quote, which the contract accepts", async () => {
+    const res = await call(deps(openCaller), event("POST", "/uploads", { body: goodBody, origin: ORIGIN }));
+    expect(res.status).toBe(201);
+    const body = uploadResponseSchema.parse(res.body);
+    // 8 s of 1080p (16:9) on ltx-2-fast at $0.04/s, plus the render and our services.
+    expect(body.quote.lines.find((l) => l.item === "ltx-generation")).toMatchObject({ quantity: 8, usd: 0.32, estimated: true });
+    expect(body.quote.totalUsd).toBeGreaterThan(0.32);
+  });
+
+  it("answers 402 BudgetExceeded, naming the cap, the quote and the day, and signs nothing", async () => {
+    const store = createMemoryBudgetStore();
+    const d = deps(openCaller, { budget: { limits: { perJobUsd: 0.3 }, store } });
+    const res = await call(d, event("POST", "/uploads", { body: goodBody, origin: ORIGIN }));
+    expect(res.status).toBe(402);
+    const body = budgetExceededBodySchema.parse(res.body);
+    expect(body).toMatchObject({ error: "BudgetExceeded", limit: { kind: "perJob", usd: 0.3, day: "2026-11-20" } });
+    expect(body.message).toMatch(/over the stage's cap of \$0\.3000 per job/);
+    expect(body.quote.totalUsd).toBeGreaterThan(0.3);
+    expect(res.headers["access-control-allow-origin"]).toBe(ORIGIN);
+  });
+
+  it("the owner's daily cap admits jobs until the next would cross it", async () => {
+    const store = createMemoryBudgetStore();
+    const d = deps(openCaller, { budget: { limits: { perOwnerPerDayUsd: 0.7 }, store } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call(d, event("POST", "/uploads", { body: goodBody, origin: ORIGIN }))).status);
+    expect(statuses).toEqual([201, 201, 402]);
+  });
+
+  it("a caller's maxCostUsd under the quote is a 402 with limit maxCost; a bad one a 400", async () => {
+    const res = await call(deps(openCaller), event("POST", "/uploads", { body: { ...goodBody, maxCostUsd: 0.05 }, origin: ORIGIN }));
+    expect(res.status).toBe(402);
+    expect(res.body.limit).toMatchObject({ kind: "maxCost", usd: 0.05 });
+    const bad = await call(deps(openCaller), event("POST", "/uploads", { body: { ...goodBody, maxCostUsd: -1 }, origin: ORIGIN }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.details.map((x: { field: string }) => x.field)).toEqual(["maxCostUsd"]);
+  });
+
+  it("the topology lets the upload API reserve budget", () => {
+    expect(endpoints.find((e) => e.name === "upload-api")!.permissions).toContainEqual({ kind: "budget:reserve" });
   });
 });

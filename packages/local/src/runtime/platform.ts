@@ -3,6 +3,7 @@ import type { BlobStore, Clock, EventPublisher, JobStore, Renderer, StepStateSto
 import { shippedFfmpeg } from "@reelbridge/core/adapters/ffmpeg/shipped";
 import type { GetRenderProgress, RenderIndex } from "@reelbridge/core/render/ports";
 import type { UploadSigner } from "@reelbridge/core/upload/ports";
+import type { BudgetStore } from "@reelbridge/core/jobs/budget";
 import type { Platform } from "@reelbridge/functions/lib/platform";
 import type { StageConfig } from "@reelbridge/functions/stage-config";
 import type { SecretName } from "@reelbridge/functions/topology";
@@ -19,6 +20,8 @@ export interface LocalPlatformParts {
   state: StepStateStore;
   jobs: JobStore;
   renderIndex: RenderIndex;
+  /** The owners' daily spend: the same DynamoDB adapter over dynalite. */
+  budget: BudgetStore;
   publisher(producer: string): EventPublisher;
   secrets: Record<SecretName, string>;
   /** Where the runtime mounts every endpoint (routes.ts). */
@@ -43,6 +46,7 @@ export function createLocalPlatform(p: LocalPlatformParts): Platform {
     stepState: () => p.state,
     jobs: () => p.jobs,
     renderIndex: () => p.renderIndex,
+    budget: () => p.budget,
     publisher: (producer) => p.publisher(producer),
     secret: async (name) => p.secrets[name],
     // Every endpoint is served by the runtime's own server, reachable by every function.

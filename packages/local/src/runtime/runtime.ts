@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createPublisher } from "@reelbridge/core/publish";
 import type { Clock, JobStore, Logger, VideoGenerator } from "@reelbridge/core";
 import { eventJobId, uploadKeyJobId } from "@reelbridge/core/upload/keys";
+import { createDynamoBudgetStore } from "@reelbridge/core/adapters/aws/dynamodb-budget-store";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
 import { createDynamoStepStateStore } from "@reelbridge/core/adapters/aws/dynamodb-step-state-store";
 import { createDynamoRenderIndex } from "@reelbridge/core/adapters/aws/dynamodb-render-index";
@@ -229,6 +230,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const state = createDynamoStepStateStore(doc, { table: TABLE });
     const jobs = createDynamoJobStore(doc, { table: TABLE });
     const renderIndex = createDynamoRenderIndex(doc, { table: TABLE });
+    const budget = createDynamoBudgetStore(doc, { table: TABLE });
 
     // The bus is created below (its subscriptions need every handler), but S3 publishes into it.
     // eslint-disable-next-line prefer-const -- assigned once, after the handlers exist
@@ -306,6 +308,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       state,
       jobs,
       renderIndex,
+      budget,
       publisher,
       secrets: { LTX_API_KEY: "local-offline-generator", REMOTION_WEBHOOK_SECRET: secrets.remotionWebhook, NOTIFY_WEBHOOK_SECRET: secrets.notify },
       apiBase,

@@ -6,6 +6,7 @@
  *
  *   job record   pk JOB#<jobId>   sk JOB            gsi1pk OWNER#<owner>   gsi1sk <createdAt>#<jobId>
  *   step state   pk JOB#<jobId>   sk STATE#<name>   (expiresAt when the store has a TTL)
+ *   budget       pk BUDGET#<owner> sk DAY#<yyyy-mm-dd> spentNanoUsd (atomic ADD), expiresAt
  *
  * The `byOwner` index lists a user's jobs newest first (createdAt is ISO 8601 UTC, jobIds are
  * ULIDs, both sort by time). Its projection is ALL: listing returns whole records.
@@ -30,3 +31,5 @@ export const JOB_RECORD_SK = "JOB";
 export const stateSk = (name: string) => `STATE#${name}`;
 export const ownerPk = (owner: string) => `OWNER#${owner}`;
 export const ownerSk = (createdAt: string, jobId: string) => `${createdAt}#${jobId}`;
+export const budgetPk = (owner: string) => `BUDGET#${owner}`;
+export const budgetSk = (day: string) => `DAY#${day}`;

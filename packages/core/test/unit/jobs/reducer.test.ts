@@ -31,6 +31,8 @@ describe("job record from the sample job's events", () => {
       status: "completed",
       generation_time_seconds: 140,
       created_at: "2026-11-20T10:00:00.000Z",
+      // The sample events carry no stepCost: what the job cost is its four bus events.
+      cost_usd: 0.000004,
     });
     expect(record.outputs).toEqual({
       baseVideoKey: `jobs/${JOB}/base.mp4`,

@@ -25,6 +25,11 @@ describe("handleRenderWebhook", () => {
       timeToFinishMs: 36_512,
       cost: { estimated: 0.0042, currency: "USD", disclaimer: "Estimated cost for function invocations only." },
       completedAt: "2026-11-20T10:02:19.000Z",
+      // The cost ledger's line: Remotion's own estimate, flagged as one, with its basis.
+      stepCost: {
+        lines: [{ item: "remotion-render", basis: expect.stringContaining("Remotion's estimate"), quantity: 1, unit: "render", unitPriceUsd: 0.0042, usd: 0.0042, estimated: true }],
+        totalUsd: 0.0042,
+      },
     });
     expect(() => pipelineEvents.RenderCompleted.data.parse(ev.data)).not.toThrow();
     expect(t.index.entries()).toEqual([]);
@@ -83,6 +88,11 @@ describe("handleRenderWebhook", () => {
         data: expect.objectContaining({ renderId: RENDER_ID, reason: { code: "RenderTimeout", message: expect.stringContaining("timeout"), retryable: false } }),
       }),
     ]);
+    // A failed render was still paid for: Remotion's timeout webhook has no costs, so the line
+    // is the documented estimate, flagged as one.
+    const stepCost = (t.publisher.published[0]!.data as { stepCost?: { lines: Array<{ item: string; estimated?: boolean; usd: number }>; totalUsd: number } }).stepCost;
+    expect(stepCost?.lines).toEqual([expect.objectContaining({ item: "remotion-render", estimated: true, usd: 0.02 })]);
+    expect(stepCost?.totalUsd).toBe(0.02);
   });
 
   it("turns an error into RenderFailed(RenderError) without leaking presigned URL credentials", async () => {

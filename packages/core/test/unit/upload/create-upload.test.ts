@@ -29,6 +29,7 @@ const deps = (over: Partial<CreateUploadDeps> = {}) => {
       musicIds: MUSIC_IDS,
       maxBytes: 15 * 1024 * 1024,
       expiresInSeconds: 600,
+      quote: { ltx: { provider: "ltx", model: "ltx-2-fast" } },
       ...over,
     } satisfies CreateUploadDeps,
   };

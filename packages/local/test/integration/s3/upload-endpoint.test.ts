@@ -33,7 +33,7 @@ const request = {
 
 const issue = (over: Record<string, unknown> = {}) =>
   createUpload(
-    { signer: s3.signer, clock: { now: () => new Date() }, newJobId, musicIds: MUSIC_IDS, maxBytes: MAX_BYTES, expiresInSeconds: 600 },
+    { signer: s3.signer, clock: { now: () => new Date() }, newJobId, musicIds: MUSIC_IDS, maxBytes: MAX_BYTES, expiresInSeconds: 600, quote: { ltx: { provider: "offline", model: "ltx-2-fast" }, renderer: "remotion-local" } },
     { ...request, ...over },
     { owner: "user-42" },
   );

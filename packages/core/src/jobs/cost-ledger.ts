@@ -1,0 +1,77 @@
+/**
+ * The job record's cost (issue #13 item 1), merged like the rest of the reducer (reducer.ts):
+ * commutative, associative and idempotent, so the cost does not depend on the order events
+ * arrive in or on duplicates.
+ *
+ *   - `costLines`: every cost line a step put on its event (`stepCost`), keyed by the eventId
+ *     that carried it and the line's index: a grow-only map (a duplicate writes the same keys);
+ *   - `busEvents`: the pipeline events the job published on the bus, by eventId (grow-only):
+ *     EventBridge's line, counted even though it is negligible.
+ *
+ * The record's `cost` is computed from the two: lines of the same item and unit price are added
+ * up into one (in integer nano-dollars, cost.ts), in key order, so equal sets give equal records.
+ */
+import type { CostLine, DetailType, JobCost } from "@reelbridge/events";
+import { costLine, eventBridgeCost, roundUsd, sumCost } from "./cost";
+import type { AnyPipelineEvent } from "./reducer";
+
+/** Most lines (and bus events) a job keeps: the smallest keys win, so the kept set is order-independent too. */
+export const COST_LINES_LIMIT = 500;
+
+export interface CostState {
+  /** `<eventId>#<index>` → a line of that event's stepCost. Absent on states stored before the ledger. */
+  costLines?: Record<string, CostLine>;
+  /** eventId → its type: every pipeline event of the job. */
+  busEvents?: Record<string, DetailType>;
+}
+
+const bounded = <T>(m: Record<string, T>): Record<string, T> => {
+  const keys = Object.keys(m);
+  if (keys.length <= COST_LINES_LIMIT) return m;
+  return Object.fromEntries(keys.sort().slice(0, COST_LINES_LIMIT).map((k) => [k, m[k]!]));
+};
+
+/** Folds one event's cost into the state (mutates it; the reducer works on a clone). */
+export function mergeEventCost(s: CostState, e: AnyPipelineEvent): void {
+  const { eventId } = e.detail.metadata;
+  s.busEvents = bounded({ ...s.busEvents, [eventId]: e["detail-type"] as DetailType });
+  const step = (e.detail.data as { stepCost?: JobCost }).stepCost;
+  if (!step?.lines.length) return;
+  const lines = { ...s.costLines };
+  step.lines.forEach((l, i) => (lines[`${eventId}#${String(i).padStart(3, "0")}`] = structuredClone(l)));
+  s.costLines = bounded(lines);
+}
+
+const groupKey = (l: CostLine) => `${l.item}|${l.unit}|${l.unitPriceUsd}|${l.estimated === true}`;
+
+/** The job's cost: its steps' lines (same item and price added up) and the bus line. */
+export function jobCostOf(s: CostState): JobCost {
+  const groups = new Map<string, { line: CostLine; bases: string[]; nanos: number; quantity: number }>();
+  for (const key of Object.keys(s.costLines ?? {}).sort()) {
+    const l = s.costLines![key]!;
+    const g = groups.get(groupKey(l));
+    if (!g) {
+      groups.set(groupKey(l), { line: l, bases: [l.basis], nanos: Math.round(l.usd * 1e9), quantity: l.quantity });
+      continue;
+    }
+    g.nanos += Math.round(l.usd * 1e9);
+    g.quantity += l.quantity;
+    if (!g.bases.includes(l.basis)) g.bases.push(l.basis);
+  }
+  const lines: CostLine[] = [...groups.values()].map(({ line, bases, nanos, quantity }) => ({
+    ...line,
+    quantity: roundUsd(quantity),
+    usd: nanos / 1e9,
+    basis: (bases.length === 1 ? bases[0]! : `${bases.length} items: ${bases.join("; ")}`).slice(0, 500),
+  }));
+  const types = Object.values(s.busEvents ?? {});
+  if (types.length) {
+    const counts = new Map<string, number>();
+    for (const t of types) counts.set(t, (counts.get(t) ?? 0) + 1);
+    const names = [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, n]) => (n > 1 ? `${n}× ${t}` : t));
+    lines.push(eventBridgeCost(types.length, `${types.length} pipeline event${types.length === 1 ? "" : "s"} (${names.join(", ")})`.slice(0, 380)));
+  }
+  return sumCost(lines);
+}
+
+export { costLine };

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import type { DetailType, JobCost, PipelineEvent } from "@reelbridge/events";
+import { pipelineEvents } from "@reelbridge/events";
+import { applyEvent, comparableState, reduceEvents, toJobRecord } from "../../../src/jobs/reducer";
+import type { JobState } from "../../../src/jobs/reducer";
+import { lambdaCost, ltxCost, renderCostLine, sumCost } from "../../../src/jobs/cost";
+import { jobEvents, rng, shuffledWithDuplicates } from "./fixtures";
+
+/** The sample events of one job, the step-ending ones carrying what their step paid. */
+function costedEvents(types: readonly DetailType[]): PipelineEvent<DetailType>[] {
+  const costs: Partial<Record<DetailType, JobCost>> = {
+    VideoBaseReady: sumCost([ltxCost({ provider: "ltx", model: "ltx-2-fast", seconds: 6, width: 1080, height: 1920 }), lambdaCost(3.2, "x86_64", { fn: "ltx-step", invocations: 4 })]),
+    VideoBaseFailed: sumCost([lambdaCost(1.5, "x86_64", { fn: "ltx-step", invocations: 1 })]),
+    RenderCompleted: sumCost([renderCostLine("remotion-lambda", { estimated: 0.0042, currency: "USD" }, "completed"), lambdaCost(0.05, "arm64", { fn: "render-webhook" })]),
+    RenderFailed: sumCost([renderCostLine("remotion-lambda", null, "failed")]),
+    SegmentsReady: sumCost([lambdaCost(1.1, "x86_64", { fn: "segmenter" })]),
+  };
+  return jobEvents(types).map((e) => {
+    const c = costs[e["detail-type"] as DetailType];
+    if (c) (e.detail.data as { stepCost?: JobCost }).stepCost = c;
+    // Still a valid v1 event: the field is part of the contract.
+    return pipelineEvents[e["detail-type"] as DetailType].event.parse(e) as PipelineEvent<DetailType>;
+  });
+}
+
+const fold = (events: PipelineEvent<DetailType>[]) => reduceEvents(events) as JobState;
+
+describe("the job record's cost", () => {
+  const types = ["VideoBaseStarted", "VideoBaseReady", "RenderStarted", "RenderCompleted", "SegmentsReady", "NotificationDelivered"] as const;
+
+  it("sums every step's lines, adds the bus events, and puts the total next to the generated_videos fields", () => {
+    const record = toJobRecord(fold(costedEvents(types)));
+    const byItem = Object.fromEntries(record.cost!.lines.map((l) => [l.item, l]));
+    expect(byItem["ltx-generation"]?.usd).toBe(0.24);
+    expect(byItem["remotion-render"]).toMatchObject({ usd: 0.0042, estimated: true });
+    expect(byItem["lambda:ltx-step"]?.quantity).toBe(3.2);
+    expect(byItem["lambda:segmenter"]?.unit).toBe("GB-s");
+    expect(byItem["eventbridge"]).toMatchObject({ quantity: 6, unit: "event", usd: 0.000006 });
+    expect(byItem["eventbridge"]?.basis).toContain("RenderCompleted");
+    const total = record.cost!.lines.reduce((a, l) => a + Math.round(l.usd * 1e9), 0) / 1e9;
+    expect(record.cost!.totalUsd).toBe(total);
+    expect(record.cost!.totalUsd).toBeGreaterThan(0.2442);
+    expect(record.video?.cost_usd).toBe(record.cost!.totalUsd);
+  });
+
+  it("is the same whatever the order and however often events are delivered", () => {
+    const events = costedEvents([...types, "VideoBaseFailed", "RenderFailed"]);
+    const expected = fold(events);
+    const rand = rng(13);
+    for (let i = 0; i < 200; i++) {
+      const s = reduceEvents(shuffledWithDuplicates(events, rand, 4)) as JobState;
+      expect(comparableState(s)).toEqual(comparableState(expected));
+      expect(toJobRecord(s).cost).toEqual(toJobRecord(expected).cost);
+    }
+  });
+
+  it("counts a duplicate once", () => {
+    const [started, ready] = costedEvents(["VideoBaseStarted", "VideoBaseReady"]);
+    const once = applyEvent(applyEvent(undefined, started!).state, ready!).state;
+    // Older than the applied-ids window: the event is merged again and must add nothing.
+    const again = applyEvent({ ...once, appliedEventIds: [] }, structuredClone(ready!)).state;
+    expect(toJobRecord(again).cost).toEqual(toJobRecord(once).cost);
+    expect(toJobRecord(once).cost!.lines.find((l) => l.item === "ltx-generation")?.quantity).toBe(6);
+  });
+
+  it("a failed job shows what it cost: the generation's Lambda time and the render's estimate", () => {
+    const record = toJobRecord(fold(costedEvents(["VideoBaseStarted", "VideoBaseReady", "RenderStarted", "RenderFailed"])));
+    expect(record.status).toBe("failed");
+    const items = record.cost!.lines.map((l) => l.item);
+    expect(items).toEqual(expect.arrayContaining(["ltx-generation", "lambda:ltx-step", "remotion-render", "eventbridge"]));
+    expect(record.cost!.lines.find((l) => l.item === "remotion-render")).toMatchObject({ usd: 0.02, estimated: true });
+    expect(record.cost!.totalUsd).toBeGreaterThan(0.26);
+  });
+
+  it("a state stored before the ledger (no cost fields) still merges", () => {
+    const [started, ready] = costedEvents(["VideoBaseStarted", "VideoBaseReady"]);
+    const old = applyEvent(undefined, started!).state as JobState & Record<string, unknown>;
+    delete old.costLines;
+    delete old.busEvents;
+    const next = toJobRecord(applyEvent(old, ready!).state);
+    expect(next.cost!.lines.find((l) => l.item === "ltx-generation")?.usd).toBe(0.24);
+  });
+});

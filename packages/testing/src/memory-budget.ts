@@ -1,0 +1,2 @@
+/** The in-memory BudgetStore (core jobs/budget.ts) for other packages' tests. */
+export { createMemoryBudgetStore } from "@reelbridge/core/jobs/budget";
