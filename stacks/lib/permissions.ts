@@ -109,8 +109,6 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
       }),
     );
   }
-  return out;
-}
   if (permissions.some((p) => p.kind === "remotion:cancel")) {
     // cancelRenderOnLambda (@remotion/lambda-client): GetCallerIdentity for the expected bucket
     // owner, then renders/{renderId}/progress.json read and renders/{renderId}/cancel.json written
@@ -121,3 +119,5 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
       new iam.PolicyStatement({ sid: "RemotionCancelWriteSignal", actions: ["s3:PutObject"], resources: ["arn:aws:s3:::remotionlambda-*/renders/*/cancel.json"] }),
     );
   }
+  return out;
+}

@@ -144,11 +144,6 @@ export interface JobRecord {
   /** What the job has cost so far, line by line (jobs/cost-ledger.ts); absent on records from before the ledger. */
   cost?: JobCost;
   notifications?: Array<{ webhookId: string; endpoint: string; outcome: "delivered" | "failed"; attempts: number; time: string }>;
-}
-
-export interface JobStore {
-  /** Applies one pipeline event idempotently and order-independently (conditional writes). */
-  apply(event: PipelineEvent<DetailType>): Promise<{ applied: boolean; record: JobRecord }>;
   /**
    * Every render version, oldest first; present once the job was re-rendered. `outputs` and
    * `video` are then the latest completed version's.
@@ -156,6 +151,11 @@ export interface JobStore {
   versions?: RenderVersionEntry[];
   /** The highest version requested (present with `versions`). */
   latestVersion?: number;
+}
+
+export interface JobStore {
+  /** Applies one pipeline event idempotently and order-independently (conditional writes). */
+  apply(event: PipelineEvent<DetailType>): Promise<{ applied: boolean; record: JobRecord }>;
   get(jobId: string): Promise<JobRecord | undefined>;
   /** The owner's jobs, newest first. */
   listByOwner(owner: string, opts: { limit: number; cursor?: string }): Promise<{ items: JobRecord[]; cursor?: string }>;
@@ -234,6 +234,12 @@ export interface Renderer {
   readonly name: string;
   /** Starts the render and returns at once; completion arrives through the webhook. */
   start(req: RenderRequest): Promise<{ renderId: string; bucketName?: string }>;
+  /**
+   * Asks a running render to stop (Remotion Lambda's cancelRenderOnLambda for renders started with
+   * enableCancellation; the local emulator aborts its renderer). Resolves once the signal is
+   * given; a render that already ended is not an error. Absent: the renderer cannot cancel.
+   */
+  cancel?(q: { renderId: string; bucketName?: string }): Promise<void>;
 }
 
 // ---- platform -------------------------------------------------------------------------------
@@ -252,12 +258,6 @@ export interface Logger {
 // ---- Segmenter (the segmenter step; createFfmpegSegmenter in adapters/ffmpeg) ----
 
 export interface ProbeResult {
-  /**
-   * Asks a running render to stop (Remotion Lambda's cancelRenderOnLambda for renders started with
-   * enableCancellation; the local emulator aborts its renderer). Resolves once the signal is
-   * given; a render that already ended is not an error. Absent: the renderer cannot cancel.
-   */
-  cancel?(q: { renderId: string; bucketName?: string }): Promise<void>;
   durationSeconds: number;
   width: number;
   height: number;

@@ -86,7 +86,20 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
         { kind: "jobs:write" },
         { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" },
         { kind: "remotion:render" },
+        // A render started just as its job was cancelled is cancelled by the step itself.
+        { kind: "remotion:cancel" },
       ],
+    },
+    {
+      name: "render-canceller",
+      description: "On JobCancelled, stops the job's running render (Remotion Lambda's cancelRenderOnLambda, or the local renderer's cancel signal).",
+      bus: "pipeline",
+      pattern: on("JobCancelled"),
+      handler: "packages/functions/src/render-canceller.handler",
+      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "render", batchSize: 1, visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
+      timeoutSeconds: 30,
+      memoryMB: 256,
+      permissions: [{ kind: "jobs:write" }, { kind: "remotion:cancel" }, { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" }],
     },
     {
       name: "db-writer",
@@ -105,21 +118,8 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
       bus: "pipeline",
       pattern: on("RenderCompleted"),
       handler: "packages/functions/src/segmenter.handler",
-        // A render started just as its job was cancelled is cancelled by the step itself.
-        { kind: "remotion:cancel" },
       // Queued, unlike ARCHITECTURE.md's sketch (docs/decisions/0005): FFmpeg is CPU-bound, so
       // a burst must not start one FFmpeg per render at once, and the receive count tells the
-    {
-      name: "render-canceller",
-      description: "On JobCancelled, stops the job's running render (Remotion Lambda's cancelRenderOnLambda, or the local renderer's cancel signal).",
-      bus: "pipeline",
-      pattern: on("JobCancelled"),
-      handler: "packages/functions/src/render-canceller.handler",
-      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "render", batchSize: 1, visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
-      timeoutSeconds: 30,
-      memoryMB: 256,
-      permissions: [{ kind: "jobs:write" }, { kind: "remotion:cancel" }, { kind: "secret", name: "REMOTION_WEBHOOK_SECRET" }],
-    },
       // handler its last attempt, so a transient failure that never clears still ends the job
       // with SegmentsFailed instead of only a DLQ message.
       delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "segmenter", batchSize: 1, visibilityTimeoutSeconds: 1_800, maxReceiveCount: 3 },
@@ -185,6 +185,17 @@ export const endpoints: Endpoint[] = [
     permissions: [{ kind: "jobs:read" }, { kind: "s3:read", prefix: prefixes.jobs }],
   },
   {
+    name: "jobs-api",
+    description: "POST /jobs/{jobId}/renders (a re-render from the stored base clip, Idempotency-Key) and POST /jobs/{jobId}/cancel; owner-checked like the status API.",
+    handler: "packages/functions/src/jobs-api.handler",
+    routes: ["POST /jobs/{jobId}/renders", "POST /jobs/{jobId}/cancel"],
+    auth: "jwt-if-configured",
+    timeoutSeconds: 10,
+    memoryMB: 256,
+    // The ledger (step state) is read and claimed; the base clip's head is checked.
+    permissions: [{ kind: "jobs:write" }, { kind: "s3:read", prefix: prefixes.jobs }, { kind: "events:put", detailTypes: ["RenderRequested", "JobCancelled"] }],
+  },
+  {
     name: "render-webhook",
     description: "Receives Remotion's signed webhook; emits RenderCompleted or RenderFailed once per (renderId, status).",
     handler: "packages/functions/src/render-webhook.handler",
@@ -215,14 +226,3 @@ export function endpointRoutePath(name: string): string {
   if (!route) throw new Error(`endpoint ${name} has no route without parameters`);
   return route;
 }
-  {
-    name: "jobs-api",
-    description: "POST /jobs/{jobId}/renders (a re-render from the stored base clip, Idempotency-Key) and POST /jobs/{jobId}/cancel; owner-checked like the status API.",
-    handler: "packages/functions/src/jobs-api.handler",
-    routes: ["POST /jobs/{jobId}/renders", "POST /jobs/{jobId}/cancel"],
-    auth: "jwt-if-configured",
-    timeoutSeconds: 10,
-    memoryMB: 256,
-    // The ledger (step state) is read and claimed; the base clip's head is checked.
-    permissions: [{ kind: "jobs:write" }, { kind: "s3:read", prefix: prefixes.jobs }, { kind: "events:put", detailTypes: ["RenderRequested", "JobCancelled"] }],
-  },

@@ -34,11 +34,11 @@ export const statusRank: Record<JobStatus, number> = {
   rendered: 4,
   completed: 5,
   failed: 6,
+  cancelled: 7,
 };
 
 type Step = "base" | "render" | "segments";
 export type StepFailure = FailureReason & { type: DetailType; stamp: string };
-  cancelled: 7,
 type Notification = NonNullable<JobRecord["notifications"]>[number] & { stamp: string };
 
 /** The stored job: the public record plus what order-independent merging needs. */
@@ -65,10 +65,6 @@ export interface JobState extends CostState {
   appliedEventIds: string[];
   /** Earliest event time seen: createdAt while the params are unknown. */
   firstEventTime: string;
-}
-
-export type AnyPipelineEvent = PipelineEvent<DetailType>;
-
   /**
    * Render versions N ≥ 2 (docs/decisions/0009), by version: each merged like the job itself
    * (a seen set, LWW registers), so the order of their events does not matter either.
@@ -88,6 +84,10 @@ export interface VersionState {
   outputs: RenderVersionEntry["outputs"];
   rendered?: RenderedVideo;
   stamps: Record<string, string>;
+}
+
+export type AnyPipelineEvent = PipelineEvent<DetailType>;
+
 const iso = (t: string) => new Date(t).toISOString();
 export const stampOf = (e: AnyPipelineEvent) => `${iso(e.detail.metadata.time)}|${e.detail.metadata.eventId}`;
 
@@ -131,13 +131,13 @@ const failureStep: Partial<Record<DetailType, Step>> = { VideoBaseFailed: "base"
  * artifact exists, so the failure was not final (a watchdog race, a replay, a late duplicate).
  */
 export function deriveStatus(seen: ReadonlySet<DetailType>): { status: JobStatus; failedStep?: Step } {
+  // JobCancelled is only recorded when it is the job's ledger outcome (the DB writer checks), so
+  // no RenderCompleted or failure was published: the job is cancelled, whatever ran before.
+  if (seen.has("JobCancelled")) return { status: "cancelled" };
   const segmentsOk = seen.has("SegmentsReady");
   // The segmenter only runs on RenderCompleted, so either of its outcomes proves the render.
   const renderOk = seen.has("RenderCompleted") || segmentsOk || seen.has("SegmentsFailed");
   // The render step only runs on VideoBaseReady.
-  // JobCancelled is only recorded when it is the job's ledger outcome (the DB writer checks), so
-  // no RenderCompleted or failure was published: the job is cancelled, whatever ran before.
-  if (seen.has("JobCancelled")) return { status: "cancelled" };
   const baseOk = seen.has("VideoBaseReady") || seen.has("RenderStarted") || seen.has("RenderFailed") || renderOk;
   if (seen.has("VideoBaseFailed") && !baseOk) return { status: "failed", failedStep: "base" };
   if (seen.has("RenderFailed") && !renderOk) return { status: "failed", failedStep: "render" };
@@ -151,10 +151,6 @@ export function deriveStatus(seen: ReadonlySet<DetailType>): { status: JobStatus
   return { status: "uploaded" };
 }
 
-function merge(s: JobState, e: AnyPipelineEvent): void {
-  const stamp = stampOf(e);
-  const { eventId } = e.detail.metadata;
-  const time = iso(e.detail.metadata.time);
 /** A version's status from the set of its event types, like deriveStatus for the job. */
 export function deriveVersionStatus(seen: ReadonlySet<DetailType>): { status: RenderVersionEntry["status"]; failedStep?: Step } {
   if (seen.has("JobCancelled")) return { status: "cancelled" };
@@ -226,12 +222,11 @@ function mergeVersion(s: JobState, version: number, e: AnyPipelineEvent, stamp: 
   }
 }
 
+function merge(s: JobState, e: AnyPipelineEvent): void {
+  const stamp = stampOf(e);
+  const { eventId } = e.detail.metadata;
+  const time = iso(e.detail.metadata.time);
   const type = e["detail-type"] as DetailType;
-
-  if (!s.seen.includes(type)) s.seen = [...s.seen, type].sort();
-  mergeEventCost(s, e);
-  if (time < s.firstEventTime) s.firstEventTime = time;
-  if (time > s.updatedAt) s.updatedAt = time;
   const version = versionOfEvent(e);
   if (version > 1) {
     // A re-render's events: its own sub-state, and the job's timeline; the job's status and
@@ -244,6 +239,11 @@ function mergeVersion(s: JobState, version: number, e: AnyPipelineEvent, stamp: 
     if (type === "NotificationDelivered" || type === "NotificationFailed") mergeNotification(s, e, stamp, time);
     return;
   }
+
+  if (!s.seen.includes(type)) s.seen = [...s.seen, type].sort();
+  mergeEventCost(s, e);
+  if (time < s.firstEventTime) s.firstEventTime = time;
+  if (time > s.updatedAt) s.updatedAt = time;
 
   const job = jobOf(e);
   if (job) lww(s, "params", stamp, () => (s.params = structuredClone(job)));
@@ -309,11 +309,6 @@ function mergeVersion(s: JobState, version: number, e: AnyPipelineEvent, stamp: 
   }
 }
 
-/** Recomputes the derived fields: status, failure, owner, createdAt, the generated_videos row. */
-function finalize(s: JobState): void {
-  const { status, failedStep } = deriveStatus(new Set(s.seen));
-  s.status = status;
-  const f = failedStep ? s.failures[failedStep] : undefined;
 function mergeNotification(s: JobState, e: AnyPipelineEvent, stamp: string, time: string): void {
   if (e["detail-type"] !== "NotificationDelivered" && e["detail-type"] !== "NotificationFailed") return;
   const d = e.detail.data;
@@ -376,6 +371,11 @@ function latestCompleted(s: JobState): VersionState | undefined {
     .sort((a, b) => b.version - a.version)[0];
 }
 
+/** Recomputes the derived fields: status, failure, owner, createdAt, the generated_videos row. */
+function finalize(s: JobState): void {
+  const { status, failedStep } = deriveStatus(new Set(s.seen));
+  s.status = status;
+  const f = failedStep ? s.failures[failedStep] : undefined;
   if (f) s.failure = { code: f.code, message: f.message, retryable: f.retryable, type: f.type };
   else delete s.failure;
   if (s.params) {

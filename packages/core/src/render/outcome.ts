@@ -86,7 +86,7 @@ async function buildEvent(deps: SettleDeps, record: StartedRecord, outcome: Rend
   const { job, renderId } = record;
   const causationId = record.startedEventId ?? record.causationId;
   if (outcome.kind !== "success") {
-    const data: Data<"RenderFailed"> = { job, renderId, renderer: record.renderer, reason: failureReasonFor(outcome), stepCost: sumCost([renderCostLine(record.renderer, outcome.costs, "failed")]) };
+    const data: Data<"RenderFailed"> = { job, ...versionField(record.version ?? 1), renderId, renderer: record.renderer, reason: failureReasonFor(outcome), stepCost: sumCost([renderCostLine(record.renderer, outcome.costs, "failed")]) };
     return { type: "RenderFailed", data, eventId: eventIds.failed(job.jobId, renderId), jobId: job.jobId, causationId };
   }
   const key = record.output.key;
@@ -98,11 +98,11 @@ async function buildEvent(deps: SettleDeps, record: StartedRecord, outcome: Rend
   const facts = record.expected;
   const data: Data<"RenderCompleted"> = {
     job,
+    ...versionField(record.version ?? 1),
     renderId,
     renderer: record.renderer,
     video: {
       bucket: record.output.bucket,
-    ...versionField(record.version ?? 1),
       key,
       sizeBytes: head.sizeBytes,
       durationSeconds: facts.durationSeconds,

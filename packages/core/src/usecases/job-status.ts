@@ -1,5 +1,5 @@
 import type { JobCost, JobParams } from "@reelbridge/events";
-import type { BlobStore, Clock, GeneratedVideo, JobRecord, JobStatus, JobStore, TimelineEntry } from "../ports";
+import type { BlobStore, Clock, GeneratedVideo, JobRecord, JobStatus, JobStore, RenderVersionEntry, TimelineEntry } from "../ports";
 import { BlobNotFoundError } from "../ports";
 import { InvalidListRequestError, JobNotFoundError } from "../jobs/errors";
 import { isJobKey, jobPrefix } from "../upload/keys";
@@ -52,6 +52,23 @@ export interface JobStatusView {
   notifications: NonNullable<JobRecord["notifications"]>;
   /** What the job has cost so far, line by line (failed jobs too). */
   cost?: JobCost;
+  /** Every render version, oldest first, once the job was re-rendered (docs/decisions/0009). */
+  versions?: RenderVersionView[];
+  latestVersion?: number;
+}
+
+/** One render version as the status API shows it. */
+export interface RenderVersionView {
+  version: number;
+  status: RenderVersionEntry["status"];
+  title: string;
+  subtitle: string;
+  music: string;
+  aspect: JobParams["aspect"];
+  requestedAt: string;
+  updatedAt: string;
+  failure?: { type: string; code: string; message: string };
+  outputs: { video?: PresignedUrl; clips: PresignedUrl[]; poster?: PresignedUrl };
 }
 
 export interface JobStatusDeps {
@@ -116,26 +133,6 @@ export async function getJobStatus(
     params = { ...rest, ...(cb ? { callbackUrl: cb } : {}) };
   }
 
-  return {
-    jobId: record.jobId,
-    status: record.status,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-    params,
-    ...(record.failure ? { failure: { type: record.failure.type, code: record.failure.code, message: record.failure.message } } : {}),
-    timeline: record.timeline,
-    outputs: {
-      ...(video ? { video: { ...video, filename: filename ?? `${record.jobId}.mp4` } } : {}),
-      ...(hlsPlaylist ? { hlsPlaylist } : {}),
-      clips,
-      ...(poster ? { poster } : {}),
-    },
-    ...(record.video ? { video: { ...record.video, video_url: video?.url ?? record.video.video_url, thumbnail_url: poster?.url ?? null } } : {}),
-    notifications: record.notifications ?? [],
-    ...(record.cost ? { cost: record.cost } : {}),
-  };
-}
-
   const versions = record.versions
     ? await Promise.all(
         record.versions.map(async (v): Promise<RenderVersionView> => {
@@ -156,6 +153,27 @@ export async function getJobStatus(
         }),
       )
     : undefined;
+
+  return {
+    jobId: record.jobId,
+    status: record.status,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    params,
+    ...(record.failure ? { failure: { type: record.failure.type, code: record.failure.code, message: record.failure.message } } : {}),
+    timeline: record.timeline,
+    outputs: {
+      ...(video ? { video: { ...video, filename: filename ?? `${record.jobId}.mp4` } } : {}),
+      ...(hlsPlaylist ? { hlsPlaylist } : {}),
+      clips,
+      ...(poster ? { poster } : {}),
+    },
+    ...(record.video ? { video: { ...record.video, video_url: video?.url ?? record.video.video_url, thumbnail_url: poster?.url ?? null } } : {}),
+    notifications: record.notifications ?? [],
+    ...(record.cost ? { cost: record.cost } : {}),
+    ...(versions ? { versions, latestVersion: record.latestVersion ?? versions[versions.length - 1]!.version } : {}),
+  };
+}
 
 /** The job exists (and is the caller's) but has no HLS package yet, or it is gone: 404. */
 export class HlsNotReadyError extends Error {

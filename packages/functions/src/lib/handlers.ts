@@ -11,9 +11,9 @@ import type { JobLedger, JobView } from "@reelbridge/core/jobs/ledger";
 import { admitEvent, assertEventConsistent } from "@reelbridge/core/jobs/trust";
 import type { ConsumerRole } from "@reelbridge/core/jobs/trust";
 import { eventJobId, uploadKeyJobId } from "@reelbridge/core/upload/keys";
+import { versionOf } from "@reelbridge/core/render/record";
 import { ZodError } from "zod";
 import { queueUrlFromArn, redeliveryDelaySeconds } from "./visibility";
-import { versionOf } from "@reelbridge/core/render/record";
 import type { ChangeVisibility } from "./visibility";
 
 /**

@@ -94,7 +94,7 @@ export interface RenderProgressEvent {
 
 export interface Runtime {
   /** What the runtime paid for since it started: generations submitted and renders started. */
-  stats: { generations: number; renders: number };
+  stats: { generations: number; renders: number; cancelledRenders: number };
   /**
    * Every function invocation, measured as it ends: duration × the topology's memoryMB (the
    * GB-s Lambda would bill), with the jobs it concerned. Returns the unsubscribe.
@@ -335,6 +335,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           stats.renders++;
           return remotion.start(req);
         },
+        // The emulator's counterpart of cancelRenderOnLambda (docs/decisions/0009).
+        cancel: async (q) => {
+          const before = remotion.cancelledRenderIds.length;
+          await remotion.cancel(q);
+          stats.cancelledRenders += remotion.cancelledRenderIds.length - before;
+        },
       },
       renderProgress: remotion.getProgress,
       stageWebhookEndpoints: [receiver.url],
@@ -377,12 +383,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
             ? sqsInvoker(s.name, handlers[s.name]!, s.timeoutSeconds, { ...invokerOptions(s), visibility })
             : directInvoker(s.name, handlers[s.name]!, s.timeoutSeconds, invokerOptions(s)),
       }));
-        // The emulator's counterpart of cancelRenderOnLambda (docs/decisions/0009).
-        cancel: async (q) => {
-          const before = remotion.cancelledRenderIds.length;
-          await remotion.cancel(q);
-          stats.cancelledRenders += remotion.cancelledRenderIds.length - before;
-        },
     bus = createLocalBus({
       dataDir,
       account: LOCAL_ACCOUNT,
