@@ -10,6 +10,7 @@ import { Api } from "./Api";
 import { Bus } from "./Bus";
 import { deadLetterQueue } from "./lib/dlq";
 import { pascal, topologyFunction } from "./lib/functions";
+import { stageFeatures } from "../packages/functions/src/stage-config";
 import { useStageConfig } from "./lib/stage";
 import { buildSubscription } from "./lib/subscription";
 import { Storage } from "./Storage";
@@ -30,7 +31,8 @@ export function Pipeline({ stack, app }: StackContext) {
   const resources = { bucket, table, bus, secrets, buses: { default: defaultBus, pipeline: bus } };
 
   // What a subscription reaches (topology `reaches`): each endpoint's Function URL, as its env var.
-  const built = subscriptions({ mediaBucket: bucket.bucketName }).map((sub) =>
+  // Only what the stage turns on (topology `requires`, stage config): no Supabase project, no sink.
+  const built = subscriptions({ mediaBucket: bucket.bucketName, features: stageFeatures(config) }).map((sub) =>
     buildSubscription(stack, sub, resources, config, {
       environment: Object.fromEntries((sub.reaches ?? []).map((name: string) => {
         const fn = endpoints[name];

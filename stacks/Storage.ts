@@ -71,6 +71,8 @@ export function Storage({ stack, app }: StackContext) {
     LTX_API_KEY: new Config.Secret(stack, "LTX_API_KEY"),
     REMOTION_WEBHOOK_SECRET: new Config.Secret(stack, "REMOTION_WEBHOOK_SECRET"),
     NOTIFY_WEBHOOK_SECRET: new Config.Secret(stack, "NOTIFY_WEBHOOK_SECRET"),
+    // The supabase-sink's connection string (stages with a Supabase project; a Secret is only a name until bound).
+    SUPABASE_DB_URL: new Config.Secret(stack, "SUPABASE_DB_URL"),
   };
 
   stack.addOutputs({ MediaBucket: bucket.bucketName, JobsTable: table.tableName });

@@ -5,7 +5,7 @@ import { getStack } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { pipelineEvents } from "../../packages/events/src/events";
 import { jsonSchemas } from "../../packages/events/src/json-schema";
-import { stageConfig } from "../../packages/functions/src/stage-config";
+import { stageConfig, stageFeatures } from "../../packages/functions/src/stage-config";
 import { endpoints, endpointUrlEnv, schedules, subscriptions } from "../../packages/functions/src/topology";
 import { Api } from "../Api";
 import { Bus } from "../Bus";
@@ -132,7 +132,8 @@ describe("pipeline bus", () => {
 });
 
 describe("topology → infrastructure", () => {
-  const topo = () => subscriptions({ mediaBucket: "TOKEN" });
+  // What staging turns on: its config names a Supabase project, so the supabase-sink is there.
+  const topo = () => subscriptions({ mediaBucket: "TOKEN", features: stageFeatures(config) });
 
   it("each subscription became exactly one rule with exactly its pattern", () => {
     const rules = ofType(pipeline, "AWS::Events::Rule").filter(([, r]) => r.Properties.EventPattern);
@@ -140,7 +141,7 @@ describe("topology → infrastructure", () => {
     const stackPatterns = rules.map(([, r]) => JSON.stringify(r.Properties.EventPattern)).sort();
     // Build the expected patterns with the real bucket reference, resolved like CloudFormation.
     const bucketName = (rules.find(([, r]) => JSON.stringify(r.Properties.EventPattern).includes("aws.s3"))![1].Properties.EventPattern as { detail: { bucket: { name: unknown[] } } }).detail.bucket.name[0];
-    const expected = subscriptions({ mediaBucket: "__BUCKET__" }).map((s) => JSON.stringify(resolve(s.pattern)).replace('"__BUCKET__"', JSON.stringify(bucketName))).sort();
+    const expected = subscriptions({ mediaBucket: "__BUCKET__", features: stageFeatures(config) }).map((s) => JSON.stringify(resolve(s.pattern)).replace('"__BUCKET__"', JSON.stringify(bucketName))).sort();
     expect(stackPatterns).toEqual(expected);
     for (const s of topo()) {
       pipeline.hasResourceProperties("AWS::Events::Rule", { Name: `staging-reelbridge-${s.name}`, State: "ENABLED" });
@@ -200,7 +201,8 @@ describe("topology → infrastructure", () => {
     for (const sub of topo()) {
       const [, fn] = fns.find(([id]) => id.startsWith(pascal(sub.name)))!;
       const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      const urlVars = Object.keys(vars).filter((k) => k.endsWith("_URL")).sort();
+      // Endpoint URLs, not SST secret placeholders (SST_Secret_value_SUPABASE_DB_URL).
+      const urlVars = Object.keys(vars).filter((k) => k.endsWith("_URL") && !k.startsWith("SST_Secret_")).sort();
       expect(urlVars, sub.name).toEqual((sub.reaches ?? []).map(endpointUrlEnv).sort());
       for (const name of sub.reaches ?? []) expect(JSON.stringify(vars[endpointUrlEnv(name)]), `${sub.name} → ${name}`).toContain(pascal(name));
     }
@@ -215,6 +217,29 @@ describe("topology → infrastructure", () => {
       expect(target!.RetryPolicy?.MaximumRetryAttempts, id).toBeGreaterThan(0);
       expect(JSON.stringify(target!.DeadLetterConfig?.Arn), id).toMatch(/RenderWatchdogDlq/);
     }
+  });
+
+  it("builds the supabase-sink where the stage names a Supabase project: its queue, a DLQ with an alarm, and SUPABASE_DB_URL bound to it alone", () => {
+    expect(config.supabase?.projectRef).toBeDefined();
+    const sink = topo().find((s) => s.name === "supabase-sink")!;
+    expect(sink.delivery.kind).toBe("queue");
+    const fns = ofType(pipeline, "AWS::Lambda::Function");
+    const [, fn] = fns.find(([id]) => id.startsWith("SupabaseSink"))!;
+    expect(fn.Properties.Handler).toBe("packages/functions/src/supabase-sink.handler");
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(vars.SST_Secret_value_SUPABASE_DB_URL).toBe("__FETCH_FROM_SSM__");
+    expect(JSON.stringify(vars)).not.toMatch(/postgres(ql)?:\/\//);
+    // Only the sink may read the connection string from SSM.
+    const policies = ofType(pipeline, "AWS::IAM::Policy");
+    for (const [id, p] of policies) {
+      if (id.startsWith("SupabaseSink")) expect(JSON.stringify(p), id).toMatch(/ssm:GetParameters[\s\S]*SUPABASE_DB_URL/);
+      else expect(JSON.stringify(p), id).not.toContain("SUPABASE_DB_URL");
+    }
+    for (const [id, r] of fns.filter(([id]) => !id.startsWith("SupabaseSink"))) expect(JSON.stringify(r.Properties.Environment ?? {}), id).not.toContain("SUPABASE_DB_URL");
+    pipeline.hasResourceProperties("AWS::Events::Rule", { Name: "staging-reelbridge-supabase-sink", EventPattern: sink.pattern });
+    const alarms = ofType(pipeline, "AWS::CloudWatch::Alarm").map(([, r]) => JSON.stringify(r.Properties));
+    expect(alarms.some((a) => a.includes("SupabaseSinkDlq"))).toBe(true);
+    pipeline.hasResourceProperties("AWS::Lambda::EventSourceMapping", { ScalingConfig: { MaximumConcurrency: config.concurrency.supabase } });
   });
 
   it("watches every DLQ with an alarm", () => {

@@ -10,6 +10,7 @@ import * as renderCanceller from "./render-canceller";
 import * as jobsApi from "./jobs-api";
 import * as segmenter from "./segmenter";
 import * as statusApi from "./status-api";
+import * as supabaseSink from "./supabase-sink";
 import * as uploadApi from "./upload-api";
 
 /**
@@ -28,4 +29,7 @@ export interface HandlerModule {
 
 const modules = [ltxStep, renderStep, renderCanceller, dbWriter, segmenter, notifier, uploadApi, statusApi, jobsApi, renderWebhook, renderWatchdog] as unknown as HandlerModule[];
 
-export const HANDLER_MODULES: Readonly<Record<string, HandlerModule>> = Object.fromEntries(modules.map((m) => [m.NAME, m]));
+/** Subscriptions only some stages turn on (topology `requires`): their modules are here too, so every function that may exist is. */
+const optionalModules = [supabaseSink] as unknown as HandlerModule[];
+
+export const HANDLER_MODULES: Readonly<Record<string, HandlerModule>> = Object.fromEntries([...modules, ...optionalModules].map((m) => [m.NAME, m]));

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { LTX_MODELS } from "@reelbridge/core/adapters/ltx/contract";
 import { DEFAULT_MAX_UPLOAD_BYTES } from "@reelbridge/core/upload/keys";
+import type { StageFeature } from "./topology-types";
 
 /**
  * Per-stage configuration, in one typed place. Secrets are NOT here: they are SST secrets
- * (LTX_API_KEY, REMOTION_WEBHOOK_SECRET, NOTIFY_WEBHOOK_SECRET), bound to the functions that
+ * (LTX_API_KEY, REMOTION_WEBHOOK_SECRET, NOTIFY_WEBHOOK_SECRET, SUPABASE_DB_URL), bound to the functions that
  * need them and read at run time, never plain environment variables.
  */
 export const stageConfigSchema = z.object({
@@ -26,6 +27,8 @@ export const stageConfigSchema = z.object({
     render: z.number().int().min(2).max(1000),
     segmenter: z.number().int().min(2).max(1000),
     notifier: z.number().int().min(2).max(1000),
+    /** The generated_videos sink: each consumer holds one database connection (Supabase plans allow 60+ direct, more through the pooler). */
+    supabase: z.number().int().min(2).max(1000),
   }),
   upload: z.object({
     maxBytes: z.number().int().min(1).max(5 * 1024 ** 3),
@@ -55,6 +58,19 @@ export const stageConfigSchema = z.object({
     requireHttps: z.boolean(),
   }),
   /**
+   * The Supabase project whose `generated_videos` table the supabase-sink keeps in step with the
+   * jobs (issue #16; packages/core/sql/generated-videos/README.md). Absent, or enabled: false = no
+   * sink on this stage (no subscription, queue or DLQ). Its connection string is the SST secret
+   * SUPABASE_DB_URL, never here.
+   */
+  supabase: z
+    .object({
+      /** The project ref: the 20 characters of <ref>.supabase.co. */
+      projectRef: z.string().regex(/^[a-z0-9]{20}$/, "must be a Supabase project ref (20 lowercase letters and digits)"),
+      enabled: z.boolean().optional(),
+    })
+    .optional(),
+  /**
    * Budget caps (issue #13): the most one job may be quoted at, and the most one owner may
    * reserve per UTC day, USD. A job over either is refused at POST /uploads (402 BudgetExceeded)
    * before anything is paid. Absent = no cap.
@@ -76,7 +92,7 @@ const base: StageConfig = {
   webOrigins: ["http://localhost:5173"],
   consumerAccounts: [],
   consumerSubscriptions: [],
-  concurrency: { ltx: 2, render: 2, segmenter: 2, notifier: 5 },
+  concurrency: { ltx: 2, render: 2, segmenter: 2, notifier: 5, supabase: 2 },
   upload: { maxBytes: DEFAULT_MAX_UPLOAD_BYTES, expiresInSeconds: 600 },
   ltx: { provider: "ltx", baseUrl: "https://api.ltx.video", model: "ltx-2-fast", fps: 24 },
   remotion: {
@@ -120,11 +136,13 @@ const stages: Record<string, StageConfig> = {
       },
     ],
     auth: { issuer: "https://auth.staging.reelbridge.example.com/", audience: "reelbridge-api", jwksUrl: "https://auth.staging.reelbridge.example.com/.well-known/jwks.json" },
+    // The seed system's apps read this project's generated_videos table (issue #16).
+    supabase: { projectRef: "abcdefghijklmnopqrst" },
   },
   prod: {
     ...base,
     webOrigins: ["https://reelbridge.example.com"],
-    concurrency: { ltx: 5, render: 10, segmenter: 10, notifier: 20 },
+    concurrency: { ltx: 5, render: 10, segmenter: 10, notifier: 20, supabase: 5 },
     archiveRetentionDays: 0,
     // A 20 s 1080p clip on ltx-2-fast is $0.80; ltx-2-5-pro $3.40.
     budget: { perJobUsd: 2, perOwnerPerDayUsd: 20 },
@@ -133,4 +151,9 @@ const stages: Record<string, StageConfig> = {
 
 export function stageConfig(stage: string, overrides: Partial<StageConfig> = {}): StageConfig {
   return stageConfigSchema.parse({ ...(stages[stage] ?? stages.dev), ...overrides });
+}
+
+/** What the stage turns on (topology `requires`): the supabase-sink where a Supabase project is named and not disabled. */
+export function stageFeatures(config: StageConfig): Record<StageFeature, boolean> {
+  return { supabase: config.supabase !== undefined && config.supabase.enabled !== false };
 }

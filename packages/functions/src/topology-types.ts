@@ -47,7 +47,7 @@ export type Delivery =
       maxReceiveCount: number;
     };
 
-export type ConcurrencyKey = "ltx" | "render" | "segmenter" | "notifier";
+export type ConcurrencyKey = "ltx" | "render" | "segmenter" | "notifier" | "supabase";
 
 /**
  * What a handler may touch. stacks/ turns these into least-privilege IAM statements.
@@ -74,7 +74,13 @@ export type Permission =
  */
 export type NativeDependency = "sharp" | "ffmpeg";
 
-export type SecretName = "LTX_API_KEY" | "REMOTION_WEBHOOK_SECRET" | "NOTIFY_WEBHOOK_SECRET";
+export type SecretName = "LTX_API_KEY" | "REMOTION_WEBHOOK_SECRET" | "NOTIFY_WEBHOOK_SECRET" | "SUPABASE_DB_URL";
+
+/**
+ * Parts of the pipeline a stage turns on in its config (stage-config.ts stageFeatures): a
+ * subscription that `requires` one exists on that stage only, in stacks/ and in the local runtime.
+ */
+export type StageFeature = "supabase";
 
 /** What every function of the topology may declare about how it ships and what it reaches. */
 export interface Shipping {
@@ -102,6 +108,8 @@ export interface Subscription extends Shipping {
   timeoutSeconds: number;
   memoryMB: number;
   permissions: Permission[];
+  /** A stage feature this subscription exists for; absent = on every stage. */
+  requires?: StageFeature;
 }
 
 /** A function reached over HTTP (a Lambda Function URL in AWS, a local route offline). */

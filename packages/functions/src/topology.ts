@@ -1,7 +1,7 @@
-import { detailTypes, on, onAny, s3ObjectCreated } from "@reelbridge/events";
+import { detailTypes, on, onAny, pipelineEvents, s3ObjectCreated, sources } from "@reelbridge/events";
 import { notifiedTypes } from "@reelbridge/core/notify/webhook";
 import { JOBS_PREFIX, UPLOADS_PREFIX } from "@reelbridge/core/upload/keys";
-import type { Endpoint, RetryPolicy, Schedule, Subscription } from "./topology-types";
+import type { Endpoint, RetryPolicy, Schedule, StageFeature, Subscription } from "./topology-types";
 
 export type * from "./topology-types";
 
@@ -33,9 +33,21 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maximumRetryAttempts: 185, ma
 export interface TopologyContext {
   /** The media bucket's name (a CDK token in stacks/, the local store's name offline). */
   mediaBucket: string;
+  /**
+   * What the stage turns on (stage-config.ts stageFeatures; the local runtime decides its own).
+   * A subscription that `requires` a feature is left out unless it is on here.
+   */
+  features?: Partial<Record<StageFeature, boolean>>;
 }
 
+/** Every feature on: for what must know every subscription that may exist (the handler registry, docs). */
+export const ALL_FEATURES: Record<StageFeature, boolean> = { supabase: true };
+
 export function subscriptions(ctx: TopologyContext): Subscription[] {
+  return declaredSubscriptions(ctx).filter((s) => !s.requires || ctx.features?.[s.requires] === true);
+}
+
+function declaredSubscriptions(ctx: TopologyContext): Subscription[] {
   return [
     {
       name: "ltx-step",
@@ -158,6 +170,25 @@ export function subscriptions(ctx: TopologyContext): Subscription[] {
         { kind: "jobs:write" },
         { kind: "secret", name: "NOTIFY_WEBHOOK_SECRET" },
       ],
+    },
+    {
+      name: "supabase-sink",
+      description: "Keeps the job's row of the Supabase table generated_videos (the seed system's apps read it) in step with the job record: upserted on job_id, order-independently, from every pipeline event but the notifier's.",
+      bus: "pipeline",
+      // Every event that can change the row; the notifier's reports never do.
+      pattern: onAny(detailTypes.filter((t) => pipelineEvents[t].source !== sources.notifier)),
+      handler: "packages/functions/src/supabase-sink.handler",
+      // A database that is down is waited out in the queue: redeliveries back off 10 s doubling
+      // to 15 min, so 12 receives span about 80 minutes of outage before the DLQ; a write the
+      // database refuses (no table, bad password) is redelivered at once and reaches the DLQ and
+      // its alarm within seconds (core/sinks/errors.ts). The sink never fails the job.
+      delivery: { kind: "queue", retry: DEFAULT_RETRY_POLICY, concurrencyKey: "supabase", batchSize: 1, visibilityTimeoutSeconds: 180, maxReceiveCount: 12 },
+      timeoutSeconds: 30,
+      memoryMB: 256,
+      // jobs:read: the job ledger, which events are checked against (as the DB writer does).
+      permissions: [{ kind: "jobs:read" }, { kind: "secret", name: "SUPABASE_DB_URL" }],
+      // Only on stages whose config names a Supabase project (stage-config.ts `supabase`).
+      requires: "supabase",
     },
   ];
 }

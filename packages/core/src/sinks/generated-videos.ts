@@ -73,6 +73,20 @@ export function sinkState(s: JobState): JobState {
   return JSON.parse(JSON.stringify({ ...rest, timeline: [], notifications: [] }, (k, v: unknown) => (k === "callbackUrl" ? undefined : v))) as JobState;
 }
 
+/** What one event did to the table. */
+export interface SinkOutcome {
+  /** False for a recent duplicate: nothing was written. */
+  applied: boolean;
+  /** The row as upserted; undefined while the job has no video yet. */
+  row?: GeneratedVideoRow;
+}
+
+/** The port the supabase-sink uses: one pipeline event → the job's generated_videos row (adapters/postgres). */
+export interface GeneratedVideosSink {
+  apply(event: PipelineEvent<DetailType>): Promise<SinkOutcome>;
+  close(): Promise<void>;
+}
+
 export interface SinkPlan {
   /** False when the state already holds this event (a recent duplicate): nothing to write. */
   applied: boolean;

@@ -1,4 +1,4 @@
-import { subscriptions } from "../topology";
+import { ALL_FEATURES, subscriptions } from "../topology";
 import type { Delivery, Subscription } from "../topology";
 
 /**
@@ -8,7 +8,7 @@ import type { Delivery, Subscription } from "../topology";
  * lookups, so a placeholder is used.
  */
 export function subscriptionNamed(name: string): Subscription {
-  const found = subscriptions({ mediaBucket: "-" }).find((s) => s.name === name);
+  const found = subscriptions({ mediaBucket: "-", features: ALL_FEATURES }).find((s) => s.name === name);
   if (!found) throw new Error(`the topology (packages/functions/src/topology.ts) has no subscription named ${JSON.stringify(name)}`);
   return found;
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { HANDLER_MODULES } from "../../src/registry";
-import { endpoints, schedules, subscriptions } from "../../src/topology";
+import { ALL_FEATURES, endpoints, schedules, subscriptions } from "../../src/topology";
 
 describe("the handler registry covers the topology", () => {
-  const functions = [...subscriptions({ mediaBucket: "b" }), ...endpoints, ...schedules];
+  // Every subscription that may exist on some stage (topology `requires`).
+  const functions = [...subscriptions({ mediaBucket: "b", features: ALL_FEATURES }), ...endpoints, ...schedules];
 
   it("has exactly one module per function of the topology, under its name", () => {
     expect(Object.keys(HANDLER_MODULES).sort()).toEqual(functions.map((f) => f.name).sort());

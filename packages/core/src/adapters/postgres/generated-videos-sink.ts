@@ -1,24 +1,11 @@
 import pg from "pg";
-import type { DetailType, PipelineEvent } from "@reelbridge/events";
 import type { Logger } from "../../ports";
 import { errorFields } from "../../logger";
 import { lockStateSql, parseStoredState, planSinkWrite, rowValues, upsertRowSql } from "../../sinks/generated-videos";
-import type { GeneratedVideoRow } from "../../sinks/generated-videos";
+import type { GeneratedVideosSink } from "../../sinks/generated-videos";
 import { sinkErrorOf } from "./errors";
 
-/** What one event did to the table. */
-export interface SinkOutcome {
-  /** False for a recent duplicate: nothing was written. */
-  applied: boolean;
-  /** The row as upserted; undefined while the job has no video yet. */
-  row?: GeneratedVideoRow;
-}
-
-/** The port the supabase-sink handler uses: one pipeline event → the job's generated_videos row. */
-export interface GeneratedVideosSink {
-  apply(event: PipelineEvent<DetailType>): Promise<SinkOutcome>;
-  close(): Promise<void>;
-}
+export type { GeneratedVideosSink, SinkOutcome } from "../../sinks/generated-videos";
 
 export interface PostgresSinkOptions {
   /** postgres:// URL (an SST secret in AWS; the embedded database's locally). Never logged. */
@@ -58,6 +45,8 @@ export function createPostgresGeneratedVideosSink(opts: PostgresSinkOptions): Ge
     idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
     application_name: "reelbridge-supabase-sink",
+    // Idle connections do not keep a process alive (the CLI exits when its run is done).
+    allowExitOnIdle: true,
   });
   // An idle connection's error (the server restarting) is emitted here; without a listener it
   // would crash the process. The pool drops that client and opens a new one on the next event.

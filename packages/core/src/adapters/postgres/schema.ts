@@ -21,3 +21,17 @@ export async function applyGeneratedVideosSchema(connectionString: string): Prom
     await client.end().catch(() => undefined);
   }
 }
+
+/** A job's generated_videos rows (one, or none yet), for the CLI's summary and tests; numeric columns as numbers. */
+export async function readGeneratedVideoRows(connectionString: string, jobId: string): Promise<Array<Record<string, unknown>>> {
+  const client = new pg.Client({ connectionString, application_name: "reelbridge-read" });
+  try {
+    await client.connect();
+    const r = await client.query<Record<string, unknown>>("select * from public.generated_videos where job_id = $1", [jobId]);
+    return r.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, NUMERIC.has(k) && typeof v === "string" ? Number(v) : v instanceof Date ? v.toISOString() : v])));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const NUMERIC = new Set(["file_size_mb", "duration_seconds", "generation_time_seconds"]);
