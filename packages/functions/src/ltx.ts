@@ -13,6 +13,7 @@ import { awsPlatform } from "./lib/aws-platform";
 import { awsVideoGenerator } from "./lib/aws-services/video-generator";
 import type { Platform } from "./lib/platform";
 import { awsVisibilityChanger } from "./lib/aws";
+import { quoteConfigFor } from "./lib/quote";
 
 /** What the LTX step runs with; the local runtime passes its own (file blob store, dynalite, local bus, offline or fake-LTX generator). */
 export type Deps = IngestUploadDeps;
@@ -45,6 +46,10 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     // LTX fetches the image when the job starts, which may be after a queue: 15 min.
     presignExpiresSeconds: 900,
     claimLeaseSeconds: CLAIM_LEASE_SECONDS,
+    // The step's own cost lines (stepCost): the stage's generator, and this function's GB-s at
+    // its architecture's price (functions shipping native code are x86_64, docs/decisions/0007).
+    pricing: { provider: cfg.ltx.provider, model: cfg.ltx.model, lambdaArch: subscription.native?.length ? "x86_64" : "arm64", fn: NAME },
+    budget: { store: p.budget(), ...(cfg.budget ? { limits: cfg.budget } : {}), quote: quoteConfigFor(p) },
   };
 }
 
@@ -69,7 +74,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
       // Each look is an invocation of its own: their GB-s are summed per job for VideoBaseReady's Lambda line.
       usageStore: async () => (await deps()).state,
       run: async (event, ctx) => {
-        const out = await ingestUpload(await deps(), event, { logger: ctx.logger, attempt: ctx.attempt, lastAttempt: ctx.lastAttempt });
+        const out = await ingestUpload(await deps(), event, { logger: ctx.logger, attempt: ctx.attempt, lastAttempt: ctx.lastAttempt, lambdaUsage: ctx.lambdaUsage });
         if (out.status === "checking") {
           throw new CheckLaterError(`generation ${out.generationId} ${out.why}; looking again in ${out.checkAfterSeconds} s`, { retryAfterSeconds: out.checkAfterSeconds });
         }

@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { Data, FailureReason, JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
+import type { CostLine, Data, FailureReason, JobCost, JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
+import type { LtxModel } from "../adapters/ltx/contract";
+import { checkBudgetBeforeGeneration } from "../jobs/budget";
+import type { BudgetLimits, BudgetStore } from "../jobs/budget";
+import { lambdaCost, ltxCost, quoteJob, sumCost } from "../jobs/cost";
+import type { LambdaArch, QuoteConfig } from "../jobs/cost";
 import { PermanentError, TransientError, permanentReason } from "../errors";
 import { cameraMotionFromPrompt } from "../media/camera";
 import { normalizeImage } from "../media/image";
@@ -40,6 +45,18 @@ export interface IngestUploadDeps {
   /** A generation not finished this long after it was submitted ends the job (default GENERATION_DEADLINE_SECONDS). */
   generationDeadlineSeconds?: number;
   /**
+   * Prices the step's own lines on VideoBaseReady/VideoBaseFailed (`stepCost`): the stage's
+   * generator (LTX's seconds × price; the offline one pays nothing) and this function's Lambda
+   * GB-s at its architecture's price. Absent: the events carry no stepCost.
+   */
+  pricing?: { provider: "ltx" | "offline"; model: LtxModel; lambdaArch: LambdaArch; fn: string };
+  /**
+   * The stage's budget caps (issue #13 item 2), checked once more before a generation is paid
+   * for: a job over its per-job cap, or whose owner's day went over the per-day cap since the
+   * upload (e.g. the cap was lowered), ends with VideoBaseFailed reason BudgetExceeded.
+   */
+  budget?: { store?: BudgetStore; limits?: BudgetLimits; quote: QuoteConfig };
+  /**
    * The step's own retry budget (default STEP_RETRY_BUDGET): deliveries that may fail before a
    * generation is submitted, and consecutive failed looks at a submitted one, before the job
    * ends with RetriesExhausted. The queue's receive count cannot be the budget, since every
@@ -57,6 +74,12 @@ export interface IngestContext {
    * turns a transient failure then into VideoBaseFailed(RetriesExhausted) through failUpload.
    */
   lastAttempt?: boolean;
+  /**
+   * The step's Lambda usage for this job so far, this invocation included (the handler
+   * wrapper's measurement, core/jobs/lambda-usage.ts), for the Lambda line of the event that
+   * ends the step.
+   */
+  lambdaUsage?: () => Promise<{ invocations: number; gbSeconds: number }>;
 }
 
 export type IngestOutcome =
@@ -149,6 +172,8 @@ interface GenerationRecord {
   replacements?: number;
   replaces?: string;
   lastCheckedAt?: string;
+  /** The model the provider was asked for (its submit's answer). */
+  model?: string;
 }
 
 const hasFacts = (r: GenerationRecord | undefined): r is GenerationRecord & { generationId: string; facts: SubmittedFacts } =>
@@ -226,7 +251,7 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
   };
   const look = (record: GenerationRecord & { generationId: string; facts: SubmittedFacts }, resumed: boolean) => {
     params = record.facts.job;
-    return checkGeneration(deps, { jobId, event, record, budget, resumed }, logger);
+    return checkGeneration(deps, { jobId, event, record, budget, resumed, ctx }, logger);
   };
 
   try {
@@ -307,10 +332,13 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     const recorded = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
     if (typeof recorded?.generationId === "string") return await lookAtRecorded(recorded as GenerationRecord & { generationId: string });
 
+    // The cap may have been crossed since the upload reserved this job's quote: check before paying.
+    await assertWithinBudget(deps, job);
     let generationId: string;
+    let submittedModel: string | undefined;
     try {
       const imageUrl = await deps.blobs.presignGet(keys.image, { expiresInSeconds: deps.presignExpiresSeconds });
-      ({ generationId } = await deps.generator.submit({ jobId, image: { bytes: normalized.bytes, url: imageUrl }, cameraMotion, ...facts.request }));
+      ({ generationId, model: submittedModel } = await deps.generator.submit({ jobId, image: { bytes: normalized.bytes, url: imageUrl }, cameraMotion, ...facts.request }));
       submitted = true;
     } catch (err) {
       // Nothing was submitted: let the retry (or a duplicate) claim at once instead of waiting out the lease.
@@ -318,7 +346,7 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
       throw err;
     }
     const at = deps.clock.now().toISOString();
-    const record = { generationId, generator: deps.generator.name, submittedAt: at, status: "submitted", facts, checks: 0, checkFailures: 0 };
+    const record = { generationId, generator: deps.generator.name, submittedAt: at, status: "submitted", facts, checks: 0, checkFailures: 0, ...(submittedModel !== undefined ? { model: submittedModel } : {}) };
     const r = await deps.state.putIfAbsent(jobId, GENERATION_STATE, record);
     if (!r.created && r.value.generationId !== generationId) {
       // Only a holder whose lease ran out while it submitted gets here: both are paid; follow the recorded one.
@@ -341,7 +369,8 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
     if (err instanceof CheckBudgetError) reason = err.reason;
     if (!reason) throw err;
     logger.warn("upload failed permanently", { code: reason.code, message: reason.message });
-    const published = await publishVideoBaseFailed(deps, { jobId, source, causationId: event.id, reason, ...(params ? { params } : {}) }, logger);
+    const cost = await failedStepCost(deps, ctx, jobId, logger);
+    const published = await publishVideoBaseFailed(deps, { jobId, source, causationId: event.id, reason, ...(params ? { params } : {}), ...(cost ? { stepCost: cost } : {}) }, logger);
     if (!published) return { status: "ignored", why: `job ${jobId} already has an outcome` };
     return { status: "failed", reason };
   }
@@ -358,7 +387,7 @@ class CheckBudgetError extends Error {
 /** One look at the recorded generation, and what follows from it (see ingestUpload). */
 async function checkGeneration(
   deps: IngestUploadDeps,
-  s: { jobId: string; event: S3ObjectCreatedEvent; record: GenerationRecord & { generationId: string; facts: SubmittedFacts }; budget: number; resumed: boolean },
+  s: { jobId: string; event: S3ObjectCreatedEvent; record: GenerationRecord & { generationId: string; facts: SubmittedFacts }; budget: number; resumed: boolean; ctx: IngestContext },
   logger: Logger,
 ): Promise<IngestOutcome> {
   const { jobId, record } = s;
@@ -428,7 +457,7 @@ async function checkGeneration(
   }
   await deps.blobs.put(keys.baseVideo, found.video, { contentType: "video/mp4", metadata: { jobid: jobId, generationid: generationId } });
   const storedAt = deps.clock.now();
-  const model = found.model ?? facts.request.model;
+  const model = found.model ?? record.model ?? facts.request.model;
   const data: Data<"VideoBaseReady"> = {
     job: facts.job,
     source: facts.source,
@@ -450,6 +479,8 @@ async function checkGeneration(
       seconds: Number.isFinite(since) ? Math.max(0, (storedAt.getTime() - since) / 1000) : 0,
     },
   };
+  const cost = await stepCost(deps, s.ctx, { seconds: Math.round(probed.durationSeconds), width: probed.width, height: probed.height, generations: (record.replacements ?? 0) + 1, ...(model !== undefined ? { model } : {}) }, logger);
+  if (cost) data.stepCost = cost;
   if (probed.width !== facts.image.width || probed.height !== facts.image.height) {
     logger.warn("the clip's size differs from the requested one", { requested: `${facts.image.width}x${facts.image.height}`, got: `${probed.width}x${probed.height}` });
   }
@@ -461,6 +492,59 @@ async function checkGeneration(
   await deps.publisher.publish([{ type: "VideoBaseReady", data, eventId: videoBaseReadyEventId(jobId), jobId, causationId: s.event.id }]);
   logger.info("VideoBaseReady published", { generationId, baseVideo: data.baseVideo, seconds: data.generator.seconds, looks: (record.checks ?? 0) + 1 });
   return { status: "ready", data, resumed: s.resumed, replayed: false };
+}
+
+/** Ends the job with BudgetExceeded when the stage's caps no longer admit it (jobs/budget.ts). */
+async function assertWithinBudget(deps: IngestUploadDeps, job: JobParams): Promise<void> {
+  const b = deps.budget;
+  if (!b?.limits || (b.limits.perJobUsd === undefined && b.limits.perOwnerPerDayUsd === undefined)) return;
+  const quote = quoteJob({ aspect: job.aspect, durationSeconds: job.durationSeconds }, b.quote);
+  const decision = await checkBudgetBeforeGeneration(b.store, b.limits, { owner: job.owner, createdAt: job.createdAt, costUsd: quote.totalUsd });
+  if (!decision.ok) throw new PermanentError("BudgetExceeded", `not generating: ${decision.message}`);
+}
+
+/**
+ * The step's own cost lines: the generation (seconds of output × the model's price, once per
+ * generation paid for, replacements included) and this function's Lambda GB-s so far. Pricing
+ * that fails (a model/tier LTX does not sell) is logged and the line left out: a cost line must
+ * never stop a job.
+ */
+async function stepCost(
+  deps: Pick<IngestUploadDeps, "pricing">,
+  ctx: Pick<IngestContext, "lambdaUsage">,
+  generated: { seconds: number; width: number; height: number; generations: number; model?: string; submittedOnly?: boolean } | undefined,
+  logger: Logger,
+): Promise<JobCost | undefined> {
+  const p = deps.pricing;
+  if (!p) return undefined;
+  const lines: CostLine[] = [];
+  try {
+    if (generated) {
+      const model = (generated.model ?? p.model) as LtxModel;
+      const line = ltxCost({ provider: p.provider, model, seconds: generated.seconds * generated.generations, width: generated.width, height: generated.height, ...(generated.submittedOnly ? { estimated: true } : {}) });
+      const notes = [
+        generated.generations > 1 ? `${generated.generations} generations paid for (replacements of ones the provider dropped)` : "",
+        generated.submittedOnly ? "submitted but not delivered: whether LTX bills it is not documented, so this is an estimate" : "",
+      ].filter(Boolean);
+      lines.push(notes.length ? { ...line, basis: `${line.basis}; ${notes.join("; ")}` } : line);
+    }
+    const usage = ctx.lambdaUsage ? await ctx.lambdaUsage() : undefined;
+    if (usage) lines.push(lambdaCost(usage.gbSeconds, p.lambdaArch, { fn: p.fn, invocations: usage.invocations }));
+  } catch (err) {
+    logger.warn("could not price the step's cost lines; leaving them out", { error: err instanceof Error ? err.message : String(err) });
+  }
+  return lines.length ? sumCost(lines) : undefined;
+}
+
+/** The cost lines of a step that failed: the Lambda's, and the generation's when one was submitted. */
+async function failedStepCost(deps: Pick<IngestUploadDeps, "pricing" | "state">, ctx: Pick<IngestContext, "lambdaUsage">, jobId: string, logger: Logger): Promise<JobCost | undefined> {
+  if (!deps.pricing) return undefined;
+  const record = (await deps.state.get(jobId, GENERATION_STATE).catch(() => undefined)) as GenerationRecord | undefined;
+  const generated =
+    hasFacts(record) && record.status === "submitted"
+      ? { seconds: record.facts.request.durationSeconds, width: record.facts.image.width, height: record.facts.image.height, generations: (record.replacements ?? 0) + 1, submittedOnly: true, ...(record.model ?? record.facts.request.model ? { model: record.model ?? record.facts.request.model } : {}) }
+      : undefined;
+  return stepCost(deps, ctx, generated, logger);
 }
 
 /** A claim record: who holds the right to submit the job's generation, until when. */
@@ -555,13 +639,13 @@ async function terminalOutcome(deps: Pick<IngestUploadDeps, "publisher">, ledger
 /** Claims the job's outcome, then publishes VideoBaseFailed; false when the job already had another outcome. */
 async function publishVideoBaseFailed(
   deps: Pick<IngestUploadDeps, "publisher" | "state" | "clock">,
-  f: { jobId: string; source: { bucket: string; key: string }; causationId: string; reason: FailureReason; params?: JobParams },
+  f: { jobId: string; source: { bucket: string; key: string }; causationId: string; reason: FailureReason; params?: JobParams; stepCost?: JobCost },
   logger: Logger,
 ): Promise<boolean> {
   const ledger = createJobLedger(deps.state);
   const event = {
     type: "VideoBaseFailed" as const,
-    data: { ...(f.params ? { job: f.params } : {}), source: f.source, reason: f.reason },
+    data: { ...(f.params ? { job: f.params } : {}), source: f.source, reason: f.reason, ...(f.stepCost ? { stepCost: f.stepCost } : {}) },
     eventId: videoBaseFailedEventId(f.jobId),
     jobId: f.jobId,
     causationId: f.causationId,
@@ -582,7 +666,7 @@ async function publishVideoBaseFailed(
  * read. Does nothing for a key that is not `uploads/{ULID}/source`. For the handler's `fail`.
  */
 export async function failUpload(
-  deps: Pick<IngestUploadDeps, "blobs" | "publisher" | "state" | "clock">,
+  deps: Pick<IngestUploadDeps, "blobs" | "publisher" | "state" | "clock" | "pricing">,
   raw: { id?: unknown; detail?: { object?: { key?: unknown } } } | null | undefined,
   reason: FailureReason,
   ctx: IngestContext,
@@ -602,5 +686,6 @@ export async function failUpload(
     ctx.logger.warn("job parameters unavailable for VideoBaseFailed", { error: err instanceof Error ? err.message : String(err) });
   }
   const causationId = typeof raw?.id === "string" && raw.id.length > 0 ? raw.id.slice(0, 128) : `${jobId}.upload`;
-  return publishVideoBaseFailed(deps, { jobId, source: { bucket: deps.blobs.bucket, key: sourceKey }, causationId, reason, ...(params ? { params } : {}) }, ctx.logger);
+  const cost = await failedStepCost(deps, ctx, jobId, ctx.logger);
+  return publishVideoBaseFailed(deps, { jobId, source: { bucket: deps.blobs.bucket, key: sourceKey }, causationId, reason, ...(params ? { params } : {}), ...(cost ? { stepCost: cost } : {}) }, ctx.logger);
 }

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import type { Context, SQSBatchResponse } from "aws-lambda";
 import { sqsEvent } from "../support/sqs";
 import { describe, expect, it, vi } from "vitest";
-import type { JobParams } from "@reelbridge/events";
+import type { Data, JobParams } from "@reelbridge/events";
+import { lambdaUsageName, sumUsage } from "@reelbridge/core/jobs/lambda-usage";
 import { TransientError, createMemoryPublisher } from "@reelbridge/core";
 import type { VideoGenerator } from "@reelbridge/core";
 import { readMp4Info } from "@reelbridge/core/adapters/ltx/mp4-info";
@@ -131,6 +132,27 @@ describe("ltx-step handler", () => {
     expect(publisher.published[0]).toMatchObject({ eventId: `${JOB}.VideoBaseStarted`, jobId: JOB, causationId: s3Sample.id, data: { job: params, generator: { generationId: "gen-1" } } });
     expect(publisher.published[1]).toMatchObject({ jobId: JOB, causationId: s3Sample.id, data: { job: params } });
     expect(blobs.keys("jobs/")).toEqual([`jobs/${JOB}/base.mp4`, `jobs/${JOB}/image.jpg`]);
+  });
+
+  it("measures every invocation (duration × context.memoryLimitInMB) per job, and VideoBaseReady's Lambda line sums them", async () => {
+    const { deps, blobs, publisher, handler } = setup({}, 1);
+    deps.pricing = { provider: "offline", model: "ltx-2-fast", lambdaArch: "x86_64", fn: "ltx-step" };
+    await uploadPhoto(blobs);
+    const receives = await untilDeleted(handler, objectCreated());
+    expect(receives).toBe(3);
+    const recorded = sumUsage(await deps.state.get(JOB, lambdaUsageName("ltx-step")));
+    expect(recorded.invocations).toBe(3);
+    // 2,048 MB: each millisecond is 2 GB-ms.
+    expect(recorded.gbSeconds).toBeCloseTo((recorded.ms / 1000) * 2, 9);
+    expect(recorded.ms).toBeGreaterThan(0);
+    const ready = publisher.published.find((e) => e.type === "VideoBaseReady")!.data as Data<"VideoBaseReady">;
+    const lambda = ready.stepCost!.lines.find((l) => l.item === "lambda:ltx-step")!;
+    // Published during the third invocation: the two before it, plus the third up to the publish.
+    expect(lambda.basis).toMatch(/3 invocations, x86_64/);
+    expect(lambda.quantity).toBeGreaterThan(sumUsage(Object.fromEntries(Object.entries((await deps.state.get(JOB, lambdaUsageName("ltx-step")))!).filter(([k]) => !k.includes("req-3")))).gbSeconds);
+    expect(lambda.quantity).toBeLessThanOrEqual(recorded.gbSeconds);
+    // The offline generator pays nothing, and its line says so.
+    expect(ready.stepCost!.lines.find((l) => l.item === "ltx-generation")).toMatchObject({ unitPriceUsd: 0, usd: 0 });
   });
 
   it("ends a bad upload with VideoBaseFailed and does not retry it", async () => {

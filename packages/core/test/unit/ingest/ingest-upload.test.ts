@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import sharp from "sharp";
 import { describe, expect, it, vi } from "vitest";
 import { pipelineEvents } from "@reelbridge/events";
-import type { JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
+import type { Data, JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
+import { budgetDay, createMemoryBudgetStore } from "../../../src/jobs/budget";
+import { lambdaCost, ltxCost, quoteJob, sumCost } from "../../../src/jobs/cost";
 import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
 import s3Sample from "@reelbridge/events/samples/v1/S3ObjectCreated.json";
 import { readMp4Info } from "../../../src/adapters/ltx/mp4-info";
@@ -619,6 +621,69 @@ describe("ingestUpload", () => {
     const { deps, upload } = setup();
     upload(JOB_A, await goodJpeg());
     await expect(ingestUpload({ ...deps, presignExpiresSeconds: 300 }, objectCreated(JOB_A), ctx)).rejects.toThrow(/≥ 900/);
+  });
+});
+
+describe("the step's cost and the budget (issue #13)", () => {
+  const pricing = { provider: "ltx" as const, model: "ltx-2-fast" as const, lambdaArch: "x86_64" as const, fn: "ltx-step" };
+  const usage = { invocations: 4, gbSeconds: 1.25 };
+
+  it("puts the LTX line (the clip's seconds × the model's price) and the step's measured Lambda line on VideoBaseReady", async () => {
+    const { deps, publisher, upload } = setup();
+    deps.pricing = pricing;
+    upload(JOB_A, await goodJpeg());
+    const out = await deliverUntilDone(deps, objectCreated(JOB_A), { ...ctx, lambdaUsage: async () => usage });
+    expect(out.status).toBe("ready");
+    const data = one(publisher.published, "VideoBaseReady").data as Data<"VideoBaseReady">;
+    pipelineEvents.VideoBaseReady.data.parse(data);
+    const ltx = ltxCost({ provider: "ltx", model: "ltx-2-fast", seconds: 2, width: 1080, height: 1920 });
+    const lambda = lambdaCost(1.25, "x86_64", { fn: "ltx-step", invocations: 4 });
+    expect(data.stepCost).toEqual({ lines: [ltx, lambda], totalUsd: sumCost([ltx, lambda]).totalUsd });
+    expect(data.stepCost!.lines[0]).toMatchObject({ item: "ltx-generation", quantity: 2, unit: "s" });
+    expect(ltx.usd).toBeGreaterThan(0);
+    expect(data.stepCost!.lines[1]).toMatchObject({ item: "lambda:ltx-step", quantity: 1.25, unit: "GB-s" });
+  });
+
+  it("a failure after the submission shows what it cost: the estimated generation and the Lambda", async () => {
+    const { deps, publisher, generator, upload } = setup();
+    deps.pricing = pricing;
+    upload(JOB_A, await goodJpeg());
+    await ingestUpload(deps, objectCreated(JOB_A), ctx);
+    generator.failing = new PermanentError("GenerationFailed", "LTX generation gen-1 failed");
+    expect(await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, lambdaUsage: async () => usage })).toMatchObject({ status: "failed" });
+    const data = one(publisher.published, "VideoBaseFailed").data as Data<"VideoBaseFailed">;
+    pipelineEvents.VideoBaseFailed.data.parse(data);
+    expect(data.stepCost!.lines.map((l) => [l.item, l.estimated ?? false])).toEqual([["ltx-generation", true], ["lambda:ltx-step", false]]);
+    expect(data.stepCost!.lines[0]!.basis).toMatch(/not delivered/);
+    // A bad upload paid for nothing but the Lambda.
+    upload(JOB_B, new TextEncoder().encode("not an image"));
+    await ingestUpload(deps, objectCreated(JOB_B), { ...ctx, lambdaUsage: async () => ({ invocations: 1, gbSeconds: 0.1 }) });
+    const failedB = publisher.published.filter((e) => e.jobId === JOB_B).at(-1)!.data as Data<"VideoBaseFailed">;
+    expect(failedB.stepCost!.lines.map((l) => l.item)).toEqual(["lambda:ltx-step"]);
+  });
+
+  it("ends the job with BudgetExceeded before paying when the cap was crossed since the upload", async () => {
+    const { deps, publisher, generator, upload } = setup();
+    const p = params(JOB_A);
+    upload(JOB_A, await goodJpeg(), p);
+    const store = createMemoryBudgetStore();
+    const quote = { ltx: { provider: "ltx" as const, model: "ltx-2-fast" as const }, renderer: "remotion-lambda" as const };
+    const cost = quoteJob({ aspect: p.aspect, durationSeconds: p.durationSeconds }, quote).totalUsd;
+    // The upload reserved the quote against a $10 day; the cap has since been lowered below the day's spend.
+    expect(await store.reserve({ owner: p.owner, day: budgetDay(p.createdAt), usd: cost, limitUsd: 10 })).toMatchObject({ reserved: true });
+    deps.budget = { store, limits: { perOwnerPerDayUsd: cost / 2 }, quote };
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "failed", reason: { code: "BudgetExceeded", message: expect.stringMatching(/over the stage's cap/) } });
+    expect(generator.submits).toEqual([]);
+    expect(one(publisher.published, "VideoBaseFailed")).toMatchObject({ data: { job: { jobId: JOB_A }, reason: { code: "BudgetExceeded" } } });
+
+    // Within the caps, the same check lets the job through.
+    upload(JOB_B, await goodJpeg(), params(JOB_B));
+    deps.budget = { store, limits: { perJobUsd: cost * 2, perOwnerPerDayUsd: 10 }, quote };
+    expect(await ingestUpload(deps, objectCreated(JOB_B), ctx)).toMatchObject({ status: "checking", why: "submitted" });
+    deps.budget = { store, limits: { perJobUsd: cost / 2 }, quote };
+    upload(JOB_C, await goodJpeg(), params(JOB_C));
+    expect(await ingestUpload(deps, objectCreated(JOB_C), ctx)).toMatchObject({ status: "failed", reason: { code: "BudgetExceeded", message: expect.stringMatching(/per job/) } });
+    expect(generator.submitted).toEqual(["gen-1"]);
   });
 });
 
