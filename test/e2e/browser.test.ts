@@ -75,6 +75,7 @@ describe(`web client in Chromium (390×844)`, () => {
     await page.keyboard.press("Tab");
     await page.keyboard.type("slow zoom in");
     await page.keyboard.press("Tab"); // music
+    await page.keyboard.press("Tab"); // listen to the track
     await page.keyboard.press("Tab"); // length
     await page.keyboard.press("ControlOrMeta+A");
     await page.keyboard.type("4");

@@ -34,8 +34,12 @@ export const stageConfigSchema = z.object({
     maxBytes: z.number().int().min(1).max(5 * 1024 ** 3),
     expiresInSeconds: z.number().int().min(60).max(600),
   }),
-  /** JWT auth for the upload and status APIs; absent = open stage (said at deploy time). */
-  auth: z.object({ issuer: z.url(), audience: z.string().min(1), jwksUrl: z.url() }).optional(),
+  /**
+   * JWT auth for the upload and status APIs; absent = open stage (said at deploy time).
+   * webClientId: the web client's public OIDC client at the issuer (authorization code + PKCE,
+   * redirect URI = the site's origin + "/"); without it the page offers no sign-in.
+   */
+  auth: z.object({ issuer: z.url(), audience: z.string().min(1), jwksUrl: z.url(), webClientId: z.string().min(1).max(256).optional() }).optional(),
   ltx: z.object({
     /** "ltx" calls Lightricks' API; "offline" uses the FFmpeg generator. */
     provider: z.enum(["ltx", "offline"]),

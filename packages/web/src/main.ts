@@ -57,6 +57,8 @@ const previewPlayer = $("preview-player");
 const previewTime = $<HTMLInputElement>("preview-time");
 const previewTimeValue = $<HTMLOutputElement>("preview-time-value");
 const previewSummary = $("preview-summary");
+const previewPlay = $<HTMLButtonElement>("preview-play");
+const previewMute = $<HTMLButtonElement>("preview-mute");
 const account = $("account");
 const accountStatus = $("account-status");
 const accountError = $("account-error");
@@ -205,6 +207,11 @@ async function onSubmit(e: SubmitEvent) {
   e.preventDefault();
   if (busy) return;
   clearErrors();
+  if (auth && auth.state.status !== "signed-in") {
+    showFormError("Sign in to create videos: this service records each video under its owner.", false);
+    signInButton.focus();
+    return;
+  }
   const values = readForm();
   const errors: Array<[FieldName, string]> = [];
   const file = photo.files?.[0];
@@ -218,11 +225,6 @@ async function onSubmit(e: SubmitEvent) {
   if (!values.title) errors.push(["title", "Enter a title."]);
   if (!Number.isInteger(values.durationSeconds) || values.durationSeconds < 2 || values.durationSeconds > 20) errors.push(["durationSeconds", "Enter a whole number of seconds from 2 to 20."]);
   if (errors.length) return showFieldErrors(errors);
-  if (auth && auth.state.status !== "signed-in") {
-    showFormError("Sign in to create videos: this service records each video under its owner.");
-    signInButton.focus();
-    return;
-  }
 
   setBusy(true);
   uploadStatus.hidden = false;
@@ -476,6 +478,20 @@ async function startPreview() {
       if (document.activeElement !== previewTime) previewTime.value = t.toFixed(1);
       previewTimeValue.textContent = `${t.toFixed(1)} s`;
     });
+    livePreview.onPlaying((playing) => {
+      previewPlay.textContent = playing ? "Pause preview" : "Play preview";
+      previewPlayer.dataset.playing = String(playing);
+    });
+    previewPlay.addEventListener("click", () => {
+      // One sound at a time: the track being auditioned stops when the preview plays.
+      musicAudio.pause();
+      livePreview?.toggle();
+    });
+    previewMute.addEventListener("click", () => {
+      const muted = previewMute.getAttribute("aria-pressed") !== "true";
+      previewMute.setAttribute("aria-pressed", String(muted));
+      livePreview?.setMuted(muted);
+    });
     previewPlayer.dataset.ready = "true";
   } catch (err) {
     previewPlayer.textContent = `The preview could not be loaded (${err instanceof Error ? err.message : String(err)}). You can still create the video.`;
@@ -552,6 +568,7 @@ function setupMusic() {
       return describe();
     }
     if (!musicAudio.src) load();
+    livePreview?.pause();
     musicAudio.play().catch(() => {
       musicDescription.textContent = "This track could not be played here.";
     });

@@ -46,7 +46,7 @@ export const Reel: React.FC<ReelProps> = (props) => {
   return (
     <AbsoluteFill style={{ backgroundColor: "black" }}>
       <Sequence durationInFrames={baseFrames} name="Base clip">
-        {props.baseVideoUrl !== undefined ? <OffthreadVideo src={props.baseVideoUrl} muted style={FULL_BLEED} /> : <Img src={props.baseStillUrl} style={FULL_BLEED} />}
+        {props.baseVideoUrl !== undefined ? <OffthreadVideo src={props.baseVideoUrl} muted style={FULL_BLEED} /> : <Img src={props.baseStillUrl} alt="" style={FULL_BLEED} />}
         <Scrim />
         {ready ? <Titles title={title} subtitle={subtitle} layout={layout} outFrame={baseFrames} /> : null}
         {logoUrl ? <Logo src={logoUrl} layout={layout} /> : null}

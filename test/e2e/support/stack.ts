@@ -21,7 +21,7 @@ export interface RunningStack {
   close(): Promise<void>;
 }
 
-const freePort = () =>
+export const freePort = () =>
   new Promise<number>((res, rej) => {
     const s = createServer();
     s.once("error", rej);
@@ -36,11 +36,11 @@ const freePort = () =>
  * the page against the fake API instead (same contracts), for working on the page alone; it is
  * never a silent fallback.
  */
-export async function startStack(): Promise<RunningStack> {
+export async function startStack(opts: { port?: number; args?: string[] } = {}): Promise<RunningStack> {
   const dataDir = await mkdtemp(join(tmpdir(), "reelbridge-e2e-"));
   if (process.env.REELBRIDGE_E2E !== "fake") {
     if (!existsSync(DEV_COMMAND)) throw new Error(`the browser test needs \`reelbridge dev\` (${DEV_COMMAND}); set REELBRIDGE_E2E=fake to run it against the fake API`);
-    return startReal(dataDir);
+    return startReal(dataDir, opts);
   }
   await promisify(execFile)("pnpm", ["--filter", "@reelbridge/web", "build"], { cwd: ROOT });
   const fake = await startFakeStack({ webDist: join(ROOT, "packages/web/dist"), workDir: dataDir });
@@ -55,10 +55,10 @@ export async function startStack(): Promise<RunningStack> {
   };
 }
 
-async function startReal(dataDir: string): Promise<RunningStack> {
-  const port = await freePort();
+async function startReal(dataDir: string, opts: { port?: number; args?: string[] }): Promise<RunningStack> {
+  const port = opts.port ?? (await freePort());
   // Its own process group, so closing ends the dev server and everything it started.
-  const child = spawn("pnpm", ["reelbridge", "dev", "--port", String(port), "--data-dir", dataDir], {
+  const child = spawn("pnpm", ["reelbridge", "dev", "--port", String(port), "--data-dir", dataDir, ...(opts.args ?? [])], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],

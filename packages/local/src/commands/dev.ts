@@ -7,6 +7,8 @@ import { captureLambdaLogs, originalStderrWrite, originalStdoutWrite } from "../
 import { DataDirNotWritableError, prepareDataDir } from "../runtime/data-dir";
 import { MissingBinaryError, startRuntime } from "../runtime/runtime";
 import type { Runtime } from "../runtime/runtime";
+import { stageConfigSchema } from "@reelbridge/functions/stage-config";
+import type { StageConfig } from "@reelbridge/functions/stage-config";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const webRoot = join(repoRoot, "packages", "web");
@@ -23,6 +25,10 @@ options:
   --s3-port N       port of the S3 endpoint (default: any free port)
   --scale N         render scale, 0.1..1 (default 1)
   --data-dir DIR    where everything is kept (default .reelbridge)
+  --auth-issuer URL        JWT auth for the APIs, as a stage's \`auth\`: the OpenID issuer…
+  --auth-audience AUD      …the audience the access tokens must carry…
+  --auth-jwks-url URL      …the issuer's JWKS (default: from the issuer's discovery document)…
+  --auth-client-id ID      …and the web client's public OIDC client there (sign-in on the page)
 `;
 
 /** Newest modification time of any file under a directory (skipping node_modules and dist). */
@@ -41,11 +47,41 @@ function newest(dir: string): number {
 export function ensureWebBuild(log: (line: string) => void): string {
   const dist = join(webRoot, "dist");
   const index = join(dist, "index.html");
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(webRoot)) return dist;
+  // The page bundles the Remotion composition and serves remotion/public (the live preview).
+  if (existsSync(index) && statSync(index).mtimeMs >= Math.max(newest(webRoot), newest(join(repoRoot, "remotion")))) return dist;
   log("building the web client (vite build)…");
   const r = spawnSync("pnpm", ["--filter", "@reelbridge/web", "build"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
   if (r.status !== 0) throw new Error("the web client failed to build (pnpm --filter @reelbridge/web build)");
   return dist;
+}
+
+/**
+ * --auth-*: the stage's `auth` (stage-config.ts), validated with its schema. The JWKS URL, when
+ * not given, is the one the issuer's discovery document names.
+ */
+async function authOption(values: Record<string, string | boolean | undefined>): Promise<StageConfig["auth"]> {
+  const issuer = values["auth-issuer"] as string | undefined;
+  const audience = values["auth-audience"] as string | undefined;
+  const given = ["auth-audience", "auth-jwks-url", "auth-client-id"].filter((k) => values[k] !== undefined);
+  if (!issuer) {
+    if (given.length) throw new Error(`--${given.join(", --")} need --auth-issuer`);
+    return undefined;
+  }
+  if (!audience) throw new Error("--auth-issuer needs --auth-audience");
+  let jwksUrl = values["auth-jwks-url"] as string | undefined;
+  if (!jwksUrl) {
+    const discovery = `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
+    const res = await fetch(discovery, { signal: AbortSignal.timeout(10_000) }).catch((err: unknown) => {
+      throw new Error(`--auth-issuer: ${discovery} could not be read (${(err as Error).message}); give --auth-jwks-url`);
+    });
+    const doc = (await res.json().catch(() => undefined)) as { jwks_uri?: unknown } | undefined;
+    if (!res.ok || typeof doc?.jwks_uri !== "string") throw new Error(`--auth-issuer: ${discovery} answered ${res.status} without a jwks_uri; give --auth-jwks-url`);
+    jwksUrl = doc.jwks_uri;
+  }
+  const clientId = values["auth-client-id"] as string | undefined;
+  const parsed = stageConfigSchema.shape.auth.safeParse({ issuer, audience, jwksUrl, ...(clientId ? { webClientId: clientId } : {}) });
+  if (!parsed.success) throw new Error(`--auth-*: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return parsed.data;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -53,7 +89,17 @@ export async function main(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { port: { type: "string" }, "s3-port": { type: "string" }, scale: { type: "string" }, "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        port: { type: "string" },
+        "s3-port": { type: "string" },
+        scale: { type: "string" },
+        "data-dir": { type: "string" },
+        "auth-issuer": { type: "string" },
+        "auth-audience": { type: "string" },
+        "auth-jwks-url": { type: "string" },
+        "auth-client-id": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
     }));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
@@ -74,6 +120,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write("--scale must be between 0.1 and 1\n");
     return 2;
   }
+  let auth: StageConfig["auth"];
+  try {
+    auth = await authOption(values);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
   const dataDir = resolve((values["data-dir"] as string | undefined) ?? process.env.REELBRIDGE_DATA_DIR ?? ".reelbridge");
   const say = (line: string) => originalStdoutWrite(`${line}\n`);
   const logFile = join(dataDir, "logs", "runtime.jsonl");
@@ -84,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     prepareDataDir(dataDir);
     const webDir = ensureWebBuild(say);
     restoreLogs = captureLambdaLogs(logFile);
-    runtime = await startRuntime({ dataDir, port, s3Port, webDir, ...(scale ? { renderScale: scale } : {}) });
+    runtime = await startRuntime({ dataDir, port, s3Port, webDir, generatedVideos: "auto", ...(scale ? { renderScale: scale } : {}), ...(auth ? { auth } : {}) });
   } catch (err) {
     restoreLogs();
     if (err instanceof DataDirNotWritableError || err instanceof MissingBinaryError) {
@@ -95,11 +148,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   for (const n of runtime.startupNotices) say(`${n.level === "WARN" ? "warning" : "note"}: ${n.message}`);
   say(`web: ${runtime.url}/`);
+  if (auth) say(`auth: JWT from ${auth.issuer} (audience ${auth.audience})${auth.webClientId ? `, sign-in as client ${auth.webClientId}` : ""}`);
   say(`upload API: POST ${runtime.apiBase}/uploads`);
   say(`status API: GET ${runtime.apiBase}/jobs/{jobId}, GET ${runtime.apiBase}/jobs`);
   say(`S3 endpoint: ${runtime.s3.url} (bucket ${runtime.s3.bucket})`);
   say(`event bus: ${runtime.busUrl} (AWSEvents.PutEvents; try: pnpm reelbridge events put --data-dir ${dataDir} --entries …)`);
   say(`webhook receiver: ${runtime.receiver.url} (deliveries in ${join(dataDir, "logs", "webhook-deliveries.jsonl")})`);
+  if (runtime.generatedVideos) say(`generated_videos: ${runtime.generatedVideos.describe}, in ${runtime.generatedVideos.dir} (query: ${runtime.generatedVideos.psqlCommand} -c "select * from generated_videos")`);
   say(`data: ${dataDir}`);
   say(`logs: ${logFile}`);
   say("ready");

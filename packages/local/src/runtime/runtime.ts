@@ -72,6 +72,8 @@ export interface RuntimeOptions {
   testMode?: { redeliverProbability?: number; shuffle?: boolean; seed?: number };
   /** Override of the stage's concurrency limits (queued steps). */
   concurrency?: Partial<StageConfig["concurrency"]>;
+  /** JWT auth for the APIs, as a stage's `auth` (issuer, audience, JWKS, the web client's OIDC client id); absent = open. */
+  auth?: StageConfig["auth"];
   /** Delay scale of local retries (tests shrink it). */
   retryBaseMs?: number;
   /**
@@ -216,7 +218,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const url = `http://127.0.0.1:${port}`;
     const webOrigins = [url, `http://localhost:${port}`, ...(opts.webOrigins ?? [])];
     const base = stageConfig("local");
-    const config: StageConfig = { ...base, webOrigins, concurrency: { ...base.concurrency, ...opts.concurrency } };
+    const config: StageConfig = { ...base, webOrigins, concurrency: { ...base.concurrency, ...opts.concurrency }, ...(opts.auth ? { auth: opts.auth } : {}) };
 
     // ---- storage ------------------------------------------------------------------------------
     // Each component keeps its files in its own folder of the data dir (dynamo/, bus/, blobs/…).
@@ -437,13 +439,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         return;
       }
       if (path === "/config.json") {
-        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify({ apiBase: "/api" }));
+        // The web client's sign-in settings (packages/web/src/config.ts) on a stage with auth.
+        const signIn = config.auth?.webClientId ? { auth: { issuer: config.auth.issuer, clientId: config.auth.webClientId, audience: config.auth.audience } } : {};
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify({ apiBase: "/api", ...signIn }));
         return;
       }
       if (opts.webDir && req.method === "GET") {
         const file = resolve(opts.webDir, `.${path === "/" ? "/index.html" : path}`);
         if (file.startsWith(resolve(opts.webDir)) && existsSync(file) && !file.endsWith("/")) {
-          res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream" }).end(await readFile(file));
+          serveStatic(req, res, await readFile(file), MIME[extname(file)] ?? "application/octet-stream");
           return;
         }
         if (!extname(path)) {
@@ -552,5 +556,31 @@ const MIME: Record<string, string> = {
   ".png": "image/png",
   ".ico": "image/x-icon",
   ".woff2": "font/woff2",
+  ".ttf": "font/ttf",
+  ".m4a": "audio/mp4",
+  ".mp4": "video/mp4",
+  ".jpg": "image/jpeg",
 };
+
+/**
+ * A static file of the web client, with single byte ranges as S3 and CloudFront answer them:
+ * the live preview's music (remotion/public/music) is played by a media element, which can
+ * only seek (and Remotion's Player only loop it) when the server honours Range.
+ */
+function serveStatic(req: IncomingMessage, res: ServerResponse, body: Buffer, type: string): void {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? "");
+  if (m && (m[1] || m[2])) {
+    const size = body.length;
+    // "a-b", "a-" (to the end) or "-n" (the last n bytes).
+    const start = m[1] ? Number(m[1]) : Math.max(0, size - Number(m[2]));
+    const end = m[1] && m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+    if (start >= size || start > end) {
+      res.writeHead(416, { "content-range": `bytes */${size}` }).end();
+      return;
+    }
+    res.writeHead(206, { "content-type": type, "accept-ranges": "bytes", "content-range": `bytes ${start}-${end}/${size}`, "content-length": end - start + 1 }).end(body.subarray(start, end + 1));
+    return;
+  }
+  res.writeHead(200, { "content-type": type, "accept-ranges": "bytes", "content-length": body.length }).end(body);
+}
 
