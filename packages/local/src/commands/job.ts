@@ -10,6 +10,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { JobRecord } from "@reelbridge/core";
+import type { JobCost } from "@reelbridge/events";
+import { formatCost } from "./cost-format";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
 import { LOCAL_JOBS_TABLE, startLocalDynamo } from "../dynamo/index";
 import { files, listDlq, readJsonLines } from "../eventbridge/store";
@@ -34,6 +36,8 @@ export interface JobReport {
   source: "runtime" | "data-dir" | "none";
   status?: string;
   failure?: { type?: string; code: string; message: string };
+  /** What the job cost so far, line by line (the job record's cost). */
+  cost?: JobCost;
   timeline: Array<{ time: string; type: string; summary?: string }>;
   events: Array<{ time: string; detailType: string; source: string; id: string }>;
   deadLetters: Array<{ at: string; subscription: string; detailType: string; attempts: number; lastError: string }>;
@@ -49,14 +53,14 @@ function jobIdOf(event: ArchiveEntry["event"]): string | undefined {
   return typeof d?.object?.key === "string" ? /^(?:uploads|jobs)\/([^/]+)\//.exec(d.object.key)?.[1] : undefined;
 }
 
-async function recordFromRuntime(dataDir: string, jobId: string): Promise<{ status: string; failure?: JobReport["failure"]; timeline: JobReport["timeline"] } | undefined> {
+async function recordFromRuntime(dataDir: string, jobId: string): Promise<{ status: string; failure?: JobReport["failure"]; cost?: JobCost; timeline: JobReport["timeline"] } | undefined> {
   const info = JSON.parse(readFileSync(files(dataDir).runtime, "utf8")) as { apiBase?: string };
   if (!info.apiBase) return undefined;
   const res = await fetch(`${info.apiBase}/jobs/${encodeURIComponent(jobId)}`);
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`the status API answered ${res.status} for job ${jobId}`);
-  const view = (await res.json()) as { status: string; failure?: JobReport["failure"]; timeline?: JobReport["timeline"] };
-  return { status: view.status, ...(view.failure ? { failure: view.failure } : {}), timeline: view.timeline ?? [] };
+  const view = (await res.json()) as { status: string; failure?: JobReport["failure"]; cost?: JobCost; timeline?: JobReport["timeline"] };
+  return { status: view.status, ...(view.failure ? { failure: view.failure } : {}), ...(view.cost ? { cost: view.cost } : {}), timeline: view.timeline ?? [] };
 }
 
 async function recordFromDataDir(dataDir: string, jobId: string): Promise<JobRecord | undefined> {
@@ -85,6 +89,7 @@ export async function jobReport(dataDir: string, jobId: string): Promise<JobRepo
     if (r) {
       report.status = r.status;
       if (r.failure) report.failure = { type: r.failure.type, code: r.failure.code, message: r.failure.message };
+      if (r.cost) report.cost = r.cost;
       report.timeline = r.timeline.map((t) => ({ time: t.time, type: t.type, summary: t.summary }));
     }
   }
@@ -113,6 +118,7 @@ export function formatReport(r: JobReport): string {
   const out: string[] = [];
   out.push(`job ${r.jobId}: ${r.status ?? "no record"}${r.source === "runtime" ? " (from the running runtime)" : r.source === "data-dir" ? " (from the data dir; the runtime is stopped)" : ""}`);
   if (r.failure) out.push(`  failed: ${r.failure.code}${r.failure.type ? ` (${r.failure.type})` : ""} — ${r.failure.message}`);
+  if (r.cost) out.push(...formatCost("cost", r.cost, { width: 4 }));
   if (r.timeline.length) {
     out.push("", "timeline:");
     for (const t of r.timeline) out.push(`  ${t.time}  ${t.type.padEnd(22)} ${t.summary ?? ""}`.trimEnd());

@@ -3,6 +3,9 @@ import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { JobRecord } from "@reelbridge/core";
+import type { JobCost } from "@reelbridge/events";
+import { formatUsd } from "@reelbridge/core/jobs/cost";
+import { formatCost } from "./cost-format";
 import { aspects, failureTypes } from "@reelbridge/events";
 import type { EventBridgeEnvelope } from "../eventbridge/types";
 import { startRuntime } from "../runtime/runtime";
@@ -26,6 +29,7 @@ options:
   --aspect 9:16|16:9  aspect ratio                  (default 9:16)
   --duration SECONDS  base clip length, 2..20       (default 6)
   --scale N           render scale, 0.1..1          (default 1: full resolution)
+  --max-cost USD      refuse the job before anything is paid if its quote is over USD
   --data-dir DIR      where everything is written   (default .reelbridge)
   --json              print one JSON object at the end instead of text
 `;
@@ -56,6 +60,10 @@ export interface RunResult {
   steps: Array<{ step: string; event: string; at: string; secondsSinceUpload: number }>;
   outputs: Record<string, string | string[] | undefined>;
   record?: JobRecord;
+  /** What the upload API quoted for the job (every line estimated). */
+  quote?: JobCost;
+  /** What the job cost, line by line (the job record's cost): failed jobs too. */
+  cost?: JobCost;
   deliveries: Array<{ webhookId: string; type?: string; status: number; verified: boolean; attempt: number; receivedAt: string }>;
   dataDir: string;
   logs: string;
@@ -76,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
         aspect: { type: "string" },
         duration: { type: "string" },
         scale: { type: "string" },
+        "max-cost": { type: "string" },
         "data-dir": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -104,6 +113,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write("--scale must be between 0.1 and 1\n");
     return 2;
   }
+  const maxCostUsd = values["max-cost"] === undefined ? undefined : Number(values["max-cost"]);
+  if (maxCostUsd !== undefined && !(maxCostUsd > 0 && maxCostUsd <= 1_000_000)) {
+    process.stderr.write("--max-cost must be an amount in USD, more than 0 (e.g. --max-cost 0.50)\n");
+    return 2;
+  }
   const json = Boolean(values.json);
   const dataDir = resolve((values["data-dir"] as string | undefined) ?? process.env.REELBRIDGE_DATA_DIR ?? ".reelbridge");
   const out = (s: string) => originalStdoutWrite(s);
@@ -129,6 +143,7 @@ export async function main(argv: string[]): Promise<number> {
       music: values.music as string | undefined,
       aspect,
       durationSeconds: values.duration === undefined ? 6 : Number(values.duration),
+      ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
       say,
       tty,
     });
@@ -148,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
 
 export async function runJob(
   runtime: Runtime,
-  job: { image: string; title: string; subtitle: string; cameraPrompt: string; music?: string | undefined; aspect: string; durationSeconds: number; say?: (line: string) => void; tty?: boolean; timeoutMs?: number },
+  job: { image: string; title: string; subtitle: string; cameraPrompt: string; music?: string | undefined; aspect: string; durationSeconds: number; maxCostUsd?: number; say?: (line: string) => void; tty?: boolean; timeoutMs?: number },
 ): Promise<RunResult> {
   const say = job.say ?? (() => undefined);
   const bytes = new Uint8Array(readFileSync(job.image));
@@ -159,13 +174,30 @@ export async function runJob(
   const created = await fetch(`${runtime.apiBase}/uploads`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: runtime.url },
-    body: JSON.stringify({ title: job.title, subtitle: job.subtitle, cameraPrompt: job.cameraPrompt, music, aspect: job.aspect, durationSeconds: job.durationSeconds, contentType }),
+    body: JSON.stringify({ title: job.title, subtitle: job.subtitle, cameraPrompt: job.cameraPrompt, music, aspect: job.aspect, durationSeconds: job.durationSeconds, contentType, ...(job.maxCostUsd !== undefined ? { maxCostUsd: job.maxCostUsd } : {}) }),
   });
-  const createdBody = (await created.json()) as { jobId?: string; upload?: { url: string; fields: Record<string, string> }; message?: string; details?: unknown };
+  const createdBody = (await created.json()) as { jobId?: string; upload?: { url: string; fields: Record<string, string> }; quote?: JobCost; message?: string; details?: unknown; error?: string; limit?: { kind: string; usd: number } };
+  if (created.status === 402 && createdBody.error === "BudgetExceeded") {
+    // Refused before anything was reserved, uploaded or paid for: no job exists.
+    say(`  ✗ refused: ${createdBody.message ?? "over budget"}`);
+    return {
+      jobId: "",
+      status: "refused",
+      failure: { type: "UploadRefused", code: "BudgetExceeded", message: createdBody.message ?? "" },
+      steps: [],
+      outputs: {},
+      ...(createdBody.quote ? { quote: createdBody.quote } : {}),
+      deliveries: [],
+      dataDir: runtime.dataDir,
+      logs: join(runtime.dataDir, "logs", "runtime.jsonl"),
+    };
+  }
   if (!created.ok || !createdBody.jobId || !createdBody.upload) {
     throw new Error(`the upload API refused the job (${created.status}): ${createdBody.message ?? ""} ${createdBody.details ? JSON.stringify(createdBody.details) : ""}`.trim());
   }
   const jobId = createdBody.jobId;
+  const quote = createdBody.quote;
+  if (quote) say(`  quote ${formatUsd(quote.totalUsd)}${job.maxCostUsd !== undefined ? ` (within --max-cost ${formatUsd(job.maxCostUsd)})` : ""}`);
   const uploadedAt = Date.now();
   const steps: RunResult["steps"] = [];
   let failure: RunResult["failure"];
@@ -220,7 +252,7 @@ export async function runJob(
     const message = /<Message>([^<]+)<\/Message>/.exec(text)?.[1] ?? text;
     runtime.bus.off("accepted", onAccepted);
     stopProgress();
-    return { jobId, status: "rejected", failure: { type: "UploadRejected", code, message }, steps, outputs: {}, deliveries: [], dataDir: runtime.dataDir, logs: join(runtime.dataDir, "logs", "runtime.jsonl") };
+    return { jobId, status: "rejected", failure: { type: "UploadRejected", code, message }, steps, outputs: {}, ...(quote ? { quote } : {}), deliveries: [], dataDir: runtime.dataDir, logs: join(runtime.dataDir, "logs", "runtime.jsonl") };
   }
 
   // 4. Wait until the job record is terminal and every delivery triggered by it has settled.
@@ -258,6 +290,8 @@ export async function runJob(
       webhookLog: join(runtime.dataDir, "logs", "webhook-deliveries.jsonl"),
     },
     ...(record ? { record } : {}),
+    ...(quote ? { quote } : {}),
+    ...(record?.cost ? { cost: record.cost } : {}),
     deliveries,
     dataDir: runtime.dataDir,
     logs: join(runtime.dataDir, "logs", "runtime.jsonl"),
@@ -275,7 +309,13 @@ export function shellQuote(word: string): string {
 export function printSummary(r: RunResult, say: (line: string) => void): void {
   say("");
   if (r.status === "completed") say(`✓ job ${r.jobId} completed`);
+  else if (r.status === "refused") say(`✗ job refused before anything was paid: ${r.failure?.code} — ${r.failure?.message}`);
   else say(`✗ job ${r.jobId} ${r.status}${r.failure ? `: ${r.failure.code} — ${r.failure.message}` : ""}`);
+  if (r.status === "refused") {
+    if (r.quote) for (const line of formatCost("quote", r.quote)) say(line);
+    say(`  ${"logs".padEnd(14)} ${r.logs}`);
+    return;
+  }
   const o = r.outputs;
   const rows: Array<[string, string | undefined]> = [
     ["final MP4", o.finalVideo as string | undefined],
@@ -287,6 +327,7 @@ export function printSummary(r: RunResult, say: (line: string) => void): void {
   for (const [label, path] of rows) if (path) say(`  ${label.padEnd(14)} ${path}`);
   if (r.record) say(`  ${"job record".padEnd(14)} status ${r.record.status}; ${r.record.timeline.length} events; DynamoDB (dynalite) in ${join(r.dataDir, "dynamo")}`);
   if (r.record?.video) say(`  ${"".padEnd(14)} generated_videos: ${r.record.video.filename}, ${r.record.video.file_size_mb} MB, ${r.record.video.duration_seconds} s, ${r.record.video.resolution}`);
+  if (r.cost) for (const line of formatCost("cost", r.cost, r.quote ? { note: `quoted ${formatUsd(r.quote.totalUsd)}` } : {})) say(line);
   say(`  ${"webhooks".padEnd(14)} ${r.deliveries.length} delivered to the demo receiver (${r.deliveries.filter((d) => d.verified).length} signature-verified): ${o.webhookLog}`);
   for (const d of r.deliveries) say(`  ${"".padEnd(14)} ${d.type ?? "?"} → ${d.status}${d.attempt > 1 ? ` (attempt ${d.attempt})` : ""}`);
   say(`  ${"logs".padEnd(14)} ${r.logs}`);
