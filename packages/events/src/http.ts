@@ -269,6 +269,8 @@ export const rerenderResponseSchema = z.object({
   replayed: z.boolean(),
   /** No new generation is paid for: the base clip is reused. */
   generation: z.literal("reused"),
+  /** What this version will cost: the render and the services around it, no generation line (every line `estimated`). */
+  quote: jobCostSchema.optional(),
 });
 export type RerenderResponse = z.infer<typeof rerenderResponseSchema>;
 

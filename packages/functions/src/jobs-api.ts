@@ -8,6 +8,9 @@ import { UnauthorizedError } from "@reelbridge/core/upload/errors";
 import { JobRequestError, requestRerender } from "@reelbridge/core/usecases/rerender";
 import { cancelJob } from "@reelbridge/core/usecases/cancel-job";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
+import { quoteJob } from "@reelbridge/core/jobs/cost";
+import type { QuoteConfig } from "@reelbridge/core/jobs/cost";
+import { quoteConfigFor } from "./lib/quote";
 import { once } from "./lib/env";
 import { corsFor } from "./lib/cors";
 import { clip, decodePathSegment, httpEndpoint, parseJsonBody } from "./lib/handlers";
@@ -32,6 +35,8 @@ export interface Deps {
   auth: CallerVerifier;
   musicIds: readonly string[];
   webOrigins: string[];
+  /** How a re-render is priced (the stage's renderer; never a generation). Absent: no quote in the answer. */
+  quote?: QuoteConfig;
 }
 
 export async function buildDeps(p: Platform): Promise<Deps> {
@@ -44,6 +49,7 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     auth: p.config.auth ? createJwtVerifier(p.config.auth) : openCaller,
     musicIds: MUSIC_IDS,
     webOrigins: p.config.webOrigins,
+    quote: quoteConfigFor(p, { generation: false }),
   };
 }
 
@@ -71,10 +77,12 @@ async function answer(deps: Deps, req: HttpRequest, logger: Logger): Promise<Htt
     const body = parseJsonBody(req);
     const r = await requestRerender({ ...deps, logger }, { jobId, caller: who, idempotencyKey: req.headers[IDEMPOTENCY_KEY_HEADER], body });
     const statusUrl = `/jobs/${jobId}`;
+    // The quote says what a re-render pays for: a render, not a generation.
+    const quote = deps.quote && r.params ? quoteJob({ aspect: r.params.aspect, durationSeconds: r.params.durationSeconds }, { ...deps.quote, generation: false }) : undefined;
     return {
       status: r.replayed ? 200 : 202,
       headers: { location: statusUrl, ...(r.replayed ? { "idempotent-replayed": "true" } : {}) },
-      body: { jobId, version: r.version, status: r.status, statusUrl, replayed: r.replayed, generation: "reused" } satisfies RerenderResponse,
+      body: { jobId, version: r.version, status: r.status, statusUrl, replayed: r.replayed, generation: "reused", ...(quote ? { quote } : {}) } satisfies RerenderResponse,
     };
   }
   const r = await cancelJob({ ...deps, logger }, { jobId, caller: who });

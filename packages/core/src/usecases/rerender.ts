@@ -58,6 +58,8 @@ export interface RerenderResult {
   status: "requested";
   /** True when an earlier request with the same key numbered this version. */
   replayed: boolean;
+  /** The version's parameters (for its quote). */
+  params?: JobParams;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -108,7 +110,7 @@ export async function requestRerender(
     if (prior.fingerprint !== fingerprint) throw new JobRequestError(422, "IdempotencyKeyReused", "this Idempotency-Key was used for a different re-render of this job; use a new key");
     if (typeof prior.version === "number") {
       await republishIfNeeded(deps, req.jobId, prior.version);
-      return { jobId: req.jobId, version: prior.version, status: "requested", replayed: true };
+      return { jobId: req.jobId, version: prior.version, status: "requested", replayed: true, params: params.data };
     }
     const ageSeconds = (now.getTime() - Date.parse(prior.claimedAt)) / 1000;
     if (!(ageSeconds >= STALE_IDEMPOTENCY_SECONDS)) throw new JobRequestError(409, "RequestInProgress", "a request with this Idempotency-Key is still being processed; retry in a moment");
@@ -119,7 +121,7 @@ export async function requestRerender(
   await publishRequested(deps, req.jobId, version);
   await deps.state.update(req.jobId, keyName, { version: version.version });
   deps.logger?.info("re-render requested", { jobId: req.jobId, version: version.version });
-  return { jobId: req.jobId, version: version.version, status: "requested", replayed: false };
+  return { jobId: req.jobId, version: version.version, status: "requested", replayed: false, params: version.job };
 }
 
 /** The base clip as the render step recorded it for the job's first render, if it is still stored. */

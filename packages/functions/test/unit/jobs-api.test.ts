@@ -62,6 +62,7 @@ async function setup(opts: { completed?: boolean } = {}) {
     auth: fakeJwt,
     musicIds: ["sunrise", "pulse"],
     webOrigins: ["https://reelbridge.example.com"],
+    quote: { ltx: { provider: "ltx", model: "ltx-2-fast" }, renderer: "remotion-lambda" },
   };
   const call = async (method: string, path: string, o: { token?: string; body?: unknown; key?: string } = {}) => {
     const event = {
@@ -85,7 +86,12 @@ describe("jobs API", () => {
     const { call, publisher } = await setup({ completed: true });
     const res = await call("POST", `/jobs/${JOB}/renders`, { token: `token-for:${OWNER}`, key: "k1", body: { title: "New" } });
     expect(res.status).toBe(202);
-    expect(rerenderResponseSchema.parse(res.body)).toMatchObject({ version: 2, replayed: false });
+    const body = rerenderResponseSchema.parse(res.body);
+    expect(body).toMatchObject({ version: 2, replayed: false, generation: "reused" });
+    // The quote prices a render, never a second generation.
+    expect(body.quote!.lines.map((l) => l.item)).toContain("remotion-render");
+    expect(body.quote!.lines.some((l) => l.item.startsWith("ltx"))).toBe(false);
+    expect(body.quote!.totalUsd).toBeLessThan(0.1);
     const again = await call("POST", `/jobs/${JOB}/renders`, { token: `token-for:${OWNER}`, key: "k1", body: { title: "New" } });
     expect(again.status).toBe(200);
     expect(again.body.replayed).toBe(true);

@@ -61,7 +61,7 @@ describe("re-render: version N+1 from the stored base clip", () => {
   it("a new title gives version 2 with its own render record, output key, events and outcome; the job's first outcome stays", async () => {
     const t = await completedJob();
     const r = await t.rerender({ title: "Fixed the typo" }, "key-1");
-    expect(r).toEqual({ jobId: JOB_ID, version: 2, status: "requested", replayed: false });
+    expect(r).toMatchObject({ jobId: JOB_ID, version: 2, status: "requested", replayed: false });
     const requested = t.publisher.published.find((e) => e.type === "RenderRequested") as OutgoingEvent<"RenderRequested">;
     expect(requested.data.version).toBe(2);
     expect(requested.data.job.title).toBe("Fixed the typo");
