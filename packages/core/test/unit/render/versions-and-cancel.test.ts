@@ -18,6 +18,9 @@ import { JobRequestError, requestRerender } from "../../../src/usecases/rerender
 import { cancelJob } from "../../../src/usecases/cancel-job";
 import { cancelRunningRender } from "../../../src/usecases/cancel-render";
 import type { OutgoingEvent } from "../../../src/ports";
+import { PermanentError } from "../../../src/errors";
+import { createRemotionLambdaRenderer } from "../../../src/adapters/aws/remotion-lambda-renderer";
+import { notifiedTypes, webhookPayload } from "../../../src/notify/webhook";
 import { JOB_ID, fakeRenderer, sample } from "./fakes";
 import { RENDER_ID, remotionDelivery, startedJob, successPayload } from "./helpers";
 
@@ -93,6 +96,13 @@ describe("re-render: version N+1 from the stored base clip", () => {
     expect(v2.version?.outcome?.eventId).toBe(completed.eventId);
     // The segmenter may follow version 2's RenderCompleted, which a v1 check would have refused.
     expect(admitEvent(v2, asDelivered(completed), "follow")).toEqual({ admitted: true });
+    // Forged: another title on version 2, a version never requested, version 2's event claimed as v1's.
+    const forgedParams = { ...completed, data: { ...completed.data, job: { ...completed.data.job, title: "Forged" } } };
+    expect(admitEvent(v2, asDelivered(forgedParams), "record")).toMatchObject({ admitted: false });
+    const v9 = { ...completed, data: { ...completed.data, version: 9 } };
+    expect(admitEvent(await ledger.view(JOB_ID, { version: 9 }), asDelivered(v9), "record")).toMatchObject({ admitted: false });
+    const { version: _v, ...asV1 } = completed.data;
+    expect(admitEvent(await ledger.view(JOB_ID), asDelivered({ ...completed, data: asV1 }), "follow")).toMatchObject({ admitted: false });
   });
 
   it("the same Idempotency-Key returns the same version; another body with it is 422; concurrent keys get distinct versions", async () => {
@@ -235,5 +245,40 @@ describe("the job record with versions", () => {
     } as unknown as AnyPipelineEvent;
     expect(toJobRecord(reduceEvents([s, cancelled])!).status).toBe("cancelled");
     expect(toJobRecord(reduceEvents([cancelled, s])!).status).toBe("cancelled");
+  });
+});
+
+describe("cancelling on Remotion Lambda and telling subscribers", () => {
+  const request = { jobId: JOB_ID, compositionId: "ReelVertical", inputProps: {}, outputKey: `jobs/${JOB_ID}/v2/final.mp4`, webhook: { url: "https://hook.example/remotion", customData: { jobId: JOB_ID, version: 2 } }, keyframeIntervalSeconds: 2 };
+
+  it("renders start with enableCancellation, and cancel() writes Remotion's signal for that render in its bucket", async () => {
+    const calls: unknown[] = [];
+    const renderer = createRemotionLambdaRenderer({
+      region: "eu-west-1",
+      functionName: "remotion-render",
+      serveUrl: "https://sites.example/reel",
+      bucket: "media",
+      webhookSecret: "s",
+      cancelRenderOnLambda: (async (input: unknown) => void calls.push(input)) as never,
+    });
+    expect(renderer.renderInput(request)).toMatchObject({ enableCancellation: true, outName: { bucketName: "media", key: `jobs/${JOB_ID}/v2/final.mp4` } });
+    await renderer.cancel({ renderId: "abc", bucketName: "remotionlambda-euwest1-x" });
+    expect(calls).toEqual([{ region: "eu-west-1", bucketName: "remotionlambda-euwest1-x", renderId: "abc" }]);
+    await expect(renderer.cancel({ renderId: "abc" })).rejects.toBeInstanceOf(PermanentError);
+    const refusing = createRemotionLambdaRenderer({
+      region: "eu-west-1", functionName: "f", serveUrl: "u", bucket: "media", webhookSecret: "s",
+      cancelRenderOnLambda: (async () => { throw new Error("Cannot cancel render abc: The render was not started with enableCancellation: true."); }) as never,
+    });
+    await expect(refusing.cancel({ renderId: "abc", bucketName: "b" })).rejects.toBeInstanceOf(PermanentError);
+  });
+
+  it("JobCancelled becomes video.cancelled; a re-render's webhooks name their version", () => {
+    const cancelled = asDelivered({ type: "JobCancelled", eventId: `${JOB_ID}:job-cancelled`, jobId: JOB_ID, causationId: "x", data: { job: sample("VideoBaseReady").detail.data.job, cancelledAt: "2026-11-20T10:01:50.000Z" } } as OutgoingEvent<"JobCancelled">);
+    expect(notifiedTypes).toContain("JobCancelled");
+    const p = webhookPayload(cancelled as never, {});
+    expect(p).toMatchObject({ type: "video.cancelled", data: { jobId: JOB_ID, status: "cancelled" } });
+    expect(p.data.version).toBeUndefined();
+    const v2 = asDelivered({ type: "RenderCompleted", eventId: "c2", jobId: JOB_ID, causationId: "x", data: { ...sample("VideoBaseReady").detail.data, version: 2 } } as unknown as OutgoingEvent<"RenderCompleted">);
+    expect(webhookPayload(v2 as never, {})).toMatchObject({ type: "video.completed", data: { version: 2 } });
   });
 });
