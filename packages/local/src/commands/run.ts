@@ -60,6 +60,8 @@ export interface RunResult {
   steps: Array<{ step: string; event: string; at: string; secondsSinceUpload: number }>;
   outputs: Record<string, string | string[] | undefined>;
   record?: JobRecord;
+  /** The job's generated_videos row in the embedded Postgres (issue #16), where it is and how to query it. */
+  generatedVideos?: { database: string; server: string; psql: string; rows: Array<Record<string, unknown>> };
   /** What the upload API quoted for the job (every line estimated). */
   quote?: JobCost;
   /** What the job cost, line by line (the job record's cost): failed jobs too. */
@@ -133,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
     // Before the log capture: a data dir that cannot be written is refused with its name.
     prepareDataDir(dataDir);
     restoreLogs = captureLambdaLogs(join(dataDir, "logs", "runtime.jsonl"));
-    runtime = await startRuntime({ dataDir, renderScale: scale });
+    runtime = await startRuntime({ dataDir, renderScale: scale, generatedVideos: "auto" });
     for (const n of runtime.startupNotices) say(`  ${n.level === "WARN" ? "warning" : "note"}: ${n.message}`);
     const result = await runJob(runtime, {
       image,
@@ -270,6 +272,8 @@ export async function runJob(
   stopProgress();
 
   const record = await runtime.jobs.get(jobId);
+  const videos = runtime.generatedVideos;
+  const generatedVideos = videos ? { database: videos.dir, server: videos.describe, psql: videos.psqlCommand, rows: await videos.rows(jobId) } : undefined;
   const blobPath = (key: string | undefined) => (key ? join(runtime.dataDir, "blobs", runtime.s3.bucket, key) : undefined);
   const o = record?.outputs ?? {};
   const deliveries = runtime.receiver.deliveries
@@ -290,6 +294,7 @@ export async function runJob(
       webhookLog: join(runtime.dataDir, "logs", "webhook-deliveries.jsonl"),
     },
     ...(record ? { record } : {}),
+    ...(generatedVideos ? { generatedVideos } : {}),
     ...(quote ? { quote } : {}),
     ...(record?.cost ? { cost: record.cost } : {}),
     deliveries,
@@ -327,6 +332,12 @@ export function printSummary(r: RunResult, say: (line: string) => void): void {
   for (const [label, path] of rows) if (path) say(`  ${label.padEnd(14)} ${path}`);
   if (r.record) say(`  ${"job record".padEnd(14)} status ${r.record.status}; ${r.record.timeline.length} events; DynamoDB (dynalite) in ${join(r.dataDir, "dynamo")}`);
   if (r.record?.video) say(`  ${"".padEnd(14)} generated_videos: ${r.record.video.filename}, ${r.record.video.file_size_mb} MB, ${r.record.video.duration_seconds} s, ${r.record.video.resolution}`);
+  if (r.generatedVideos) {
+    const g = r.generatedVideos;
+    const row = g.rows[0];
+    say(`  ${"Postgres".padEnd(14)} generated_videos: ${g.rows.length} row${g.rows.length === 1 ? "" : "s"} for the job${row ? ` (status ${String(row.status)}, ${String(row.video_url)})` : ""}; ${g.server}, in ${g.database}`);
+    say(`  ${"".padEnd(14)} ${g.psql} -c ${shellQuote(`select * from generated_videos where job_id = '${r.jobId}'`)}`);
+  }
   if (r.cost) for (const line of formatCost("cost", r.cost, r.quote ? { note: `quoted ${formatUsd(r.quote.totalUsd)}` } : {})) say(line);
   say(`  ${"webhooks".padEnd(14)} ${r.deliveries.length} delivered to the demo receiver (${r.deliveries.filter((d) => d.verified).length} signature-verified): ${o.webhookLog}`);
   for (const d of r.deliveries) say(`  ${"".padEnd(14)} ${d.type ?? "?"} → ${d.status}${d.attempt > 1 ? ` (attempt ${d.attempt})` : ""}`);

@@ -34,6 +34,8 @@ import type { LocalRenderer } from "../render/index";
 import { startLocalS3 } from "../s3/index";
 import type { LocalS3 } from "../s3/index";
 import { cleanScratch, prepareDataDir, privateUmask } from "./data-dir";
+import { startLocalGeneratedVideos } from "./generated-videos";
+import type { LocalGeneratedVideos } from "./generated-videos";
 import { createLocalPlatform } from "./platform";
 import { compileRoutes, LOCAL_API_PREFIX, routeRequest } from "./routes";
 import { createLocalVisibility, directInvoker, FunctionUrlPayloadTooLargeError, lambdaContext, measured, sqsInvoker, toFunctionUrlEvent, writeFunctionUrlResult } from "./lambda";
@@ -76,6 +78,12 @@ export interface RuntimeOptions {
   auth?: StageConfig["auth"];
   /** Delay scale of local retries (tests shrink it). */
   retryBaseMs?: number;
+  /**
+   * The generated_videos table in an embedded Postgres under the data dir, kept by the
+   * supabase-sink (issue #16): true = required, "auto" = when the system has PostgreSQL (what
+   * `reelbridge run` and `dev` ask for), absent = off.
+   */
+  generatedVideos?: boolean | "auto";
   /**
    * The image-to-video generator instead of the offline FFmpeg one (e.g. the LTX adapter against
    * the fake LTX server: bench/lambda-gb-seconds.ts).
@@ -120,6 +128,8 @@ export interface Runtime {
    * scratch of a crashed run removed, modes tightened), also in the log. The CLI prints them.
    */
   startupNotices: Array<{ level: "INFO" | "WARN"; message: string }>;
+  /** The generated_videos table and its embedded Postgres, when on (RuntimeOptions.generatedVideos). */
+  generatedVideos?: LocalGeneratedVideos;
   /** Generation progress (0..1) and render progress, per job, for progress bars. */
   onProgress(listener: (p: { jobId: string; step: "generating" | "rendering"; fraction: number }) => void): () => void;
   close(): Promise<void>;
@@ -300,6 +310,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const publisher = (producer: string) =>
       createPublisher((entries) => bus!.putEvents({ Entries: entries }), { busName: BUS_NAME, producer, clock });
 
+    // ---- the generated_videos table: the embedded Postgres the supabase-sink writes to --------------
+    const videosTable = await startLocalGeneratedVideos(dataDir, opts.generatedVideos);
+    if (videosTable.notice) notice("WARN", videosTable.notice);
+    if (videosTable.table) closers.push(() => videosTable.table!.close());
+    // The topology's optional subscriptions this runtime has what they need for.
+    const features = { supabase: videosTable.table !== undefined };
+
     // ---- handlers: each module's own buildDeps over the local platform (registry.ts) ------------------
     const apiBase = `${url}${LOCAL_API_PREFIX}`;
     const routeTable = compileRoutes(endpoints);
@@ -312,7 +329,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       renderIndex,
       budget,
       publisher,
-      secrets: { LTX_API_KEY: "local-offline-generator", REMOTION_WEBHOOK_SECRET: secrets.remotionWebhook, NOTIFY_WEBHOOK_SECRET: secrets.notify },
+      secrets: { LTX_API_KEY: "local-offline-generator", REMOTION_WEBHOOK_SECRET: secrets.remotionWebhook, NOTIFY_WEBHOOK_SECRET: secrets.notify, SUPABASE_DB_URL: videosTable.table?.url ?? "" },
       apiBase,
       dataDir,
       uploadSigner: s3.signer,
@@ -349,7 +366,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       ...(opts.renderScale ? { renderScale: opts.renderScale } : {}),
     });
     // Built once, like a cold start, from the topology: a function the registry lacks stops the start.
-    const functions = [...subscriptions({ mediaBucket: s3.bucket }), ...endpoints, ...schedules];
+    const functions = [...subscriptions({ mediaBucket: s3.bucket, features }), ...endpoints, ...schedules];
     const unknown = functions.filter((f) => !HANDLER_MODULES[f.name]).map((f) => f.name);
     if (unknown.length) throw new Error(`the local runtime has no handler module for: ${unknown.join(", ")} (packages/functions/src/registry.ts)`);
     const handlerOf: Record<string, AnyHandler> = {};
@@ -371,7 +388,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const http = handlerOf;
 
     // ---- the bus, built from the topology ---------------------------------------------------------
-    const subs: Subscription[] = subscriptions({ mediaBucket: s3.bucket });
+    const subs: Subscription[] = subscriptions({ mediaBucket: s3.bucket, features });
     const missing = subs.filter((s) => !handlers[s.name]).map((s) => s.name);
     if (missing.length) throw new Error(`the local runtime has no handler for subscriptions: ${missing.join(", ")}`);
     const busSubscriptions = subs.map((s) => ({
@@ -484,6 +501,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       remotion,
       config,
       startupNotices,
+      ...(videosTable.table ? { generatedVideos: videosTable.table } : {}),
       onProgress(listener) {
         progressListeners.add(listener);
         return () => progressListeners.delete(listener);
