@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from "vitest";
 import type { PipelineEvent } from "@reelbridge/events";
-import { createMemoryPublisher } from "../../../src/publish";
 import { createJobLedger } from "../../../src/jobs/ledger";
 import { admitEvent } from "../../../src/jobs/trust";
 import { reduceEvents, toJobRecord } from "../../../src/jobs/reducer";
