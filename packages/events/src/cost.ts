@@ -34,3 +34,10 @@ export const jobCostSchema = z.object({
   totalUsd: z.number().nonnegative().max(1e8),
 });
 export type JobCost = z.infer<typeof jobCostSchema>;
+
+/** "$0.2400", "$0.000123": an amount as people read it, enough digits to show a sub-cent one (CLI, web client, messages). */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return "$0.00";
+  if (usd >= 0.01) return `$${usd.toFixed(4)}`;
+  return `$${usd.toPrecision(3)}`;
+}

@@ -2,6 +2,9 @@ import { z } from "zod";
 import { jobIdSchema, jobParamsSchema } from "./job";
 import { jobCostSchema } from "./cost";
 
+export { formatUsd } from "./cost";
+export type { CostLine, JobCost } from "./cost";
+
 /**
  * The HTTP contracts of the upload API (POST /uploads) and the status API (GET /jobs,
  * GET /jobs/{jobId}): what the handlers answer, what the web client parses, and (as JSON Schema,

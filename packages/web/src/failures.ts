@@ -15,6 +15,7 @@ const hints: Record<string, string> = {
   FfmpegFailed: "Preparing streaming and clips failed; the MP4 may still be available.",
   RetriesExhausted: "A step kept failing and gave up. Try again later.",
   Internal: "Something went wrong on our side. Try again later.",
+  BudgetExceeded: "This video would cost more than the budget allows; nothing more was paid.",
 };
 
 export function describeFailure(f: { code: string; message: string }): string {

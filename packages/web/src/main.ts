@@ -7,6 +7,7 @@ import type { Auth, AuthState } from "./auth";
 import { loadConfig } from "./config";
 import type { ClientConfig } from "./config";
 import { describeFailure } from "./failures";
+import { costSummary, quoteSummary } from "./cost";
 import { musicOptions, musicTrack } from "./music";
 import { previewGeometry, previewProps } from "./preview/props";
 import type { Preview } from "./preview/player";
@@ -36,6 +37,7 @@ const jobHeading = $("job-heading");
 const jobStatus = $("job-status");
 const jobStepsList = $("job-steps");
 const jobFailure = $("job-failure");
+const jobCost = $("job-cost");
 const jobResult = $("job-result");
 const player = $<HTMLVideoElement>("player");
 const downloadMp4 = $<HTMLAnchorElement>("download-mp4");
@@ -232,6 +234,7 @@ async function onSubmit(e: SubmitEvent) {
   setProgress(0);
   try {
     const ticket = await createUpload(config, { ...values, contentType: contentType! });
+    uploadState.textContent = `Uploading the photo… ${quoteSummary(ticket.quote)}`;
     maxBytes = ticket.upload.maxBytes;
     $("max-size").textContent = formatBytes(maxBytes);
     if (file!.size > ticket.upload.maxBytes) {
@@ -245,6 +248,7 @@ async function onSubmit(e: SubmitEvent) {
   } catch (err) {
     uploadStatus.hidden = true;
     if (err instanceof UnexpectedResponse) return showFormError(err.message);
+    if (err instanceof ApiError && err.code === "BudgetExceeded") return showFormError(`This video would cost more than is allowed, so nothing was uploaded or paid: ${err.message}`);
     if (err instanceof ApiError) {
       const mapped = err.details.map((d) => [fieldOf(d.field), d.message] as const).filter((d): d is [FieldName, string] => d[0] !== undefined);
       if (mapped.length) return showFieldErrors(mapped);
@@ -316,7 +320,7 @@ async function poll(jobId: string) {
 }
 
 /** What the job view shows: a job view from the status API, or the placeholder until its first answer. */
-type ShownJob = Pick<JobView, "jobId" | "status" | "params" | "timeline" | "failure" | "outputs">;
+type ShownJob = Pick<JobView, "jobId" | "status" | "params" | "timeline" | "failure" | "outputs"> & Partial<Pick<JobView, "cost">>;
 
 function renderJob(job: ShownJob, message?: string) {
   jobSection.dataset.status = job.status;
@@ -362,6 +366,11 @@ function renderJob(job: ShownJob, message?: string) {
     jobFailure.textContent = job.failure ? `This video could not be made. ${describeFailure(job.failure)}` : "This video could not be made.";
     jobFailure.hidden = false;
   } else jobFailure.hidden = true;
+
+  // What the job has cost so far (failed jobs too), from the status API's cost ledger.
+  const cost = costSummary(job.cost, job.status);
+  jobCost.hidden = !cost;
+  jobCost.textContent = cost ?? "";
 
   const out = job.outputs;
   if (job.status === "completed" && (out.hlsPlaylist || out.video) && shownVideoFor !== job.jobId) {

@@ -30,12 +30,7 @@ const NANOS = 1e9;
 export const roundUsd = (usd: number): number => Math.round(usd * NANOS) / NANOS;
 const toNanos = (usd: number): number => Math.round(usd * NANOS);
 
-/** "$0.2400", "$0.000123": enough digits to show a sub-cent amount. */
-export function formatUsd(usd: number): string {
-  if (usd === 0) return "$0.00";
-  if (usd >= 0.01) return `$${usd.toFixed(4)}`;
-  return `$${usd.toPrecision(3)}`;
-}
+export { formatUsd } from "@reelbridge/events";
 
 /** A line from its quantity and unit price; `usd` is their product, rounded. */
 export function costLine(l: Omit<CostLine, "usd">): CostLine {
