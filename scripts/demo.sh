@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's main command: installs what is missing (Node 24, pnpm, FFmpeg, Chromium, the
+# The README's main command: installs what is missing (Node 24, pnpm, FFmpeg, Chromium, PostgreSQL, the
 # workspace's dependencies), then runs the whole pipeline offline on the sample photo (or on the
 # image and options given) and prints where everything is.
 #   ./scripts/demo.sh                      # the sample photo, default settings

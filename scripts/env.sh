@@ -39,7 +39,7 @@ ensure_pnpm() {
 # System tools: FFmpeg (the offline LTX generator and the tests' ffprobe checks; the segmenter
 # runs the npm-shipped FFmpeg), Chromium (Remotion's renderer, browser tests), zip and unzip (the
 # deploy tests read the built site zip; the size benchmark zips each function), plus fonts that
-# cover Latin, CJK, Arabic, Hebrew and emoji for the renders.
+# cover Latin, CJK, Arabic, Hebrew and emoji for the renders, and PostgreSQL.
 ensure_system_tools() {
   local missing=()
   command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
@@ -47,8 +47,11 @@ ensure_system_tools() {
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v zip >/dev/null 2>&1 || missing+=(zip)
   command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+  # PostgreSQL (Debian 12: 15): the embedded generated_videos table and its tests (issue #16).
+  # Debian keeps initdb/postgres under /usr/lib/postgresql/<major>/bin, off PATH.
+  [ -n "${REELBRIDGE_POSTGRES_BIN:-}" ] || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
   [ -n "${missing[*]:-}" ] || return 0
-  local pkgs=(ffmpeg chromium zip unzip fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji)
+  local pkgs=(ffmpeg chromium zip unzip postgresql fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji)
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${pkgs[*]} with apt-get (missing: ${missing[*]})"
     apt-get update -qq >&2 || { die "apt-get update failed; cannot install ${missing[*]}"; return 1; }

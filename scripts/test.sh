@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing (Node 24, pnpm, FFmpeg, Chromium, the
+# The README's test command: installs what is missing (Node 24, pnpm, FFmpeg, Chromium, PostgreSQL, the
 # workspace's dependencies), then runs typecheck, lint and every test (unit, integration,
 # end to end, browser).
 set -euo pipefail
