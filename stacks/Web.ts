@@ -4,6 +4,7 @@ import type { StackContext } from "sst/constructs";
 import { StaticSite, use } from "sst/constructs";
 import { Api } from "./Api";
 import { privateBucket } from "./lib/bucket";
+import { useStageConfig } from "./lib/stage";
 
 /**
  * The browser client (packages/web) as a static site: S3 (private) behind CloudFront.
@@ -28,6 +29,10 @@ import { privateBucket } from "./lib/bucket";
  */
 export function Web({ stack, app }: StackContext) {
   const { uploadApi, statusApi } = use(Api);
+  // Stages with JWT auth and a web client registered at the issuer: the page signs people in
+  // there (OIDC code + PKCE, packages/web/src/auth.ts) and sends their access tokens.
+  const { auth } = useStageConfig(app);
+  const signIn = auth?.webClientId ? { VITE_AUTH_ISSUER: auth.issuer, VITE_AUTH_CLIENT_ID: auth.webClientId, VITE_AUTH_AUDIENCE: auth.audience } : {};
   // Our own bucket, so it is TLS-only like the media bucket, and so CloudFront reads it with an
   // origin access control (SigV4, SSE-KMS-capable) instead of SST's legacy origin access
   // identity: S3BucketOrigin.withOriginAccessControl adds the bucket policy for this distribution.
@@ -42,6 +47,7 @@ export function Web({ stack, app }: StackContext) {
     environment: {
       VITE_UPLOAD_API: uploadApi.url!,
       VITE_STATUS_API: statusApi.url!,
+      ...signIn,
     },
     cdk: {
       bucket,

@@ -7,6 +7,7 @@ import type { Stack } from "aws-cdk-lib";
 import { getStack } from "sst/constructs";
 import type { StaticSite } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { stageConfig } from "../../packages/functions/src/stage-config";
 import { Api } from "../Api";
 import { Web } from "../Web";
 import { synth } from "./helpers";
@@ -87,6 +88,13 @@ describe("web site", () => {
       ]),
     );
     expect(resolve(env.VITE_UPLOAD_API)).not.toEqual(resolve(env.VITE_STATUS_API));
+  });
+
+  it("tells the page where the stage's people sign in (staging has JWT auth and a web client)", () => {
+    const env = (site.getConstructMetadata().data as { environment: Record<string, string> }).environment;
+    const { auth } = stageConfig("staging");
+    expect(auth?.webClientId).toBeTruthy();
+    expect({ issuer: env.VITE_AUTH_ISSUER, clientId: env.VITE_AUTH_CLIENT_ID, audience: env.VITE_AUTH_AUDIENCE }).toEqual({ issuer: auth!.issuer, clientId: auth!.webClientId, audience: auth!.audience });
   });
 
   it("outputs the site's URL", () => {

@@ -139,7 +139,7 @@ const stages: Record<string, StageConfig> = {
         target: { queueArn: "arn:aws:sqs:us-east-1:444455556666:moderation-inbox" },
       },
     ],
-    auth: { issuer: "https://auth.staging.reelbridge.example.com/", audience: "reelbridge-api", jwksUrl: "https://auth.staging.reelbridge.example.com/.well-known/jwks.json" },
+    auth: { issuer: "https://auth.staging.reelbridge.example.com/", audience: "reelbridge-api", jwksUrl: "https://auth.staging.reelbridge.example.com/.well-known/jwks.json", webClientId: "reelbridge-web" },
     // The seed system's apps read this project's generated_videos table (issue #16).
     supabase: { projectRef: "abcdefghijklmnopqrst" },
   },

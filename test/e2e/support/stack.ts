@@ -95,7 +95,8 @@ async function startReal(dataDir: string, opts: { port?: number; args?: string[]
         await exited;
         clearTimeout(killer);
       }
-      await rm(dataDir, { recursive: true, force: true });
+      // Retries: a component's files (a database's WAL) may still be settling as it exits.
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
     },
   };
 }
