@@ -43,6 +43,8 @@ export function Api({ stack, app }: StackContext) {
     UploadApiUrl: fns["upload-api"]!.url!,
     StatusApiUrl: fns["status-api"]!.url!,
     RenderWebhookUrl: fns["render-webhook"]!.url!,
+    // POST /jobs/{jobId}/renders and /cancel (docs/decisions/0009).
+    JobsApiUrl: fns["jobs-api"]!.url!,
   });
   return { endpoints: fns, uploadApi: fns["upload-api"]!, statusApi: fns["status-api"]!, renderWebhook: fns["render-webhook"]! };
 }

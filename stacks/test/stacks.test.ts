@@ -289,8 +289,8 @@ describe("topology → infrastructure", () => {
     const policies = [pipeline, api].flatMap((t) => ofType(t, "AWS::IAM::Policy"));
     const specs = [...topo(), ...endpoints, ...schedules];
     const publishers = specs.filter((s) => s.permissions.some((p) => p.kind === "events:put"));
-    // Every function that publishes (LTX, render, segmenter, notifier, webhook, watchdog).
-    expect(publishers.map((s) => s.name).sort()).toEqual(["ltx-step", "notifier", "render-step", "render-watchdog", "render-webhook", "segmenter"]);
+    // Every function that publishes (LTX, render, segmenter, notifier, webhook, watchdog, the jobs API).
+    expect(publishers.map((s) => s.name).sort()).toEqual(["jobs-api", "ltx-step", "notifier", "render-step", "render-watchdog", "render-webhook", "segmenter"]);
     const expectedSources: Record<string, string[]> = {
       "ltx-step": ["reelbridge.ingest"],
       "render-step": ["reelbridge.render"],
@@ -298,6 +298,7 @@ describe("topology → infrastructure", () => {
       "render-watchdog": ["reelbridge.render"],
       segmenter: ["reelbridge.segmenter"],
       notifier: ["reelbridge.notifier"],
+      "jobs-api": ["reelbridge.jobs"],
     };
     type Stmt = { Action: string | string[]; Condition?: { StringEquals?: Record<string, string | string[]> } };
     for (const spec of specs) {
