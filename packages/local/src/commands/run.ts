@@ -7,6 +7,7 @@ import type { JobCost } from "@reelbridge/events";
 import { formatUsd } from "@reelbridge/core/jobs/cost";
 import { formatCost } from "./cost-format";
 import { aspects, failureTypes } from "@reelbridge/events";
+import { terminalJobStatuses } from "@reelbridge/events/http";
 import type { EventBridgeEnvelope } from "../eventbridge/types";
 import { startRuntime } from "../runtime/runtime";
 import type { Runtime } from "../runtime/runtime";
@@ -261,7 +262,8 @@ export async function runJob(
   const deadline = Date.now() + (job.timeoutMs ?? 30 * 60_000);
   const poll = setInterval(async () => {
     const record = await runtime.jobs.get(jobId).catch(() => undefined);
-    if (record && (record.status === "completed" || record.status === "failed")) done?.();
+    // Terminal: completed, failed, or cancelled (`reelbridge cancel` from another terminal).
+    if (record && (terminalJobStatuses as readonly string[]).includes(record.status)) done?.();
     if (Date.now() > deadline) done?.();
   }, 500);
   await finished;
@@ -282,7 +284,7 @@ export async function runJob(
   const status = record?.status ?? "unknown";
   return {
     jobId,
-    status: Date.now() > deadline && status !== "completed" && status !== "failed" ? "timed-out" : status,
+    status: Date.now() > deadline && !(terminalJobStatuses as readonly string[]).includes(status) ? "timed-out" : status,
     ...(failure ?? record?.failure ? { failure: failure ?? { type: record!.failure!.type, code: record!.failure!.code, message: record!.failure!.message } } : {}),
     steps,
     outputs: {
