@@ -136,6 +136,29 @@ describe("queue delivery (SQS semantics)", () => {
     expect(dlq[0]!.attempts).toBe(2);
   });
 
+  it("redelivers a failed record after the delay its handler asked (a scheduled re-check), not after its own backoff", async () => {
+    const at: number[] = [];
+    const b = bus({
+      timing: { retryBaseMs: 1, retryMaxMs: 4 },
+      subscriptions: [
+        {
+          name: "checker", busName: "pipeline", pattern: { "detail-type": ["Look"] }, delivery: queue({ maxReceiveCount: 10 }),
+          invoke: async (events) => {
+            at.push(Date.now());
+            // Twice "look again in 150 ms" (reported failed, with the delay), then done.
+            return at.length < 3 ? { failedEventIds: events.map((e) => e.id), retryAfterMs: Object.fromEntries(events.map((e) => [e.id, 150])) } : {};
+          },
+        },
+      ],
+    });
+    await b.putEvents({ Entries: [entry("Look")] });
+    await b.onIdle();
+    expect(at).toHaveLength(3);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(140);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(140);
+    expect(b.dlq.list()).toEqual([]);
+  });
+
   it("a thrown error fails the whole batch", async () => {
     let calls = 0;
     const b = bus({ subscriptions: [{ name: "q", busName: "pipeline", pattern: { source: ["reelbridge.test"] }, delivery: queue({ batchSize: 10, maxReceiveCount: 2 }), invoke: async () => { calls++; throw new Error("down"); } }] });
