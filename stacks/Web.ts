@@ -32,7 +32,7 @@ export function Web({ stack, app }: StackContext) {
   // Stages with JWT auth and a web client registered at the issuer: the page signs people in
   // there (OIDC code + PKCE, packages/web/src/auth.ts) and sends their access tokens.
   const { auth } = useStageConfig(app);
-  const signIn = auth?.webClientId ? { VITE_AUTH_ISSUER: auth.issuer, VITE_AUTH_CLIENT_ID: auth.webClientId, VITE_AUTH_AUDIENCE: auth.audience } : {};
+  const signIn: Record<string, string> = auth?.webClientId ? { VITE_AUTH_ISSUER: auth.issuer, VITE_AUTH_CLIENT_ID: auth.webClientId, VITE_AUTH_AUDIENCE: auth.audience } : {};
   // Our own bucket, so it is TLS-only like the media bucket, and so CloudFront reads it with an
   // origin access control (SigV4, SSE-KMS-capable) instead of SST's legacy origin access
   // identity: S3BucketOrigin.withOriginAccessControl adds the bucket policy for this distribution.
