@@ -1,3 +1,5 @@
+import type { SecretName } from "../topology-types";
+
 /**
  * The one place Lambda code reads its environment (STYLE.md): required, trimmed, and a named
  * error when missing. Adapters are built once per cold start from what this returns.
@@ -51,7 +53,7 @@ export function once<T>(factory: () => Promise<T> | T): () => Promise<T> {
  * config module fetches from SSM at import time and throws without SST_APP, so it must never
  * load in tests or in the local runtime, which pass secrets in as dependencies.
  */
-export async function sstSecret(name: "LTX_API_KEY" | "REMOTION_WEBHOOK_SECRET" | "NOTIFY_WEBHOOK_SECRET"): Promise<string> {
+export async function sstSecret(name: SecretName): Promise<string> {
   const mod = (await import("sst/node/config")) as unknown as { Config: Record<string, string | undefined> };
   const v = mod.Config[name];
   if (!v) throw new MissingEnvironmentError(`SST secret ${name}`);
