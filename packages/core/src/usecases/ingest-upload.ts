@@ -240,7 +240,10 @@ export async function ingestUpload(deps: IngestUploadDeps, event: S3ObjectCreate
   let submitted = false;
 
   const ended = await terminalOutcome(deps, ledger, jobId, logger);
-  if (ended) return { status: "ignored", why: ended };
+  if (ended) {
+    await recordStoppedGeneration(deps, ctx, jobId, ended, logger);
+    return { status: "ignored", why: ended.why };
+  }
 
   /** Re-publishes VideoBaseReady when the job's clip is already stored; false otherwise. */
   const replayCompleted = async (record: GenerationRecord | undefined): Promise<Data<"VideoBaseReady"> | undefined> => {
@@ -488,7 +491,7 @@ async function checkGeneration(
   // The job may have ended meanwhile (a concurrent delivery failed it, or it was cancelled).
   const ledger = createJobLedger(deps.state);
   const endedMeanwhile = await terminalOutcome(deps, ledger, jobId, logger);
-  if (endedMeanwhile) return { status: "ignored", why: endedMeanwhile };
+  if (endedMeanwhile) return { status: "ignored", why: endedMeanwhile.why };
   await deps.publisher.publish([{ type: "VideoBaseReady", data, eventId: videoBaseReadyEventId(jobId), jobId, causationId: s.event.id }]);
   logger.info("VideoBaseReady published", { generationId, baseVideo: data.baseVideo, seconds: data.generator.seconds, looks: (record.checks ?? 0) + 1 });
   return { status: "ready", data, resumed: s.resumed, replayed: false };
@@ -625,15 +628,28 @@ async function publishVideoBaseStarted(
  * The job's outcome, when it has one: the job is terminal. An outcome that was claimed but not
  * published (a crash between the two) is published now. Returns why the job is terminal.
  */
-async function terminalOutcome(deps: Pick<IngestUploadDeps, "publisher">, ledger: JobLedger, jobId: string, logger: Logger): Promise<string | undefined> {
+async function terminalOutcome(deps: Pick<IngestUploadDeps, "publisher">, ledger: JobLedger, jobId: string, logger: Logger): Promise<{ why: string; type: string } | undefined> {
   const { outcome } = await ledger.view(jobId);
   if (!outcome) return undefined;
   if (!outcome.published) {
     await deps.publisher.publish([outcome.event]);
     await ledger.markPublished(jobId);
   }
-  logger.warn("the job has ended; ignoring another upload of it (a job is never restarted)", { outcome: outcome.type, outcomeEventId: outcome.eventId });
-  return `job ${jobId} has ended (${outcome.type}); a job is never restarted`;
+  logger.warn("the job has ended: no generation, no look, nothing published for this delivery (a job is never restarted)", { outcome: outcome.type, outcomeEventId: outcome.eventId });
+  return { type: outcome.type, why: `job ${jobId} has ended (${outcome.type}); a job is never restarted` };
+}
+
+/**
+ * A job that ended (cancelled, or failed elsewhere) while its generation was still running:
+ * the looks stop here, and the generation record keeps what was already paid for (the step's
+ * cost lines as of now), once.
+ */
+async function recordStoppedGeneration(deps: IngestUploadDeps, ctx: IngestContext, jobId: string, ended: { type: string }, logger: Logger): Promise<void> {
+  const record = (await deps.state.get(jobId, GENERATION_STATE)) as (GenerationRecord & { stoppedAt?: string }) | undefined;
+  if (!hasFacts(record) || record.status !== "submitted" || record.stoppedAt) return;
+  const paid = await failedStepCost(deps, ctx, jobId, logger);
+  await deps.state.update(jobId, GENERATION_STATE, { stoppedAt: deps.clock.now().toISOString(), stoppedBecause: ended.type, ...(paid ? { paid } : {}) });
+  logger.info("stopped looking at the generation: the job has ended", { generationId: record.generationId, outcome: ended.type, paidUsd: paid?.totalUsd, paid: paid?.lines.map((l) => `${l.item} ${l.usd}`) });
 }
 
 /** Claims the job's outcome, then publishes VideoBaseFailed; false when the job already had another outcome. */

@@ -568,9 +568,14 @@ describe("ingestUpload", () => {
     // Another step ends the job (the versions helper's cancel records JobCancelled the same way).
     await state.putIfAbsent(JOB_A, "job-outcome", { type: "JobCancelled", eventId: `${JOB_A}.JobCancelled`, event: { type: "JobCancelled" }, published: true, recordedAt: "2026-11-20T10:01:00Z" });
     const looks = generator.looks.length;
-    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ignored", why: expect.stringMatching(/has ended/) });
+    deps.pricing = { provider: "ltx", model: "ltx-2-fast", lambdaArch: "x86_64", fn: "ltx-step" };
+    expect(await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, lambdaUsage: async () => ({ invocations: 3, gbSeconds: 0.5 }) })).toMatchObject({ status: "ignored", why: expect.stringMatching(/has ended/) });
     expect(generator.looks).toHaveLength(looks);
     expect(types(publisher.published)).toEqual(["VideoBaseStarted"]);
+    // What was already paid for stays on the generation record: the submitted generation and the Lambda so far.
+    const stopped = (await state.get(JOB_A, GENERATION_STATE)) as { stoppedBecause?: string; paid?: { lines: Array<{ item: string }> } };
+    expect(stopped).toMatchObject({ stoppedBecause: "JobCancelled", status: "submitted" });
+    expect(stopped.paid!.lines.map((l) => l.item)).toEqual(["ltx-generation", "lambda:ltx-step"]);
   });
 
   it("schedules looks at the generator's interval, stretched to a twentieth of the time run so far", () => {
