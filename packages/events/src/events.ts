@@ -92,6 +92,8 @@ export const renderStartedData = z.object({
   baseVideo: videoInfoSchema,
   /** Where the final video will be written. */
   output: objectRefSchema,
+  /** What the render step paid for starting the render: its own Lambda time (cost ledger, issue #13). */
+  stepCost: jobCostSchema.optional(),
 });
 
 export const renderCompletedData = z.object({

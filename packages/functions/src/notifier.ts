@@ -10,6 +10,7 @@ import { notifyEvent } from "@reelbridge/core/usecases/notify";
 import type { NotifyDeps } from "@reelbridge/core/usecases/notify";
 import { once } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
+import { lambdaArchOf, stepLambdaCost, withStepCost } from "./lib/step-cost";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
 import { awsPlatform } from "./lib/aws-platform";
@@ -73,8 +74,12 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
       // Reports outcomes: only the job's own, to the job's own callback (its recorded parameters).
       role: "follow",
       ledger: async () => createJobLedger((await deps()).state),
+      // Its invocations' GB-s go on NotificationDelivered / NotificationFailed (cost ledger, issue #13).
+      usageStore: async () => (await deps()).state,
       run: async (event, ctx) => {
-        await notifyEvent({ ...(await deps()), logger: ctx.logger }, event, ctx);
+        const d = await deps();
+        const publisher = withStepCost(d.publisher, ["NotificationDelivered", "NotificationFailed"], () => stepLambdaCost(ctx, NAME, lambdaArchOf(queuedSubscriptionNamed(NAME))));
+        await notifyEvent({ ...d, publisher, logger: ctx.logger }, event, ctx);
       },
     },
     { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT },

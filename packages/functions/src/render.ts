@@ -6,6 +6,7 @@ import { failRenderStart, startRender } from "@reelbridge/core/usecases/start-re
 import type { RenderTrigger, StartRenderDeps } from "@reelbridge/core/usecases/start-render";
 import { MissingEnvironmentError, once } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
+import { lambdaArchOf, stepLambdaCost, withStepCost } from "./lib/step-cost";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
 import { endpointRoutePath, endpointUrlEnv } from "./topology";
@@ -19,6 +20,8 @@ import { awsVisibilityChanger } from "./lib/aws";
 export type Deps = StartRenderDeps;
 
 export const NAME = "render-step";
+/** How the stacks deploy this function (for its Lambda line's price). */
+const ARCH = lambdaArchOf(queuedSubscriptionNamed(NAME));
 
 const subscription = queuedSubscriptionNamed(NAME);
 export const MAX_RECEIVE_COUNT = subscription.delivery.maxReceiveCount;
@@ -67,12 +70,16 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
       // Starts work: only for a job the pipeline started, with its parameters, and no outcome yet.
       role: "act",
       ledger: async () => createJobLedger((await deps()).state),
+      // Its invocations' GB-s go on RenderStarted (or the RenderFailed of a failed start).
+      usageStore: async () => (await deps()).state,
       run: async (event, ctx) => {
-        await startRender(await deps(), event, { logger: ctx.logger });
+        const d = await deps();
+        await startRender({ ...d, publisher: withStepCost(d.publisher, ["RenderStarted", "RenderFailed"], () => stepLambdaCost(ctx, NAME, ARCH)) }, event, { logger: ctx.logger });
       },
       fail: async (raw, reason, ctx) => {
         const d = await deps();
-        await failRenderStart({ state: d.state, publisher: d.publisher, rendererName: d.renderer.name, clock: d.clock }, raw, reason, ctx);
+        const publisher = withStepCost(d.publisher, ["RenderFailed"], () => stepLambdaCost(ctx, NAME, ARCH));
+        await failRenderStart({ state: d.state, publisher, rendererName: d.renderer.name, clock: d.clock }, raw, reason, ctx);
       },
     },
     { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT },

@@ -6,6 +6,7 @@ import { failSegmenting, segmentVideo } from "@reelbridge/core/usecases/segment-
 import type { SegmentVideoDeps } from "@reelbridge/core/usecases/segment-video";
 import { once } from "./lib/env";
 import { pipelineJobId, queueStep } from "./lib/handlers";
+import { lambdaArchOf, stepLambdaCost, withStepCost } from "./lib/step-cost";
 import type { QueueHandlerOptions } from "./lib/handlers";
 import { queuedSubscriptionNamed } from "./lib/topology";
 import { awsPlatform } from "./lib/aws-platform";
@@ -56,11 +57,15 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
       const { state } = await deps();
       return state ? createJobLedger(state) : undefined;
     },
+    // Its invocations' GB-s go on SegmentsReady / SegmentsFailed (cost ledger, issue #13).
+    usageStore: async () => (await deps()).state,
     run: async (event, ctx) => {
-      await segmentVideo({ ...(await deps()), logger: ctx.logger }, event);
+      const d = await deps();
+      await segmentVideo({ ...d, publisher: withStepCost(d.publisher, ["SegmentsReady", "SegmentsFailed"], () => stepLambdaCost(ctx, NAME, lambdaArchOf(subscription))), logger: ctx.logger }, event);
     },
     fail: async (raw, reason, ctx) => {
-      await failSegmenting(await deps(), raw, reason, ctx);
+      const d = await deps();
+      await failSegmenting({ ...d, publisher: withStepCost(d.publisher, ["SegmentsFailed"], () => stepLambdaCost(ctx, NAME, lambdaArchOf(subscription))) }, raw, reason, ctx);
     },
   }, { ...opts, maxReceiveCount: MAX_RECEIVE_COUNT });
 }

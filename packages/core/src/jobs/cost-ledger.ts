@@ -4,7 +4,8 @@
  * arrive in or on duplicates.
  *
  *   - `costLines`: every cost line a step put on its event (`stepCost`), keyed by the eventId
- *     that carried it and the line's index: a grow-only map (a duplicate writes the same keys);
+ *     that carried it and the line's index: a grow-only map (a duplicate writes the same keys;
+ *     a republished event with another figure for a line keeps the larger, a max-register);
  *   - `busEvents`: the pipeline events the job published on the bus, by eventId (grow-only):
  *     EventBridge's line, counted even though it is negligible.
  *
@@ -38,9 +39,16 @@ export function mergeEventCost(s: CostState, e: AnyPipelineEvent): void {
   const step = (e.detail.data as { stepCost?: JobCost }).stepCost;
   if (!step?.lines.length) return;
   const lines = { ...s.costLines };
-  step.lines.forEach((l, i) => (lines[`${eventId}#${String(i).padStart(3, "0")}`] = structuredClone(l)));
+  step.lines.forEach((l, i) => {
+    const key = `${eventId}#${String(i).padStart(3, "0")}`;
+    // The same logical event republished after a retry may carry a later figure for the same
+    // line (more Lambda time measured): the larger wins, whatever the order they arrive in.
+    if (!lines[key] || larger(l, lines[key]!)) lines[key] = structuredClone(l);
+  });
   s.costLines = bounded(lines);
 }
+
+const larger = (a: CostLine, b: CostLine) => (a.usd !== b.usd ? a.usd > b.usd : JSON.stringify(a) > JSON.stringify(b));
 
 const groupKey = (l: CostLine) => `${l.item}|${l.unit}|${l.unitPriceUsd}|${l.estimated === true}`;
 

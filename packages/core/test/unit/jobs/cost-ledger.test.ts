@@ -81,3 +81,19 @@ describe("the job record's cost", () => {
     expect(next.cost!.lines.find((l) => l.item === "ltx-generation")?.usd).toBe(0.24);
   });
 });
+
+describe("a republished step-ending event", () => {
+  it("keeps the larger figure of a line, whichever copy arrives first", () => {
+    const [started, ready] = costedEvents(["VideoBaseStarted", "VideoBaseReady"]);
+    const later = structuredClone(ready!);
+    (later.detail.data as { stepCost: JobCost }).stepCost = sumCost([ltxCost({ provider: "ltx", model: "ltx-2-fast", seconds: 6, width: 1080, height: 1920 }), lambdaCost(4.5, "x86_64", { fn: "ltx-step", invocations: 5 })]);
+    const gbs = (events: PipelineEvent<DetailType>[]) => {
+      let s: JobState | undefined;
+      // Each copy merged (as when it is older than the applied-ids window).
+      for (const e of events) s = applyEvent(s ? { ...s, appliedEventIds: [] } : undefined, e).state;
+      return toJobRecord(s!).cost!.lines.find((l) => l.item === "lambda:ltx-step")!.quantity;
+    };
+    expect(gbs([started!, ready!, later])).toBe(4.5);
+    expect(gbs([started!, later, ready!])).toBe(4.5);
+  });
+});
