@@ -67,7 +67,8 @@ export class UnpricedError extends Error {
 export interface LtxCostInput {
   /** "ltx" is Lightricks' API (paid per second of output); "offline" is the FFmpeg generator (free). */
   provider: "ltx" | "offline";
-  model: LtxModel;
+  /** The model LTX bills (an LtxModel); for the offline generator, whatever it reports. */
+  model: LtxModel | (string & {});
   /** Seconds of output billed (LTX bills the output's duration, not the generation time). */
   seconds: number;
   width: number;
@@ -84,20 +85,22 @@ export interface LtxCostInput {
 export function ltxCost(i: LtxCostInput): CostLine {
   if (!(i.seconds >= 0) || !Number.isFinite(i.seconds)) throw new RangeError(`seconds must be a finite non-negative number, got ${i.seconds}`);
   const tier = ltxTier(i.width, i.height);
-  const price = LTX_PRICE_PER_SECOND[i.model]?.[tier];
-  if (price === undefined) throw new UnpricedError(`LTX does not price ${i.model} at ${tier} (${i.width}x${i.height})`);
+  const price = (LTX_PRICE_PER_SECOND as Partial<Record<string, Partial<Record<LtxTier, number>>>>)[i.model]?.[tier];
   const est = i.estimated ? { estimated: true } : {};
   const source = `${LTX_PRICE_SOURCE.url}, ${LTX_PRICE_SOURCE.asOf}`;
   if (i.provider === "offline") {
+    // Nothing is paid whatever the model is called (the generator may report its own name).
+    const wouldBe = price !== undefined ? `; ${i.model} at ${tier} would charge $${price}/s (${source})` : "";
     return costLine({
       item: "ltx-generation",
-      basis: `${i.seconds} s by the offline generator (FFmpeg): nothing paid; ${i.model} at ${tier} would charge $${price}/s (${source})`,
+      basis: `${i.seconds} s by the offline generator (FFmpeg): nothing paid${wouldBe}`,
       quantity: i.seconds,
       unit: "s",
       unitPriceUsd: 0,
       ...est,
     });
   }
+  if (price === undefined) throw new UnpricedError(`LTX does not price ${i.model} at ${tier} (${i.width}x${i.height})`);
   return costLine({
     item: "ltx-generation",
     basis: `${i.seconds} s of output × $${price}/s (${i.model}, ${tier}; ${source})`,

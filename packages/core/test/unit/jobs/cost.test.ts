@@ -94,3 +94,12 @@ describe("remotionCost and formatUsd", () => {
     expect(formatUsd(0)).toBe("$0.00");
   });
 });
+
+describe("ltxCost for the offline generator", () => {
+  it("never fails on the generator's own model name: nothing is paid", () => {
+    const line = ltxCost({ provider: "offline", model: "ffmpeg-offline", seconds: 6, width: 1080, height: 1920 });
+    expect(line).toMatchObject({ item: "ltx-generation", usd: 0, quantity: 6 });
+    expect(line.basis).toBe("6 s by the offline generator (FFmpeg): nothing paid");
+    expect(() => ltxCost({ provider: "ltx", model: "ffmpeg-offline", seconds: 6, width: 1080, height: 1920 })).toThrow(UnpricedError);
+  });
+});
