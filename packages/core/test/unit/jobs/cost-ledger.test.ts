@@ -5,6 +5,8 @@ import { applyEvent, comparableState, reduceEvents, toJobRecord } from "../../..
 import type { JobState } from "../../../src/jobs/reducer";
 import { lambdaCost, ltxCost, renderCostLine, sumCost } from "../../../src/jobs/cost";
 import { jobEvents, rng, shuffledWithDuplicates } from "./fixtures";
+import { createMemoryJobStore } from "../../../src/jobs/memory";
+import { getJobStatus, listJobs } from "../../../src/usecases/job-status";
 
 /** The sample events of one job, the step-ending ones carrying what their step paid. */
 function costedEvents(types: readonly DetailType[]): PipelineEvent<DetailType>[] {
@@ -95,5 +97,20 @@ describe("a republished step-ending event", () => {
     };
     expect(gbs([started!, ready!, later])).toBe(4.5);
     expect(gbs([started!, later, ready!])).toBe(4.5);
+  });
+});
+
+describe("the status API shows the cost", () => {
+  it("GET /jobs/{jobId} carries the record's cost, GET /jobs its total, a failed job's too", async () => {
+    const jobs = createMemoryJobStore();
+    for (const e of costedEvents(["VideoBaseStarted", "VideoBaseReady", "RenderStarted", "RenderFailed"])) await jobs.apply(e);
+    const blobs = { presignGet: async (key: string) => `https://media.example/${key}` };
+    const view = await getJobStatus({ jobs, blobs, clock: { now: () => new Date("2026-11-20T12:00:00Z") } }, { jobId: costedEvents(["VideoBaseReady"])[0]!.detail.metadata.jobId, caller: undefined });
+    expect(view.status).toBe("failed");
+    expect(view.cost).toEqual((await jobs.get(view.jobId))!.cost);
+    expect(view.cost!.lines.map((l) => l.item)).toContain("ltx-generation");
+    const owner = (await jobs.get(view.jobId))!.owner;
+    const list = await listJobs({ jobs }, { owner });
+    expect(list.items[0]!.costUsd).toBe(view.cost!.totalUsd);
   });
 });
