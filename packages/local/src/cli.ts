@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   events: { summary: "test-pattern | put | replay: EventBridge patterns and the local bus", load: () => import("./commands/events") },
   dlq: { summary: "list | redrive: the local bus's dead-letter queue", load: () => import("./commands/dlq") },
   job: { summary: "one job's status, failure reason, timeline and log lines, from a running or stopped data dir", load: () => import("./commands/job") },
+  psql: { summary: "psql on the embedded Postgres that holds the generated_videos table (running or stopped data dir)", load: () => import("./commands/psql") },
   rerender: { summary: "render a finished job again from its base clip (new title, subtitle, music or aspect) as version N+1", load: () => import("./commands/versions").then((m) => ({ main: m.rerender })) },
   cancel: { summary: "cancel a job in any step (or its re-render in flight)", load: () => import("./commands/versions").then((m) => ({ main: m.cancel })) },
 };

@@ -338,7 +338,7 @@ export function printSummary(r: RunResult, say: (line: string) => void): void {
     const g = r.generatedVideos;
     const row = g.rows[0];
     say(`  ${"Postgres".padEnd(14)} generated_videos: ${g.rows.length} row${g.rows.length === 1 ? "" : "s"} for the job${row ? ` (status ${String(row.status)}, ${String(row.video_url)})` : ""}; ${g.server}, in ${g.database}`);
-    say(`  ${"".padEnd(14)} ${g.psql} -c ${shellQuote(`select * from generated_videos where job_id = '${r.jobId}'`)}`);
+    say(`  ${"".padEnd(14)} pnpm reelbridge psql --data-dir ${shellQuote(r.dataDir)} -c ${shellQuote(`select * from generated_videos where job_id = '${r.jobId}'`)}`);
   }
   if (r.cost) for (const line of formatCost("cost", r.cost, r.quote ? { note: `quoted ${formatUsd(r.quote.totalUsd)}` } : {})) say(line);
   say(`  ${"webhooks".padEnd(14)} ${r.deliveries.length} delivered to the demo receiver (${r.deliveries.filter((d) => d.verified).length} signature-verified): ${o.webhookLog}`);

@@ -146,8 +146,8 @@ function run(cmd: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || String(r.error ?? "")).trim().slice(-1500)}`);
 }
 
-/** A postmaster still running on this cluster (a runtime that was killed): its pid and port. */
-function livePostmaster(dir: string): { pid: number; port: number } | undefined {
+/** A postmaster running on this cluster (a runtime's, or one a killed runtime left): its pid and port. */
+export function livePostmaster(dir: string): { pid: number; port: number } | undefined {
   const file = join(dir, "postmaster.pid");
   if (!existsSync(file)) return undefined;
   const [pidLine, , , portLine] = readFileSync(file, "utf8").split("\n");
