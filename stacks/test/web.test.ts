@@ -12,7 +12,8 @@ import { Api } from "../Api";
 import { Web } from "../Web";
 import { synth } from "./helpers";
 
-// Offline, once for the file: SST's real build, the site's build and asset zip included.
+// Offline, once for the file: SST's real build, the site's build (with the preview's React and
+// Remotion chunk) and asset zip included: up to a few minutes on a loaded 2-core machine.
 let web: Template;
 let outdir: string;
 const started = Date.now();
@@ -26,7 +27,7 @@ beforeAll(async () => {
   const webStack = getStack(Web) as unknown as Stack;
   site = webStack.node.findChild("Site") as StaticSite;
   resolve = (v) => webStack.resolve(v);
-}, 120_000);
+}, 300_000);
 
 type ReplaceValue = { files: string; search: string; replace: string };
 
