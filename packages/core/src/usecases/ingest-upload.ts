@@ -174,6 +174,8 @@ interface GenerationRecord {
   lastCheckedAt?: string;
   /** The model the provider was asked for (its submit's answer). */
   model?: string;
+  /** Set when the job ended while the generation ran: the looks stopped (recordStoppedGeneration). */
+  stoppedAt?: string;
 }
 
 const hasFacts = (r: GenerationRecord | undefined): r is GenerationRecord & { generationId: string; facts: SubmittedFacts } =>
@@ -645,7 +647,7 @@ async function terminalOutcome(deps: Pick<IngestUploadDeps, "publisher">, ledger
  * cost lines as of now), once.
  */
 async function recordStoppedGeneration(deps: IngestUploadDeps, ctx: IngestContext, jobId: string, ended: { type: string }, logger: Logger): Promise<void> {
-  const record = (await deps.state.get(jobId, GENERATION_STATE)) as (GenerationRecord & { stoppedAt?: string }) | undefined;
+  const record = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
   if (!hasFacts(record) || record.status !== "submitted" || record.stoppedAt) return;
   const paid = await failedStepCost(deps, ctx, jobId, logger);
   await deps.state.update(jobId, GENERATION_STATE, { stoppedAt: deps.clock.now().toISOString(), stoppedBecause: ended.type, ...(paid ? { paid } : {}) });
