@@ -52,12 +52,13 @@ function majorOf(binDir: string): number {
 export function findPostgres(wantMajor?: number): PostgresBinaries {
   const candidates: string[] = [];
   const fromEnv = process.env.REELBRIDGE_POSTGRES_BIN?.trim();
-  if (fromEnv) candidates.push(fromEnv);
   const debian = "/usr/lib/postgresql";
-  if (existsSync(debian)) {
+  // Named explicitly: that one or none, never a silent fallback to another installation.
+  if (fromEnv) candidates.push(fromEnv);
+  else if (existsSync(debian)) {
     for (const v of readdirSync(debian).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a))) candidates.push(join(debian, v, "bin"));
   }
-  for (const p of (process.env.PATH ?? "").split(":").filter(Boolean)) candidates.push(p);
+  if (!fromEnv) for (const p of (process.env.PATH ?? "").split(":").filter(Boolean)) candidates.push(p);
   const found = candidates.filter(hasTools).map((binDir) => ({ binDir, major: majorOf(binDir) })).filter((b) => b.major >= MIN_MAJOR);
   const pick = wantMajor ? found.find((b) => b.major === wantMajor) : found[0];
   if (pick) return pick;
