@@ -612,8 +612,13 @@ async function setupAuth(): Promise<void> {
   const a = createAuth(config.auth, { redirectUri: redirectUriFor(location) });
   auth = a;
   config.accessToken = () => a.accessToken();
+  // The list follows who is signed in; a renewal (same person, new token) changes nothing there.
+  let who: string | undefined;
   a.onChange((s) => {
     showAuthState(s);
+    const now = s.status === "signed-in" ? s.user.sub : undefined;
+    if (now === who) return;
+    who = now;
     void refreshHistory();
   });
   showAuthState(a.state);
