@@ -140,12 +140,13 @@ async function reconcileOne(deps: RenderWatchdogDeps, entry: InFlightRender, now
     outcome = { kind: "success", timeToFinishMs: progress.timeToFinishMs ?? null, costs: progress.costs ?? null };
   } else if (progress.fatalErrorEncountered) {
     const first = progress.errors[0];
-    outcome = { kind: "error", message: `Remotion Lambda failed to render: ${first ? `${first.name ? `${first.name}: ` : ""}${first.message}` : "fatal error without details"}` };
+    // What the failed render accrued is still paid for (cost ledger, issue #13).
+    outcome = { kind: "error", message: `Remotion Lambda failed to render: ${first ? `${first.name ? `${first.name}: ` : ""}${first.message}` : "fatal error without details"}`, costs: progress.costs ?? null };
   } else if (!pastLimit) {
     log.info("render still running; webhook not due yet", { ...fields, overallProgress: progress.overallProgress, ageSeconds: Math.round(ageSeconds) });
     return "pending";
   } else {
-    outcome = { kind: "timeout", message: `The render had not finished after ${Math.round(ageSeconds)} s (limit ${limit} s); it was at ${Math.round(progress.overallProgress * 100)}%.` };
+    outcome = { kind: "timeout", message: `The render had not finished after ${Math.round(ageSeconds)} s (limit ${limit} s); it was at ${Math.round(progress.overallProgress * 100)}%.`, costs: progress.costs ?? null };
   }
 
   let result;

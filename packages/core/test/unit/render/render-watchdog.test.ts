@@ -56,6 +56,13 @@ describe("reconcileRenders", () => {
     expect(t.publisher.published[0]).toMatchObject({ type: "RenderFailed", data: { reason: { code: "RenderError", message: expect.stringContaining("delayRender() timed out") } } });
   });
 
+  it("a failed render's RenderFailed carries what Remotion says it accrued", async () => {
+    const t = await watchdog({ done: false, fatalErrorEncountered: true, overallProgress: 0.6, errors: [{ name: "Error", message: "boom" }], costs: { estimated: 0.0031, currency: "USD" } });
+    t.clock.advance(700);
+    await t.run();
+    expect(t.publisher.published[0]).toMatchObject({ type: "RenderFailed", data: { stepCost: { lines: [{ item: "remotion-render", usd: 0.0031, estimated: true }], totalUsd: 0.0031 } } });
+  });
+
   it("waits for a render still running, then fails it with RenderTimeout past the hard limit", async () => {
     const t = await watchdog(running);
     t.clock.advance(900);
