@@ -58,6 +58,10 @@ let remotion: RemotionLambdaApi;
 let emulatorClose: () => Promise<void>;
 let hooks: Server;
 let hooksUrl: string;
+/** SQS's stand-in: the ChangeMessageVisibility calls a queued bundle makes (the LTX step's scheduled looks). */
+let sqsApi: Server;
+let sqsUrl: string;
+const visibilityChanges: Array<{ target: string; body: Record<string, unknown> }> = [];
 const webhooks: Array<{ headers: Record<string, string>; body: string }> = [];
 const accepted: EventBridgeEnvelope[] = [];
 const uploads: unknown[] = [];
@@ -87,6 +91,7 @@ function lambdaEnv(fn: BuiltFunction, dir: string): Record<string, string> {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: busUrl,
     AWS_ENDPOINT_URL_LAMBDA: remotion.url,
+    AWS_ENDPOINT_URL_SQS: sqsUrl,
     LTX_BASE_URL: ltx.url,
     TMPDIR: mkdtempSync(join(work, "tmp-")),
     TZ: ":UTC",
@@ -112,8 +117,8 @@ function bundle(name: string): UnpackedBundle {
   return b;
 }
 
-const sqs = (body: unknown, queue: string) => ({
-  Records: [{ messageId: `m-${queue}`, receiptHandle: "r", body: JSON.stringify(body), attributes: { ApproximateReceiveCount: "1", SentTimestamp: "0", SenderId: "x", ApproximateFirstReceiveTimestamp: "0" }, messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: `arn:aws:sqs:us-east-1:111122223333:${queue}`, awsRegion: "us-east-1" }],
+const sqs = (body: unknown, queue: string, receiveCount = 1) => ({
+  Records: [{ messageId: `m-${queue}`, receiptHandle: "r", body: JSON.stringify(body), attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "0", SenderId: "x", ApproximateFirstReceiveTimestamp: "0" }, messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: `arn:aws:sqs:us-east-1:111122223333:${queue}`, awsRegion: "us-east-1" }],
 });
 
 const functionUrl = (method: string, path: string, opts: { body?: string; headers?: Record<string, string>; query?: string } = {}) => ({
@@ -163,6 +168,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hooks.listen(0, "127.0.0.1", r));
   hooksUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
+  // SQS (AWS JSON 1.0): records each call and answers it as SQS does an accepted one.
+  sqsApi = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      visibilityChanges.push({ target: String(req.headers["x-amz-target"] ?? ""), body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown> });
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.0" }).end("{}");
+    });
+  });
+  await new Promise<void>((r) => sqsApi.listen(0, "127.0.0.1", r));
+  sqsUrl = `http://127.0.0.1:${(sqsApi.address() as AddressInfo).port}`;
 
   for (const spec of specs) {
     const fn = built.find((f) => f.handler === spec.handler);
@@ -174,6 +190,7 @@ afterAll(async () => {
   await emulatorClose?.();
   await remotion?.close();
   await ltx?.close();
+  await new Promise<void>((r) => (sqsApi ? sqsApi.close(() => r()) : r()));
   await bus?.close();
   await dynamo?.close();
   await s3?.close();
@@ -225,10 +242,20 @@ describe("one job through every bundle, against the local peers", () => {
     expect(uploads).toHaveLength(1);
   });
 
-  it("LTX step: validates and normalises the photo with the shipped sharp, has LTX animate it, stores base.mp4", async () => {
+  it("LTX step: validates and normalises the photo with the shipped sharp, submits to LTX, hands the message back for each look, then stores base.mp4", async () => {
     const { result } = await bundle("ltx-step").invoke(sqs(uploads[0], "ltx-step"));
-    expect(result).toEqual({ batchItemFailures: [] });
+    // Submitted: the record goes back to the queue, visible again when the first look is due (30 s).
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "m-ltx-step" }] });
+    expect(visibilityChanges[0]).toMatchObject({ target: "AmazonSQS.ChangeMessageVisibility", body: { VisibilityTimeout: 30, ReceiptHandle: "r", QueueUrl: "https://sqs.us-east-1.amazonaws.com/111122223333/ltx-step" } });
     expect(eventsOf("VideoBaseStarted")).toHaveLength(1);
+    // SQS brings it back (sooner here than the 30 s asked): each receive is one look, until the clip is stored.
+    let receives = 1;
+    for (let last = result; JSON.stringify(last) !== JSON.stringify({ batchItemFailures: [] }); ) {
+      if (++receives > 60) throw new Error(`the LTX step still had not finished after ${receives - 1} receives`);
+      await new Promise((r) => setTimeout(r, 250));
+      last = (await bundle("ltx-step").invoke(sqs(uploads[0], "ltx-step", receives))).result;
+    }
+    expect(ltx.counts()).toMatchObject({ accepted: 1, statusPolls: receives - 1 });
     const [ready] = eventsOf("VideoBaseReady");
     expect(ready, JSON.stringify(accepted.map((e) => [e["detail-type"], (e.detail as { data?: unknown }).data]))).toBeDefined();
     expect(ltx.requests.some((r) => r.route === "submit")).toBe(true);

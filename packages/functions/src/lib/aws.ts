@@ -16,7 +16,12 @@ let sqs: SQSClient | undefined;
 
 export const s3Client = () => (s3 ??= new S3Client({}));
 export const eventBridgeClient = () => (eb ??= new EventBridgeClient({}));
-export const sqsClient = () => (sqs ??= new SQSClient({}));
+/**
+ * SQS sends each call to its QueueUrl's host unless told otherwise; an endpoint configured the
+ * SDK's way (AWS_ENDPOINT_URL_SQS, as the other clients take theirs: the deploy smoke test's
+ * local peers) is used instead.
+ */
+export const sqsClient = () => (sqs ??= new SQSClient({ useQueueUrlAsEndpoint: !process.env.AWS_ENDPOINT_URL_SQS }));
 export const dynamoDocClient = () =>
   (ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
 
