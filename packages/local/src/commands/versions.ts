@@ -10,6 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cancelResponseSchema, errorBodySchema, jobViewSchema, rerenderResponseSchema } from "@reelbridge/events/http";
 import type { CancelResponse, JobView, RerenderResponse } from "@reelbridge/events/http";
@@ -46,6 +47,8 @@ options:
 
 interface Target {
   api: string;
+  /** The data dir of a runtime this command started (its presigned URLs die with it: print paths). */
+  dataDir?: string;
   /** Set when this command started the runtime itself: it must be stopped at the end. */
   close?: () => Promise<void>;
   idle?: () => Promise<void>;
@@ -60,7 +63,7 @@ async function target(dataDirFlag: string | undefined, api: string | undefined):
     return { api: info.apiBase };
   }
   const rt = await startRuntime({ dataDir, logSink: () => undefined });
-  return { api: rt.apiBase, close: () => rt.close(), idle: () => rt.bus.onIdle() };
+  return { api: rt.apiBase, dataDir, close: () => rt.close(), idle: () => rt.bus.onIdle() };
 }
 
 class ApiError extends Error {
@@ -84,6 +87,9 @@ async function job(api: string, jobId: string): Promise<JobView> {
   if (!res.ok) throw new ApiError(res.status, "StatusApi", `the status API answered ${res.status} for job ${jobId}`);
   return jobViewSchema.parse(await res.json());
 }
+
+/** Where a presigned URL of the local S3 endpoint (…/<bucket>/<key>?…) is stored in the data dir. */
+const localPath = (dataDir: string, url: string): string => join(dataDir, "blobs", ...decodeURIComponent(new URL(url).pathname).split("/").filter(Boolean));
 
 const TERMINAL_VERSION = new Set(["completed", "failed", "cancelled"]);
 
@@ -149,7 +155,7 @@ export async function rerender(argv: string[]): Promise<number> {
         process.stdout.write(`${r.replayed ? "↺" : "✓"} job ${jobId}: re-render version ${r.version} ${r.replayed ? "(already requested with this key)" : "requested"}, base clip reused (no new generation)\n`);
         if (v) {
           process.stdout.write(`${v.status === "completed" ? "✓" : "✗"} version ${r.version} ${v.status}${v.failure ? `: ${v.failure.code} — ${v.failure.message}` : ""}\n`);
-          if (v.outputs.video) process.stdout.write(`  final MP4   ${v.outputs.video.url}\n`);
+          if (v.outputs.video) process.stdout.write(`  final MP4   ${t.dataDir ? localPath(t.dataDir, v.outputs.video.url) : v.outputs.video.url}\n`);
         }
       }
       return !v || v.status === "completed" ? 0 : 1;
