@@ -285,6 +285,16 @@ describe("topology → infrastructure", () => {
     }
   });
 
+  it("lets the upload API reserve budget and nothing else in the jobs table: GetItem/UpdateItem on BUDGET# keys (issue #13)", () => {
+    const policies = [pipeline, api].flatMap((t) => ofType(t, "AWS::IAM::Policy"));
+    const [, policy] = policies.find(([id]) => id.startsWith(pascal("upload-api")))!;
+    type Stmt = { Sid?: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+    const dynamo = (policy.Properties.PolicyDocument as { Statement: Stmt[] }).Statement.filter((st) => [st.Action].flat().some((a) => a.startsWith("dynamodb:")));
+    expect(dynamo).toHaveLength(1);
+    expect([dynamo[0]!.Action].flat().sort()).toEqual(["dynamodb:GetItem", "dynamodb:UpdateItem"]);
+    expect(dynamo[0]!.Condition).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["BUDGET#*"] } });
+  });
+
   it("lets each function PutEvents only with its own sources and detail-types (events:source condition)", () => {
     const policies = [pipeline, api].flatMap((t) => ofType(t, "AWS::IAM::Policy"));
     const specs = [...topo(), ...endpoints, ...schedules];
