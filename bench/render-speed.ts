@@ -12,9 +12,17 @@
 //     frame extraction; FFmpeg: encode and audio; this Node process: orchestration, piping).
 // The base clip is the project's: the sample photo, normalised as the LTX step does, animated by
 // the offline FFmpeg generator (the embedded LTX-2) at 24 fps, as `reelbridge run` makes it.
-// Each render's output is kept in BENCH_OUT (default $TMPDIR/reelbridge-render-speed):
-// `<aspect>-<label>.mp4`.
-// Env: BENCH_SECONDS (base clip, default 6), BENCH_ASPECTS (default "9:16,16:9").
+// Each job renders twice in the same run: "before" with the settings the renderer had before
+// issue #15 (REMOTION_DEFAULT_TUNING) and "after" with today's (LOCAL_RENDER_TUNING), and the two
+// videos are compared frame by frame with FFmpeg's ssim filter (target: SSIM ≥ 0.98 at every
+// sampled timestamp), so speed is not bought with a different video.
+// Outputs are kept in BENCH_OUT (default $TMPDIR/reelbridge-render-speed): `<aspect>-before.mp4`,
+// `<aspect>-after.mp4`, `<aspect>-ffmpeg.mp4`.
+// The first aspect is also rendered at a preview scale (BENCH_PREVIEW_SCALE, default 0.25, 1 = none),
+// before and after, as `reelbridge run --scale 0.25` and the burst benchmark render.
+// Env: BENCH_SECONDS (base clip, default 6), BENCH_ASPECTS (default "9:16,16:9"), BENCH_TUNING
+// (JSON merged over the "after" tuning, to try a setting), BENCH_BEFORE=0 (skip the "before"
+// render and compare with the `<aspect>-before.mp4` already in BENCH_OUT).
 // One JSON line per figure: {"name","value","unit",…}. Takes 3–5 minutes on 2 cores.
 import { execFile } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -26,8 +34,8 @@ import { createFfmpegVideoGenerator } from "@reelbridge/core/adapters/ffmpeg/off
 import { normalizeImage } from "@reelbridge/core/media/image";
 import { SAMPLE_PHOTO } from "@reelbridge/local/commands/run";
 import { ensureBundle } from "@reelbridge/local/render/bundle-cache";
-import type { RenderProgress } from "@reelbridge/local/render/renderer";
-import { createLocalRenderer } from "@reelbridge/local/render/renderer";
+import type { RenderProgress, RenderTuning } from "@reelbridge/local/render/renderer";
+import { LOCAL_RENDER_TUNING, REMOTION_DEFAULT_TUNING, createLocalRenderer } from "@reelbridge/local/render/renderer";
 import { DEFAULT_MUSIC_ID, MUSIC_CATALOG } from "@reelbridge/remotion/music";
 import type { Aspect, RenderInputProps } from "@reelbridge/remotion/props";
 import { COMPOSITIONS, DIMENSIONS, END_CARD_SECONDS, FPS } from "@reelbridge/remotion/props";
@@ -48,6 +56,10 @@ const SUBTITLE = "Made with reelbridge";
 const FONT_BOLD = "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf";
 const FONT_REGULAR = "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf";
 const frames = Math.ceil(BASE_SECONDS * FPS) + END_CARD_SECONDS * FPS;
+const AFTER: RenderTuning = { ...LOCAL_RENDER_TUNING, ...(JSON.parse(process.env.BENCH_TUNING ?? "{}") as Partial<RenderTuning>) };
+const RENDER_BEFORE = process.env.BENCH_BEFORE !== "0";
+const SSIM_TARGET = 0.98;
+const PREVIEW_SCALE = Number(process.env.BENCH_PREVIEW_SCALE ?? 0.25);
 
 // ---- CPU per process kind, from /proc ----------------------------------------------------------
 const TICK = 100; // USER_HZ on Linux
@@ -171,6 +183,14 @@ const makeScrim = async (aspect: Aspect, file: string) => {
   await exec("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", `color=c=black:s=${W}x${H}:d=1,format=rgba,geq=r=0:g=0:b=0:a='${a}'`, "-frames:v", "1", file]);
 };
 
+// ---- same video? ------------------------------------------------------------------------------
+/** Per-frame SSIM (FFmpeg's ssim filter, "All" = Y, U and V weighted) of two renders of the same job. */
+const ssimPerFrame = async (a: string, b: string): Promise<number[]> => {
+  const stats = path.join(work, `ssim-${path.basename(a)}.log`);
+  await exec("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i", a, "-i", b, "-lavfi", `[0:v][1:v]ssim=stats_file=${stats}`, "-f", "null", "-"]);
+  return (await readFile(stats, "utf8")).split("\n").filter(Boolean).map((l) => Number(/All:([\d.]+)/.exec(l)?.[1] ?? Number.NaN));
+};
+
 // ---- the local render, instrumented ------------------------------------------------------------
 type Measured = { ms: number; firstFrameMs: number; lastFrameMs: number; cpu: Record<string, number> };
 const measure = async (run: (onProgress: (p: RenderProgress) => void) => Promise<unknown>): Promise<Measured> => {
@@ -205,13 +225,21 @@ const work = path.join(OUT, "work");
 await mkdir(work, { recursive: true });
 note(`${frames} frames per job (${BASE_SECONDS} s base clip + ${END_CARD_SECONDS} s end card), aspects ${ASPECTS.join(", ")}; outputs in ${OUT}; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 await ensureBundle({ cacheDir });
-const renderer = createLocalRenderer({ cacheDir });
+const before = RENDER_BEFORE ? createLocalRenderer({ cacheDir, tuning: REMOTION_DEFAULT_TUNING }) : null;
+const after = createLocalRenderer({ cacheDir, tuning: AFTER });
+note(`before: ${JSON.stringify(REMOTION_DEFAULT_TUNING)}; after: ${JSON.stringify(AFTER)}`);
+let ok = true;
 try {
-  for (const aspect of ASPECTS) {
-    const tag = aspect.replace(":", "x");
-    const base = await makeBaseClip(aspect, work);
+  const cases: Array<{ aspect: Aspect; scale: number }> = ASPECTS.map((aspect) => ({ aspect, scale: 1 }));
+  // The preview size `reelbridge run --scale 0.25` and the burst benchmark render at.
+  if (PREVIEW_SCALE < 1) cases.push({ aspect: ASPECTS[0]!, scale: PREVIEW_SCALE });
+  const clips = new Map<Aspect, string>();
+  for (const { aspect, scale } of cases) {
+    const tag = aspect.replace(":", "x") + (scale === 1 ? "" : `@${scale}`);
+    const base = clips.get(aspect) ?? (await makeBaseClip(aspect, work));
+    clips.set(aspect, base);
     const scrim = path.join(work, `scrim-${tag}.png`);
-    await makeScrim(aspect, scrim);
+    if (scale === 1) await makeScrim(aspect, scrim);
     const props: RenderInputProps = {
       title: TITLE,
       subtitle: SUBTITLE,
@@ -220,23 +248,58 @@ try {
       baseVideoDurationSeconds: BASE_SECONDS,
       musicId: DEFAULT_MUSIC_ID,
     };
-    // Warm the browser, bundle and OS caches once, off the clock.
-    await renderer.render({ compositionId: COMPOSITIONS[aspect], inputProps: { ...props, baseVideoDurationSeconds: 0.2 }, outputPath: path.join(work, "warm.mp4"), scale: 0.25 });
+    const compositionId = COMPOSITIONS[aspect];
+    // Warm the browsers, bundle and OS caches once, off the clock.
+    for (const r of [before, after]) await r?.render({ compositionId, inputProps: { ...props, baseVideoDurationSeconds: 0.2 }, outputPath: path.join(work, "warm.mp4"), scale: 0.25 });
 
-    // The reference runs before and after the local render: their mean stands for the machine
-    // during the render (other work on a shared machine moves both).
-    const refRuns = [await ffmpegReference(aspect, base, scrim, path.join(OUT, `${tag}-ffmpeg.mp4`))];
-    const out = path.join(OUT, `${tag}-local.mp4`);
-    const m = await measure((onProgress) => renderer.render({ compositionId: COMPOSITIONS[aspect], inputProps: props, outputPath: out, onProgress }));
-    refRuns.push(await ffmpegReference(aspect, base, scrim, path.join(OUT, `${tag}-ffmpeg.mp4`)));
-    const refMs = (refRuns[0]! + refRuns[1]!) / 2;
-    print(`${tag}.ffmpeg.seconds`, refMs / 1000, "s", { runs: refRuns.map((r) => round(r / 1000)), note: "FFmpeg composite of the same base clip and length, x264 veryfast: mean of the runs before and after the local render" });
-    print(`${tag}.ffmpeg.fps`, frames / (refMs / 1000), "frames/s");
-    report(`${tag}.local`, m);
-    print(`${tag}.ratio`, m.ms / refMs, "x", { target: aspect === "9:16" ? "≤ 3" : undefined, note: "local render ÷ FFmpeg reference" });
+    // The reference runs before, between and after the local renders; each render is compared
+    // with the mean of the two runs around it (other work on a shared machine moves both).
+    // At a preview scale only before and after are compared (the reference is full size).
+    const reference = async () => (scale === 1 ? ffmpegReference(aspect, base, scrim, path.join(OUT, `${tag}-ffmpeg.mp4`)) : Number.NaN);
+    const refRuns = [await reference()];
+    const beforeOut = path.join(OUT, `${tag}-before.mp4`);
+    const afterOut = path.join(OUT, `${tag}-after.mp4`);
+    const runs: Array<{ label: string; m: Measured; refMs: number }> = [];
+    for (const [label, r, out] of [["before", before, beforeOut], ["after", after, afterOut]] as const) {
+      if (!r) continue;
+      const m = await measure((onProgress) => r.render({ compositionId, inputProps: props, outputPath: out, scale, onProgress }));
+      refRuns.push(await reference());
+      runs.push({ label, m, refMs: (refRuns.at(-2)! + refRuns.at(-1)!) / 2 });
+    }
+    const refMean = refRuns.reduce((a, b) => a + b, 0) / refRuns.length;
+    if (scale === 1) {
+      print(`${tag}.ffmpeg.seconds`, refMean / 1000, "s", { runs: refRuns.map((r) => round(r / 1000)), note: "FFmpeg composite of the same base clip and length, x264 veryfast (mean of the runs around the local renders)" });
+      print(`${tag}.ffmpeg.fps`, frames / (refMean / 1000), "frames/s");
+    }
+    for (const { label, m, refMs } of runs) {
+      report(`${tag}.${label}`, m);
+      if (scale === 1) print(`${tag}.${label}.ratio`, m.ms / refMs, "x", { ...(aspect === "9:16" && label === "after" ? { target: 3, met: m.ms / refMs <= 3 } : {}), reference_s: round(refMs / 1000), note: "local render ÷ FFmpeg reference around it" });
+    }
+    const [b, a] = [runs.find((r) => r.label === "before"), runs.find((r) => r.label === "after")];
+    if (b && a) print(`${tag}.speedup`, b.m.ms / a.m.ms, "x", { note: "before ÷ after, same run" });
+
+    const ssim = await ssimPerFrame(afterOut, beforeOut).catch((err: unknown) => {
+      note(`no SSIM for ${tag}: ${err instanceof Error ? err.message.split("\n").at(-2) : String(err)}`);
+      return null;
+    });
+    if (ssim) {
+      // A few timestamps: the titles fading in, on screen, the clip's last frames, the end card.
+      const at = [0.3, 1, 3, BASE_SECONDS - 0.1, BASE_SECONDS + 1, BASE_SECONDS + END_CARD_SECONDS - 0.1];
+      for (const t of at) {
+        const v = ssim[Math.min(ssim.length - 1, Math.round(t * FPS))]!;
+        print(`${tag}.ssim.at_${t}s`, v, "SSIM", { target: SSIM_TARGET, met: v >= SSIM_TARGET });
+        if (!(v >= SSIM_TARGET)) ok = false;
+      }
+      print(`${tag}.ssim.min`, Math.min(...ssim), "SSIM", { frames: ssim.length, frame: ssim.indexOf(Math.min(...ssim)) });
+      print(`${tag}.ssim.mean`, ssim.reduce((x, y) => x + y, 0) / ssim.length, "SSIM");
+    }
   }
 } finally {
-  await renderer.close();
+  await before?.close();
+  await after.close();
   await rm(work, { recursive: true, force: true });
 }
-
+if (!ok) {
+  note(`an "after" frame differs from "before" (SSIM < ${SSIM_TARGET})`);
+  process.exitCode = 1;
+}

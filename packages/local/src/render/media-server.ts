@@ -33,8 +33,11 @@ export class MediaNotAllowedError extends Error {
 }
 
 export type MediaServer = {
-  /** Makes `filePath` fetchable; returns its URL. Registering the same file twice returns the same URL. */
-  register(filePath: string): Promise<string>;
+  /**
+   * Makes `filePath` fetchable; returns its URL. Registering the same file twice returns the same URL.
+   * `ownFile`: a file the renderer wrote itself (a shrunk base clip), exempt from allowedRoots.
+   */
+  register(filePath: string, opts?: { ownFile?: boolean }): Promise<string>;
   /** Makes the URL unreachable again. */
   unregister(url: string): void;
   close(): Promise<void>;
@@ -101,12 +104,12 @@ export const startMediaServer = async ({ allowedRoots }: MediaServerOptions = {}
   const base = `http://127.0.0.1:${port}`;
 
   return {
-    async register(filePath) {
+    async register(filePath, opts) {
       const file = await realpath(path.resolve(filePath)).catch((cause: unknown) => {
         throw new MediaNotAllowedError(`media file not found: ${filePath}`, { cause });
       });
       if (!(await stat(file)).isFile()) throw new MediaNotAllowedError(`not a file: ${filePath}`);
-      if (roots && !roots.some((r) => file === r || file.startsWith(r + path.sep))) {
+      if (roots && !opts?.ownFile && !roots.some((r) => file === r || file.startsWith(r + path.sep))) {
         throw new MediaNotAllowedError(`media file outside the allowed directories: ${filePath}`);
       }
       let token = byFile.get(file);

@@ -5,10 +5,11 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ChromiumOptions, FfmpegOverrideFn, LogLevel } from "@remotion/renderer";
+import type { ChromiumOptions, FfmpegOverrideFn, LogLevel, X264Preset } from "@remotion/renderer";
 import { makeCancelSignal, openBrowser, renderMedia, selectComposition } from "@remotion/renderer";
 import type { RenderInputProps } from "@reelbridge/remotion/props";
-import { COMPOSITIONS, FPS, KEYFRAME_INTERVAL_SECONDS, renderInputPropsSchema } from "@reelbridge/remotion/props";
+import { COMPOSITIONS, DIMENSIONS, FPS, KEYFRAME_INTERVAL_SECONDS, renderInputPropsSchema } from "@reelbridge/remotion/props";
+import { shrinkClip } from "./base-clip";
 import { ensureBundle } from "./bundle-cache";
 import type { MediaServer } from "./media-server";
 import { startMediaServer } from "./media-server";
@@ -20,8 +21,10 @@ export type LocalRendererOptions = {
   browserExecutable?: string;
   /** Where the bundle is cached (shared by processes using the same folder). */
   cacheDir: string;
-  /** Browser tabs per render; default Remotion's (half the CPUs). */
+  /** Browser tabs per render; default LOCAL_RENDER_TUNING's. Overrides `tuning.concurrency`. */
   concurrency?: number;
+  /** How renders spend the machine; default LOCAL_RENDER_TUNING (REMOTION_DEFAULT_TUNING: as before issue #15). */
+  tuning?: Partial<RenderTuning>;
   /**
    * How long a frame may wait for its media (Remotion's delayRender timeout). Remotion's 30 s
    * default is too short on a busy 2-core machine with several renders at once: 120 s.
@@ -94,11 +97,44 @@ export const fixedKeyframes: FfmpegOverrideFn = ({ args }) => {
   return [...args.slice(0, g + 2), "-keyint_min", String(GOP_SIZE), "-sc_threshold", "0", ...args.slice(g + 2)];
 };
 
+/**
+ * How a local render spends the machine: the renderMedia options that trade CPU for speed
+ * without changing the composition (docs/decisions/0009-local-render-speed.md). Remotion Lambda
+ * keeps Remotion's defaults (the render step's adapter sets none of these).
+ */
+export type RenderTuning = {
+  /** Browser tabs rendering frames at once; null = Remotion's default, half the CPUs. */
+  concurrency: number | null;
+  /** x264's preset; null = x264's default (medium). */
+  x264Preset: X264Preset | null;
+  /** Quality of the JPEG frames Chromium captures (Remotion's default 80). */
+  jpegQuality: number;
+  /** Threads Remotion's compositor may use to extract <OffthreadVideo> frames; null = Remotion's (2). */
+  offthreadVideoThreads: number | null;
+  /**
+   * At scale < 1, shrink a local (file://) base clip to the size it is drawn at before the render
+   * (base-clip.ts): <OffthreadVideo> then moves scale² as many bytes per frame.
+   */
+  shrinkBaseClip: boolean;
+};
+
+/** What the local renderer did before issue #15: Remotion's defaults. */
+export const REMOTION_DEFAULT_TUNING: RenderTuning = { concurrency: null, x264Preset: null, jpegQuality: 80, offthreadVideoThreads: null, shrinkBaseClip: false };
+
+/**
+ * What the local renderer uses, measured with bench/render-speed.ts on 2 cores (decision 0009):
+ * x264 "veryfast" halves the encoder's CPU per frame at the same picture (SSIM ≥ 0.99 against
+ * Remotion's default "medium"); a second browser tab per render more than doubled Chromium's CPU
+ * per frame and was slower, so concurrency stays Remotion's (half the CPUs: 1 tab on 2 cores).
+ */
+export const LOCAL_RENDER_TUNING: RenderTuning = { ...REMOTION_DEFAULT_TUNING, x264Preset: "veryfast", shrinkBaseClip: true };
+
 const MEDIA_FIELDS = ["baseVideoUrl", "musicUrl", "logoUrl"] as const;
 
 export const createLocalRenderer = (options: LocalRendererOptions): LocalRenderer => {
   const browserExecutable = options.browserExecutable ?? DEFAULT_BROWSER_EXECUTABLE;
   const logLevel = options.logLevel ?? "error";
+  const tuning: RenderTuning = { ...LOCAL_RENDER_TUNING, ...options.tuning, ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) };
   let closed = false;
   let serveUrl: Promise<string> | null = null;
   let browser: ReturnType<typeof openBrowser> | null = null;
@@ -127,6 +163,7 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
     const served: string[] = [];
     const server = MEDIA_FIELDS.some((f) => inputProps[f]?.startsWith("file:")) ? await getMedia() : null;
     const tmp = path.join(path.dirname(outputPath), `.${path.basename(outputPath, ".mp4")}.${randomBytes(4).toString("hex")}.mp4`);
+    const smallClip = `${tmp}.base.mp4`;
     const { cancel, cancelSignal } = makeCancelSignal();
     const onAbort = () => cancel();
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -135,8 +172,23 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
       for (const field of MEDIA_FIELDS) {
         const value = inputProps[field];
         if (server && value?.startsWith("file:")) {
-          const url = await server.register(fileURLToPath(value));
+          // register() refuses files outside mediaRoots before anything reads them.
+          const file = fileURLToPath(value);
+          let url = await server.register(file);
           served.push(url);
+          if (field === "baseVideoUrl" && tuning.shrinkBaseClip && scale < 1 && inputProps.aspect in DIMENSIONS) {
+            const { width, height } = DIMENSIONS[inputProps.aspect];
+            await mkdir(path.dirname(outputPath), { recursive: true });
+            // Only a faster way to the same frames: if FFmpeg cannot shrink it, the original is used.
+            const shrunk = await shrinkClip(file, smallClip, { width: Math.round(width * scale), height: Math.round(height * scale) }, signal).catch((err: unknown) => {
+              if (signal?.aborted) throw err;
+              return false;
+            });
+            if (shrunk) {
+              url = await server.register(smallClip, { ownFile: true });
+              served.push(url);
+            }
+          }
           props[field] = url;
         }
       }
@@ -171,7 +223,10 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
         gopSize: GOP_SIZE,
         ffmpegOverride: fixedKeyframes,
         scale,
-        concurrency: options.concurrency ?? null,
+        concurrency: tuning.concurrency,
+        x264Preset: tuning.x264Preset,
+        jpegQuality: tuning.jpegQuality,
+        offthreadVideoThreads: tuning.offthreadVideoThreads,
         outputLocation: tmp,
         overwrite: true,
         cancelSignal,
@@ -199,6 +254,7 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
       signal?.removeEventListener("abort", onAbort);
       for (const url of served) server?.unregister(url);
       await rm(tmp, { force: true });
+      await rm(smallClip, { force: true });
     }
   };
 
