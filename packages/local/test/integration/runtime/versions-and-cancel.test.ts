@@ -7,11 +7,12 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { cancelResponseSchema, jobViewSchema, rerenderResponseSchema } from "@reelbridge/events/http";
 import type { JobView } from "@reelbridge/events/http";
 import { SAMPLE_PHOTO } from "../../../src/commands/run";
 import { startRuntime } from "../../../src/runtime/runtime";
+import { cancel as cancelCli, rerender as rerenderCli } from "../../../src/commands/versions";
 
 type Runtime = Awaited<ReturnType<typeof startRuntime>>;
 
@@ -65,8 +66,10 @@ describe("re-render (scale 0.25 renders)", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  let firstJobId = "";
   it("a new title is version 2 without a second generation; a repeated key is one version, two requests at once are two", async () => {
     const jobId = await upload(rt, "First cut");
+    firstJobId = jobId;
     const before = await withStatus(rt, jobId, "completed");
     expect(before.versions).toBeUndefined();
     expect(rt.stats.generations).toBe(1);
@@ -118,6 +121,27 @@ describe("re-render (scale 0.25 renders)", () => {
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { error: string }).error).toBe("JobCompleted");
   }, 900_000);
+
+  it("the CLI against a running runtime: rerender renders version 5 and waits for it; cancel of the completed job exits 1 with JobCompleted", async () => {
+    expect(firstJobId).not.toBe("");
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    let codes: number[];
+    try {
+      codes = [await rerenderCli([firstJobId, "--title", "From the CLI", "--api", rt.apiBase, "--json"]), await cancelCli([firstJobId, "--api", rt.apiBase, "--json"])];
+    } finally {
+      spy.mockRestore();
+    }
+    // The handlers' own log lines share stdout; the CLI's answers are the other JSON lines.
+    const [r, c] = out.filter((l) => !l.includes('"level"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(codes).toEqual([0, 1]);
+    expect(r).toMatchObject({ version: 5, replayed: false, generation: "reused", result: { status: "completed", title: "From the CLI" } });
+    expect(c).toMatchObject({ error: "JobCompleted", status: 409 });
+    expect(rt.stats.generations).toBe(1);
+  }, 300_000);
 
   it("cancel racing the render's completion is decided once", async () => {
     const jobId = await upload(rt, "Race");
@@ -189,5 +213,22 @@ describe("cancel mid-render (full-scale render, so it is still running)", () => 
     expect(rr.status).toBe(409);
     expect(((await rr.json()) as { error: string }).error).toBe("JobCancelled");
     expect((await view(rt, jobId))!.status).toBe("cancelled");
+  }, 300_000);
+
+  it("cancelled while its base clip is generated: the generation is no longer looked at and no render starts", async () => {
+    const renders = rt.stats.renders;
+    const jobId = await upload(rt, "Stop early");
+    await withStatus(rt, jobId, "generating");
+    const res = await cancel(rt, jobId);
+    expect(res.status).toBe(200);
+    await withStatus(rt, jobId, "cancelled");
+    // Long enough for the offline generation to have finished and a render to have been started.
+    await new Promise((r) => setTimeout(r, 15_000));
+    await rt.bus.onIdle();
+    const types = (await view(rt, jobId))!.timeline.map((t) => t.type);
+    expect(types).not.toContain("RenderStarted");
+    expect(rt.stats.renders).toBe(renders);
+    expect((await view(rt, jobId))!.status).toBe("cancelled");
+    expect(webhookTypes(rt, jobId)).toEqual(["video.cancelled"]);
   }, 300_000);
 });
