@@ -18,7 +18,9 @@ export const FUNCTION_DEFAULTS = {
   tracing: "active",
   logRetention: "one_month",
   environment: { NODE_OPTIONS: "--enable-source-maps", LOG_LEVEL: "INFO" },
-  nodejs: { format: "esm", sourcemap: true },
+  // pg's optional native binding (the supabase-sink bundles pg): external, or SST `npm install`s
+  // pg-native and compiles libpq at build time. pg only loads it when asked for pg.native.
+  nodejs: { format: "esm", sourcemap: true, esbuild: { external: ["pg-native"] } },
 } as const satisfies FunctionProps;
 
 export interface FunctionResources {

@@ -70,7 +70,7 @@ export function nativeProps(deps: readonly NativeDependency[] | undefined, nodej
   const specs = deps.map((d) => SPECS[d]);
   return {
     architecture: NATIVE_ARCHITECTURE,
-    nodejs: { ...nodejs, esbuild: { ...nodejs.esbuild, external: specs.flatMap((s) => s.external) } },
+    nodejs: { ...nodejs, esbuild: { ...nodejs.esbuild, external: [...(nodejs.esbuild?.external ?? []), ...specs.flatMap((s) => s.external)] } },
     environment: Object.assign({}, ...specs.map((s) => s.environment)) as Record<string, string>,
     hooks: {
       afterBuild: async (_props, out) => {
