@@ -21,7 +21,8 @@ export function corsFor(req: HttpRequest, webOrigins: readonly string[], opts: {
     ...base,
     "access-control-allow-origin": origin,
     "access-control-allow-methods": opts.methods,
-    "access-control-allow-headers": "authorization, content-type",
+    // idempotency-key: POST /jobs/{jobId}/renders (docs/decisions/0009).
+    "access-control-allow-headers": "authorization, content-type, idempotency-key",
     "access-control-max-age": "600",
   };
 }

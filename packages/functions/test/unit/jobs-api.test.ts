@@ -64,19 +64,19 @@ async function setup(opts: { completed?: boolean } = {}) {
     webOrigins: ["https://reelbridge.example.com"],
     quote: { ltx: { provider: "ltx", model: "ltx-2-fast" }, renderer: "remotion-lambda" },
   };
-  const call = async (method: string, path: string, o: { token?: string; body?: unknown; key?: string } = {}) => {
+  const call = async (method: string, path: string, o: { token?: string; body?: unknown; key?: string; origin?: string } = {}) => {
     const event = {
       version: "2.0",
       routeKey: "$default",
       rawPath: path,
       rawQueryString: "",
-      headers: { host: "x.lambda-url.eu-west-1.on.aws", ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(o.key ? { "Idempotency-Key": o.key } : {}) },
+      headers: { host: "x.lambda-url.eu-west-1.on.aws", ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(o.key ? { "Idempotency-Key": o.key } : {}), ...(o.origin ? { origin: o.origin } : {}) },
       requestContext: { http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.1", userAgent: "t" } },
       body: o.body === undefined ? undefined : JSON.stringify(o.body),
       isBase64Encoded: false,
     } as unknown as APIGatewayProxyEventV2;
     const res = (await createHandler(async () => deps)(event, {} as Context)) as APIGatewayProxyStructuredResultV2;
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body as string) : undefined };
+    return { status: res.statusCode, headers: res.headers ?? {}, body: res.body ? JSON.parse(res.body as string) : undefined };
   };
   return { call, publisher };
 }
@@ -125,6 +125,16 @@ describe("jobs API", () => {
       const res = await call(method, path, { token: t, ...o });
       expect([path, res.status, res.body?.error]).toEqual([path, status, code]);
     }
+  });
+
+  it("lets the stage's web client send the Idempotency-Key (CORS preflight), and nobody else", async () => {
+    const { call } = await setup({ completed: true });
+    const ok = await call("OPTIONS", `/jobs/${JOB}/renders`, { origin: "https://reelbridge.example.com" });
+    expect(ok.status).toBe(204);
+    expect(String(ok.headers["access-control-allow-headers"])).toContain("idempotency-key");
+    expect(String(ok.headers["access-control-allow-methods"])).toContain("POST");
+    const other = await call("OPTIONS", `/jobs/${JOB}/renders`, { origin: "https://evil.example" });
+    expect(other.headers["access-control-allow-origin"]).toBeUndefined();
   });
 
   it("cancels a rendering job, idempotently", async () => {
