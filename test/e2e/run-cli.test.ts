@@ -36,7 +36,8 @@ describe("reelbridge run (the README's main command), end to end offline", () =>
       status: string;
       steps: Array<{ event: string; secondsSinceUpload: number }>;
       outputs: { finalVideo: string; hlsPlaylist: string; clips: string[]; poster: string };
-      record: { status: string; video: { title: string; resolution: string; filename: string }; timeline: unknown[] };
+      record: { status: string; video: Record<string, unknown> & { title: string; resolution: string; filename: string }; timeline: unknown[] };
+      generatedVideos: { database: string; psql: string; rows: Array<Record<string, unknown>> };
       deliveries: Array<{ type: string; status: number; verified: boolean }>;
     };
     expect(result.status).toBe("completed");
@@ -65,6 +66,14 @@ describe("reelbridge run (the README's main command), end to end offline", () =>
     // record says so, as ffprobe reads the final MP4.
     expect(result.record.video.resolution).toBe(`${video.width}x${video.height}`);
     expect(result.record.video.resolution).toBe("270x480");
+
+    // The same row in the embedded Postgres's generated_videos table (issue #16): one, keyed on the
+    // job id, its values the job record's generated_videos fields.
+    expect(result.generatedVideos.database).toBe(join(dataDir, "postgres"));
+    expect(result.generatedVideos.rows).toHaveLength(1);
+    const { id: _tableId, job_id, ...columns } = result.generatedVideos.rows[0]!;
+    expect(job_id).toBe(result.jobId);
+    expect({ id: job_id, ...columns }).toEqual(Object.fromEntries(Object.keys({ id: 0, ...columns }).map((k) => [k, result.record.video[k]])));
 
     // Both webhooks reached the demo receiver, signed per Standard Webhooks.
     expect(result.deliveries.map((d) => d.type).sort()).toEqual(["video.completed", "video.segments_ready"]);
