@@ -137,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     prepareDataDir(dataDir);
     const webDir = ensureWebBuild(say);
     restoreLogs = captureLambdaLogs(logFile);
-    runtime = await startRuntime({ dataDir, port, s3Port, webDir, generatedVideos: "auto", generatedVideos: "auto", ...(scale ? { renderScale: scale } : {}), ...(auth ? { auth } : {}) });
+    runtime = await startRuntime({ dataDir, port, s3Port, webDir, generatedVideos: "auto", ...(scale ? { renderScale: scale } : {}), ...(auth ? { auth } : {}) });
   } catch (err) {
     restoreLogs();
     if (err instanceof DataDirNotWritableError || err instanceof MissingBinaryError) {
@@ -154,7 +154,6 @@ export async function main(argv: string[]): Promise<number> {
   say(`S3 endpoint: ${runtime.s3.url} (bucket ${runtime.s3.bucket})`);
   say(`event bus: ${runtime.busUrl} (AWSEvents.PutEvents; try: pnpm reelbridge events put --data-dir ${dataDir} --entries …)`);
   say(`webhook receiver: ${runtime.receiver.url} (deliveries in ${join(dataDir, "logs", "webhook-deliveries.jsonl")})`);
-  if (runtime.generatedVideos) say(`generated_videos: ${runtime.generatedVideos.describe}, in ${runtime.generatedVideos.dir} (query: ${runtime.generatedVideos.psqlCommand} -c "select * from generated_videos")`);
   if (runtime.generatedVideos) say(`generated_videos: ${runtime.generatedVideos.describe}, in ${runtime.generatedVideos.dir} (query: ${runtime.generatedVideos.psqlCommand} -c "select * from generated_videos")`);
   say(`data: ${dataDir}`);
   say(`logs: ${logFile}`);
