@@ -3,7 +3,9 @@
 // second run finds it), one job through the upload API, the presigned POST and every step.
 //   pipeline-run.total             upload API request → job record completed (SegmentsReady recorded)
 //   pipeline-run.step.<event>      when each step's event was published, since the upload
-//   pipeline-run.generating        ltx-step handler wall time (validate, normalise, FFmpeg generator)
+//   pipeline-run.generating        the LTX step's first invocation start → VideoBaseReady (validate,
+//                                  normalise, submit, the generator's run and the step's looks at it:
+//                                  no invocation waits for it, docs/decisions/0010)
 //   pipeline-run.rendering         RenderStarted → RenderCompleted (local Remotion + Chromium)
 //   pipeline-run.segmenting        segmenter handler wall time (HLS, clips, poster)
 //   pipeline-run.overhead          total − generating − rendering − segmenting: uploads, bus hops,
@@ -52,7 +54,10 @@ try {
   const renderStarted = at("RenderStarted");
   const renderCompleted = at("RenderCompleted");
   if (!recorded || !renderStarted || !renderCompleted) throw new Error("the trace misses a step: is the bus emitting accepted/invoking/delivered?");
-  const generating = mine("ltx-step").reduce((s, i) => s + (i.end! - i.start), 0);
+  // The LTX step submits, then looks in later invocations: the generation spans them and the waits between.
+  const ltxInvocations = mine("ltx-step");
+  const baseReady = at("VideoBaseReady");
+  const generating = baseReady && ltxInvocations.length ? baseReady - Math.min(...ltxInvocations.map((i) => i.start)) : 0;
   // The segmenter's invocation ends after its SegmentsReady may already be recorded (the DB
   // writer runs alongside): only the part before the job was recorded counts against the total.
   const segmenting = mine("segmenter").reduce((s, i) => s + (Math.min(i.end!, recorded) - i.start), 0);

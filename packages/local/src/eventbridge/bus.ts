@@ -55,7 +55,8 @@ export interface BusEvents {
   accepted: [{ event: EventBridgeEnvelope; bus: string; subscriptions: string[] }];
   invoking: [{ events: EventBridgeEnvelope[]; subscription: string }];
   delivered: [DeliveryInfo];
-  failed: [DeliveryInfo & { error: string; retryInMs: number }];
+  /** A delivery that will be retried; `rescheduled` when its handler asked for it (a scheduled re-check), not a failure. */
+  failed: [DeliveryInfo & { error: string; retryInMs: number; rescheduled?: boolean }];
   "dead-lettered": [DeliveryInfo & { error: string; dlqId: string }];
 }
 
@@ -296,7 +297,7 @@ export function createLocalBus(opts: LocalBusOptions): LocalBus {
     if (!t.duplicate) records.push({ t: "attempt", rid: t.accept.rid, sub: w.sub.name, attempts: t.attempts, error });
     if (asked) log({ level: "INFO", message: "delivery returned to the queue, visible again after the delay its handler set", subscription: w.sub.name, eventId: t.event.id, jobId: jobIdOf(t.event), attempts: t.attempts, retryInMs: delay });
     else log({ level: "WARN", message: "delivery failed, will retry", subscription: w.sub.name, eventId: t.event.id, jobId: jobIdOf(t.event), attempts: t.attempts, retryInMs: delay, error });
-    emitter.emit("failed", { event: t.event, subscription: w.sub.name, attempts: t.attempts, error, retryInMs: delay });
+    emitter.emit("failed", { event: t.event, subscription: w.sub.name, attempts: t.attempts, error, retryInMs: delay, ...(asked ? { rescheduled: true } : {}) });
     const timer = setTimeout(() => {
       timers.delete(timer);
       if (closed) return;
