@@ -49,6 +49,10 @@ describe("reelbridge run shows what the job cost", () => {
     const cost = jobCostSchema.parse((JSON.parse(report.stdout) as { cost: unknown }).cost);
     expect(formatUsd(cost.totalUsd)).toBe(costLine![1]);
     expect(cost.lines.find((l) => l.item === "eventbridge")!.quantity).toBeGreaterThanOrEqual(6);
+    // Our Lambdas, measured per invocation by the handler wrapper: each step's GB-s on the event that ends it.
+    expect(cost.lines.map((l) => l.item)).toEqual(expect.arrayContaining(["lambda:ltx-step", "lambda:render-step", "lambda:segmenter", "lambda:notifier"]));
+    for (const l of cost.lines.filter((x) => x.item.startsWith("lambda:"))) expect(l).toMatchObject({ unit: "GB-s", quantity: expect.any(Number) });
+    expect(r.stdout).toMatch(/lambda:segmenter\s+[0-9.]+ GB-s \(segmenter, 1 invocation, x86_64\)/);
     const text = await reelbridge(["job", jobId, "--data-dir", dataDir]);
     expect(text.stdout).toMatch(/^ {2}cost +\$/m);
   });
@@ -82,6 +86,8 @@ describe("reelbridge run shows what the job cost", () => {
       expect(r.cost).toBeDefined();
       expect(r.cost).toEqual(r.record!.cost);
       expect(r.cost!.lines.find((l) => l.item === "eventbridge")?.basis).toContain("VideoBaseFailed");
+      // The LTX step's Lambda time for validating the photo is what the failed job cost.
+      expect(r.cost!.lines.find((l) => l.item === "lambda:ltx-step")?.usd).toBeGreaterThan(0);
       expect(r.cost!.totalUsd).toBeGreaterThan(0);
     } finally {
       await rt.close();
