@@ -84,8 +84,11 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
       }
       if (req.path !== "/uploads" && req.path !== "/uploads/") return problem(404, "NotFound", `no route for ${clip(req.path)}`);
       if (req.method !== "POST") return problem(405, "MethodNotAllowed", "use POST /uploads", { allow: "POST, OPTIONS" });
+      // Known once the caller is verified: a refusal's log line names whose budget it was.
+      let caller: string | undefined;
       try {
         const { owner } = await d.caller.verify(req.headers.authorization);
+        caller = owner;
         let input: unknown;
         try {
           input = JSON.parse(req.rawBody);
@@ -111,7 +114,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
         }
         if (err instanceof BudgetExceededError) {
           const d = err.decision;
-          logger.warn("upload refused: over budget", { limit: d.limit, limitUsd: d.limitUsd, quoteUsd: d.costUsd, spentTodayUsd: d.spentTodayUsd, day: d.day });
+          logger.warn("upload refused: over budget", { owner: caller, limit: d.limit, limitUsd: d.limitUsd, quoteUsd: d.costUsd, spentTodayUsd: d.spentTodayUsd, day: d.day });
           const body: BudgetExceededBody = {
             error: "BudgetExceeded",
             message: err.message,
