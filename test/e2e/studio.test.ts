@@ -186,6 +186,17 @@ describe("studio in Chromium (390×844) against reelbridge dev with an OpenID pr
     expect(list.status).toBe(200);
   });
 
+  it("stays signed in across a reload: the tokens were in memory, the issuer's session gives new ones without a prompt", async () => {
+    const before = authorizeRequests.length;
+    await page.reload();
+    await page.locator("body[data-ready=true]").waitFor();
+    await page.locator("#account[data-status=signed-in]").waitFor({ timeout: 30_000 });
+    await expect(page.locator("#account-status").textContent()).resolves.toBe("Signed in as alice");
+    const silent = authorizeRequests.slice(before);
+    expect(silent.map((u) => u.searchParams.get("prompt"))).toEqual(["none"]);
+    expect(new URL(page.url()).search).toBe("");
+  });
+
   it("takes a photo by drag and drop, and the preview shows it and the title as it is typed", async () => {
     const bytes = (await photo9x16()).toString("base64");
     const dataTransfer = await page.evaluateHandle((b64) => {
@@ -391,6 +402,12 @@ describe("studio in Chromium (390×844) against reelbridge dev with an OpenID pr
     await expect(page.locator("#account-status").textContent()).resolves.toBe("Not signed in");
     await expect(page.locator("#history-status").textContent()).resolves.toBe("Sign in to see your videos.");
     await page.getByRole("button", { name: "Sign in" }).waitFor();
+    // And a reload does not sign in again behind the person's back.
+    const before = authorizeRequests.length;
+    await page.reload();
+    await page.locator("body[data-ready=true]").waitFor();
+    await expect(page.locator("#account-status").textContent()).resolves.toBe("Not signed in");
+    expect(authorizeRequests.length).toBe(before);
   });
 
   it("fetched nothing from outside this machine (the provider's own login page aside)", () => {

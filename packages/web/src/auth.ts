@@ -11,8 +11,11 @@ import type { AuthConfig } from "./config";
  * where any script or extension on the origin could read them later. Only the PKCE verifier and
  * the state of an authorization request in flight are kept in sessionStorage, for the length of
  * the redirect to the issuer and back (they are useless without the code the issuer returns to
- * the registered redirect URI). A reload therefore signs the page out; signing in again is one
- * redirect, without a password, while the issuer's own session lasts.
+ * the registered redirect URI). A reload therefore loses the tokens: the page then asks the
+ * issuer again with prompt=none (a top-level redirect: no password, no third-party cookie),
+ * which answers with a new code while the issuer's own session lasts, or with login_required,
+ * and the page stays signed out without a word. It does so only after a sign-in in this tab
+ * (a marker, no token, in sessionStorage), never for someone who has not signed in.
  *
  * Renewal is silent, by refresh token (rotated by the issuer at each use), some seconds before
  * the access token expires. Chosen over a hidden prompt=none iframe: that needs the issuer's
@@ -34,8 +37,13 @@ export interface Auth {
   readonly state: AuthState;
   /** The current access token, if signed in. */
   accessToken(): string | undefined;
-  /** Sends the browser to the issuer; resolves never (the page unloads). */
+  /** Sends the browser to the issuer (the page unloads). */
   signIn(): Promise<void>;
+  /**
+   * After a reload of a tab that was signed in: asks the issuer with prompt=none (the page
+   * unloads) and resolves true; false when there is nothing to restore.
+   */
+  restore(): Promise<boolean>;
   /** Forgets the tokens (and asks the issuer to revoke the refresh token, if it can). */
   signOut(): Promise<void>;
   /** Completes a sign-in when the page was opened by the issuer's redirect; true if it was. */
@@ -46,6 +54,8 @@ export interface Auth {
 }
 
 const PENDING_KEY = "reelbridge.oidc.pending";
+/** "This tab was signed in": no token, only whether a reload should try prompt=none. */
+const WAS_SIGNED_IN_KEY = "reelbridge.oidc.signed-in";
 /** Renew this long before expiry (a quarter of the lifetime for short-lived tokens). */
 const RENEW_AHEAD_SECONDS = 60;
 
@@ -55,6 +65,8 @@ interface Pending {
   nonce: string;
   /** Where the person was (the URL's hash: an open job), restored after the redirect. */
   returnTo: string;
+  /** A silent attempt (prompt=none): the issuer's refusal is no error to show. */
+  silent?: boolean;
 }
 
 export class SignInError extends Error {
@@ -129,6 +141,7 @@ export function createAuth(cfg: AuthConfig, env: { redirectUri: string; storage?
   };
 
   const signedOut = (reason?: string) => {
+    storage.removeItem(WAS_SIGNED_IN_KEY);
     if (timer) clearTimeout(timer);
     timer = undefined;
     access = undefined;
@@ -144,35 +157,51 @@ export function createAuth(cfg: AuthConfig, env: { redirectUri: string; storage?
     if (!who) throw new SignInError("The sign-in service returned no ID token.");
     if (timer) clearTimeout(timer);
     timer = refresh ? setTimeout(() => void auth.renew(), renewAfterSeconds(expiresIn) * 1000) : undefined;
+    storage.setItem(WAS_SIGNED_IN_KEY, "1");
     set({ status: "signed-in", user: who, expiresAt: Date.now() + expiresIn * 1000 });
   };
+
+  /** The authorization request (code + PKCE S256, state, nonce); prompt=none when silent. */
+  async function authorize(silent: boolean): Promise<void> {
+    const as = await discover();
+    if (!as.authorization_endpoint) throw new SignInError("The sign-in service has no authorization endpoint.");
+    const pending: Pending = {
+      state: oauth.generateRandomState(),
+      codeVerifier: oauth.generateRandomCodeVerifier(),
+      nonce: oauth.generateRandomNonce(),
+      returnTo: location.hash,
+      ...(silent ? { silent: true } : {}),
+    };
+    const url = new URL(as.authorization_endpoint);
+    url.searchParams.set("client_id", cfg.clientId);
+    url.searchParams.set("redirect_uri", env.redirectUri);
+    url.searchParams.set("response_type", "code");
+    url.searchParams.set("scope", scopeFor(cfg));
+    url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(pending.codeVerifier));
+    url.searchParams.set("code_challenge_method", "S256");
+    url.searchParams.set("state", pending.state);
+    url.searchParams.set("nonce", pending.nonce);
+    if (resource) url.searchParams.set("resource", resource);
+    if (silent) url.searchParams.set("prompt", "none");
+    storage.setItem(PENDING_KEY, JSON.stringify(pending));
+    location.assign(url.href);
+  }
 
   const auth: Auth = {
     get state() {
       return state;
     },
     accessToken: () => access,
-    async signIn() {
-      const as = await discover();
-      if (!as.authorization_endpoint) throw new SignInError("The sign-in service has no authorization endpoint.");
-      const pending: Pending = {
-        state: oauth.generateRandomState(),
-        codeVerifier: oauth.generateRandomCodeVerifier(),
-        nonce: oauth.generateRandomNonce(),
-        returnTo: location.hash,
-      };
-      const url = new URL(as.authorization_endpoint);
-      url.searchParams.set("client_id", cfg.clientId);
-      url.searchParams.set("redirect_uri", env.redirectUri);
-      url.searchParams.set("response_type", "code");
-      url.searchParams.set("scope", scopeFor(cfg));
-      url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(pending.codeVerifier));
-      url.searchParams.set("code_challenge_method", "S256");
-      url.searchParams.set("state", pending.state);
-      url.searchParams.set("nonce", pending.nonce);
-      if (resource) url.searchParams.set("resource", resource);
-      storage.setItem(PENDING_KEY, JSON.stringify(pending));
-      location.assign(url.href);
+    signIn: () => authorize(false),
+    async restore() {
+      if (storage.getItem(WAS_SIGNED_IN_KEY) !== "1" || state.status === "signed-in") return false;
+      try {
+        await authorize(true);
+        return true;
+      } catch {
+        storage.removeItem(WAS_SIGNED_IN_KEY);
+        return false;
+      }
     },
     async signOut() {
       const token = refresh;
@@ -206,6 +235,11 @@ export function createAuth(cfg: AuthConfig, env: { redirectUri: string; storage?
         params = oauth.validateAuthResponse(as, client, url, pending.state);
       } catch (err) {
         if (err instanceof oauth.AuthorizationResponseError) {
+          // prompt=none answered "sign in first" (login_required, consent_required…): stay signed out quietly.
+          if (pending.silent) {
+            signedOut();
+            return false;
+          }
           throw new SignInError(`The sign-in service refused: ${err.error_description ?? err.error}.`, { cause: err });
         }
         throw new SignInError("The sign-in answer failed its checks (state or issuer). Sign in again.", { cause: err });

@@ -640,6 +640,9 @@ async function setupAuth(): Promise<void> {
     } catch (err) {
       showError(err);
     }
+  } else if (await a.restore()) {
+    // A reload of a signed-in tab: the page is on its way to the issuer and back (prompt=none).
+    return new Promise<never>(() => undefined);
   }
 }
 
