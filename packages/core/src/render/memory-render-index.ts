@@ -3,7 +3,7 @@ import type { InFlightRender, RenderIndex } from "./ports";
 /** An in-process RenderIndex (unit tests, single-process local runs). */
 export function createMemoryRenderIndex(): RenderIndex & { entries(): InFlightRender[] } {
   const items = new Map<string, InFlightRender>();
-  const key = (e: { jobId: string; startedAt: string }) => `${e.startedAt}#${e.jobId}`;
+  const key = (e: { jobId: string; startedAt: string; version?: number }) => `${e.startedAt}#${e.jobId}${e.version && e.version > 1 ? `#v${e.version}` : ""}`;
   return {
     entries: () => [...items.values()],
     async add(entry) {

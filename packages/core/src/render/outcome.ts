@@ -169,7 +169,7 @@ export async function settleRender(deps: SettleDeps, record: StartedRecord, outc
   await deps.state.update(jobId, renderStateName(record.version ?? 1), { status: stored.type === "RenderCompleted" ? "completed" : "failed" });
   if (deps.index && record.startedAt) {
     try {
-      await deps.index.remove({ jobId, startedAt: record.startedAt });
+      await deps.index.remove({ jobId, startedAt: record.startedAt, ...versionField(record.version ?? 1) });
     } catch (err) {
       // The watchdog removes entries whose render already has an outcome; nothing is lost.
       deps.logger?.warn("could not remove the render from the in-flight index", { renderId: record.renderId, error: (err as Error).message });

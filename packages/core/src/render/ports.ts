@@ -8,7 +8,7 @@ export interface InFlightRender {
   renderId: string;
   /** ISO time the render was started; with jobId, the entry's key. */
   startedAt: string;
-  /** The render version (absent: 1), whose render record the watchdog reads. */
+  /** The render version (absent: 1), whose render record the watchdog reads; part of the key, so two versions started in the same millisecond keep two entries. */
   version?: number;
 }
 
@@ -19,7 +19,7 @@ export interface InFlightRender {
  */
 export interface RenderIndex {
   add(entry: InFlightRender): Promise<void>;
-  remove(entry: { jobId: string; startedAt: string }): Promise<void>;
+  remove(entry: { jobId: string; startedAt: string; version?: number }): Promise<void>;
   /** Entries started strictly before `olderThan`, oldest first. */
   listInFlight(olderThan: Date, opts?: { limit?: number }): Promise<InFlightRender[]>;
 }

@@ -272,7 +272,7 @@ export async function cancelRender(
     log.warn("the renderer cannot cancel renders; this one runs to its end and its outcome is dropped", { ...fields, renderer: deps.renderer.name });
   }
   await deps.state.update(record.job.jobId, renderStateName(version), { status: "cancelled" });
-  if (deps.index && record.startedAt) await deps.index.remove({ jobId: record.job.jobId, startedAt: record.startedAt });
+  if (deps.index && record.startedAt) await deps.index.remove({ jobId: record.job.jobId, startedAt: record.startedAt, ...versionField(version) });
 }
 
 async function resume(deps: StartRenderDeps, record: RenderRecord, log: Logger): Promise<StartRenderResult> {

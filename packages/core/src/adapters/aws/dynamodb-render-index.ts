@@ -16,7 +16,8 @@ import { JOBS_TABLE_KEYS, JOBS_TABLE_TTL_ATTRIBUTE } from "./dynamodb-table";
  */
 export const INFLIGHT_RENDERS_PK = "RENDERS#INFLIGHT";
 
-const sk = (e: { jobId: string; startedAt: string }) => `${e.startedAt}#${e.jobId}`;
+// A re-render's entry also names its version (docs/decisions/0009); version 1's key is unchanged.
+const sk = (e: { jobId: string; startedAt: string; version?: number }) => `${e.startedAt}#${e.jobId}${e.version && e.version > 1 ? `#v${e.version}` : ""}`;
 
 export function createDynamoRenderIndex(client: DynamoDBDocumentClient, opts: { table: string; ttlSeconds?: number }): RenderIndex {
   const { partitionKey: pk, sortKey } = JOBS_TABLE_KEYS;

@@ -11,6 +11,7 @@ import { reduceEvents, toJobRecord } from "../../../src/jobs/reducer";
 import type { AnyPipelineEvent } from "../../../src/jobs/reducer";
 import { handleRenderWebhook } from "../../../src/usecases/render-webhook";
 import { settleRender } from "../../../src/render/outcome";
+import { createMemoryRenderIndex } from "../../../src/render";
 import { parseRenderRecord, renderStateName } from "../../../src/render/record";
 import { startRender } from "../../../src/usecases/start-render";
 import { JobRequestError, requestRerender } from "../../../src/usecases/rerender";
@@ -279,5 +280,19 @@ describe("cancelling on Remotion Lambda and telling subscribers", () => {
     expect(p.data.version).toBeUndefined();
     const v2 = asDelivered({ type: "RenderCompleted", eventId: "c2", jobId: JOB_ID, causationId: "x", data: { ...sample("VideoBaseReady").detail.data, version: 2 } } as unknown as OutgoingEvent<"RenderCompleted">);
     expect(webhookPayload(v2 as never, {})).toMatchObject({ type: "video.completed", data: { version: 2 } });
+  });
+});
+
+describe("the watchdog's in-flight index with versions", () => {
+  it("keeps two versions of one job started in the same millisecond, and removes each by its own key", async () => {
+    const index = createMemoryRenderIndex();
+    const at = "2026-11-20T11:00:00.000Z";
+    await index.add({ jobId: JOB_ID, renderId: "v3", startedAt: at, version: 3 });
+    await index.add({ jobId: JOB_ID, renderId: "v4", startedAt: at, version: 4 });
+    await index.add({ jobId: JOB_ID, renderId: "v1", startedAt: at });
+    expect((await index.listInFlight(new Date("2026-11-20T12:00:00.000Z"))).map((e) => e.renderId).sort()).toEqual(["v1", "v3", "v4"]);
+    await index.remove({ jobId: JOB_ID, startedAt: at, version: 3 });
+    expect((await index.listInFlight(new Date("2026-11-20T12:00:00.000Z"))).map((e) => [e.renderId, e.version])).toEqual(expect.arrayContaining([["v1", undefined], ["v4", 4]]));
+    expect(await index.listInFlight(new Date("2026-11-20T12:00:00.000Z"))).toHaveLength(2);
   });
 });
