@@ -151,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
   if (auth) say(`auth: JWT from ${auth.issuer} (audience ${auth.audience})${auth.webClientId ? `, sign-in as client ${auth.webClientId}` : ""}`);
   say(`upload API: POST ${runtime.apiBase}/uploads`);
   say(`status API: GET ${runtime.apiBase}/jobs/{jobId}, GET ${runtime.apiBase}/jobs`);
+  say(`jobs API: POST ${runtime.apiBase}/jobs/{jobId}/renders (re-render; try: pnpm reelbridge rerender <jobId> --title … --data-dir ${dataDir}), POST ${runtime.apiBase}/jobs/{jobId}/cancel`);
   say(`S3 endpoint: ${runtime.s3.url} (bucket ${runtime.s3.bucket})`);
   say(`event bus: ${runtime.busUrl} (AWSEvents.PutEvents; try: pnpm reelbridge events put --data-dir ${dataDir} --entries …)`);
   say(`webhook receiver: ${runtime.receiver.url} (deliveries in ${join(dataDir, "logs", "webhook-deliveries.jsonl")})`);
