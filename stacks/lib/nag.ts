@@ -16,7 +16,7 @@ export interface AcceptedFinding {
 /** CDK's and SST's own handlers (custom resources, log retention, bucket deployment, site upload). */
 const FRAMEWORK = /\/(CustomResourceHandler|LogRetention[0-9a-f]+|BucketNotificationsHandler[0-9a-f]+|Custom::CDKBucketDeployment[0-9A-F]+|Site\/S3UploaderPolicy)\//;
 /** Our topology's functions' roles (one per function). */
-const OUR_ROLES = /\/(UploadApi|StatusApi|RenderWebhook|LtxStep|RenderStep|DbWriter|Segmenter|Notifier|RenderWatchdog)\/ServiceRole\//;
+const OUR_ROLES = /\/(UploadApi|StatusApi|RenderWebhook|LtxStep|RenderStep|DbWriter|Segmenter|Notifier|RenderWatchdog|SupabaseSink)\/ServiceRole\//;
 
 export const ACCEPTED_FINDINGS: AcceptedFinding[] = [
   { rule: /^AwsSolutions-(IAM4|IAM5|L1)\b/, path: FRAMEWORK, reason: "CDK's and SST's own handlers: their roles, managed policies and runtimes are the framework's, not ours to pin" },
