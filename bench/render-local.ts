@@ -14,7 +14,7 @@ import { COMPOSITIONS } from "@reelbridge/remotion/props";
 import { ensureBundle } from "@reelbridge/local/render/bundle-cache";
 import { startMediaServer } from "@reelbridge/local/render/media-server";
 import { makeCancelSignal, openBrowser, renderMedia, selectComposition } from "@reelbridge/local/render/remotion-renderer";
-import { CHROMIUM_OPTIONS, DEFAULT_BROWSER_EXECUTABLE, GOP_SIZE, createLocalRenderer, fixedKeyframes } from "@reelbridge/local/render/renderer";
+import { CHROMIUM_OPTIONS, DEFAULT_BROWSER_EXECUTABLE, GOP_SIZE, LOCAL_RENDER_TUNING, createLocalRenderer, fixedKeyframes } from "@reelbridge/local/render/renderer";
 
 const exec = promisify(execFile);
 const print = (name: string, value: number, unit: string) => console.log(JSON.stringify({ name, value: Math.round(value * 100) / 100, unit }));
@@ -23,7 +23,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const cacheDir = process.env.REELBRIDGE_CACHE_DIR ?? path.join(tmpdir(), "reelbridge-render-cache");
 const concurrency = Number(process.env.RENDER_CONCURRENCY ?? 2);
 const dir = await mkdtemp(path.join(tmpdir(), "reelbridge-bench-render-"));
-const renderer = createLocalRenderer({ cacheDir, concurrency });
+// Like for like: the bare call gets the renderer's encoder setting, and the renderer does not
+// shrink the clip at 0.5 (bench/render-speed.ts measures that).
+const renderer = createLocalRenderer({ cacheDir, concurrency, tuning: { shrinkBaseClip: false } });
 const browser = await openBrowser("chrome", { browserExecutable: DEFAULT_BROWSER_EXECUTABLE, chromiumOptions: CHROMIUM_OPTIONS, chromeMode: "chrome-for-testing" });
 const media = await startMediaServer();
 try {
@@ -54,7 +56,7 @@ try {
     const common = { serveUrl, inputProps, puppeteerInstance: browser, browserExecutable: DEFAULT_BROWSER_EXECUTABLE, chromiumOptions: CHROMIUM_OPTIONS, chromeMode: "chrome-for-testing" as const, logLevel: "error" as const };
     const composition = await selectComposition({ ...common, id: compositionId });
     await renderMedia({
-      ...common, composition, codec: "h264", audioCodec: "aac", enforceAudioTrack: true, gopSize: GOP_SIZE, ffmpegOverride: fixedKeyframes,
+      ...common, composition, codec: "h264", audioCodec: "aac", enforceAudioTrack: true, gopSize: GOP_SIZE, ffmpegOverride: fixedKeyframes, x264Preset: LOCAL_RENDER_TUNING.x264Preset,
       scale, concurrency, outputLocation: path.join(dir, `${name}.mp4`), overwrite: true, cancelSignal: makeCancelSignal().cancelSignal,
     });
     media.unregister(url);

@@ -98,8 +98,10 @@ const cpuSampler = (intervalMs = 150) => {
     for (const pid of await descendants(process.pid, [])) {
       const st = await readStat(pid).catch(() => null);
       if (!st) continue;
-      if (!cmdlines.has(pid)) cmdlines.set(pid, await readFile(`/proc/${pid}/cmdline`, "utf8").then((c) => c.replaceAll("\0", " "), () => ""));
       const entry = seen.get(pid);
+      // A child seen between fork and exec still has its parent's name: look again until it is known.
+      if (!cmdlines.has(pid) || entry?.kind === "other") cmdlines.set(pid, await readFile(`/proc/${pid}/cmdline`, "utf8").then((c) => c.replaceAll("\0", " "), () => ""));
+      if (entry?.kind === "other") entry.kind = classify(st.comm, cmdlines.get(pid)!);
       if (entry) entry.last = st.cpu;
       // A process born during the measurement counts from zero.
       else seen.set(pid, { kind: classify(st.comm, cmdlines.get(pid)!), first: initial ? st.cpu : 0, last: st.cpu });

@@ -3,7 +3,7 @@
 // (1080×1920: 6 MB per frame, through Remotion's compositor, Node and Chromium), however small the
 // render. At scale < 1 the renderer first shrinks the clip to the size the frame is drawn at, so
 // each bitmap is scale² the size, and the browser draws it 1:1 instead of downsampling it.
-// docs/decisions/0009-local-render-speed.md
+// docs/decisions/0014-local-render-speed.md
 import { defaultFfmpegPath, defaultFfprobePath, runTool } from "@reelbridge/core/adapters/ffmpeg/run";
 
 export type ClipSize = { width: number; height: number };

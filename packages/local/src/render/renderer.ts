@@ -99,7 +99,7 @@ export const fixedKeyframes: FfmpegOverrideFn = ({ args }) => {
 
 /**
  * How a local render spends the machine: the renderMedia options that trade CPU for speed
- * without changing the composition (docs/decisions/0009-local-render-speed.md). Remotion Lambda
+ * without changing the composition (docs/decisions/0014-local-render-speed.md). Remotion Lambda
  * keeps Remotion's defaults (the render step's adapter sets none of these).
  */
 export type RenderTuning = {
@@ -122,7 +122,7 @@ export type RenderTuning = {
 export const REMOTION_DEFAULT_TUNING: RenderTuning = { concurrency: null, x264Preset: null, jpegQuality: 80, offthreadVideoThreads: null, shrinkBaseClip: false };
 
 /**
- * What the local renderer uses, measured with bench/render-speed.ts on 2 cores (decision 0009):
+ * What the local renderer uses, measured with bench/render-speed.ts on 2 cores (decision 0014):
  * x264 "veryfast" halves the encoder's CPU per frame at the same picture (SSIM ≥ 0.99 against
  * Remotion's default "medium"); a second browser tab per render more than doubled Chromium's CPU
  * per frame and was slower, so concurrency stays Remotion's (half the CPUs: 1 tab on 2 cores).

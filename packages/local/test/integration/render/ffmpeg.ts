@@ -1,5 +1,6 @@
 // Small ffmpeg/ffprobe helpers for the render tests.
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -50,4 +51,10 @@ export const meanDiff = (a: Buffer, b: Buffer, width: number, height: number, y0
 export const makeClip = async (file: string, opts: { seconds: number; width: number; height: number; source?: string }) => {
   const src = opts.source ?? `testsrc2=s=${opts.width}x${opts.height}:r=30:d=${opts.seconds}`;
   await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", src, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-an", file]);
+};
+
+/** SSIM ("All": Y, U and V) of each frame of `a` against the same frame of `b` (FFmpeg's ssim filter). */
+export const ssimPerFrame = async (a: string, b: string, statsFile: string): Promise<number[]> => {
+  await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i", a, "-i", b, "-lavfi", `[0:v][1:v]ssim=stats_file=${statsFile}`, "-f", "null", "-"]);
+  return (await readFile(statsFile, "utf8")).split("\n").filter(Boolean).map((l) => Number(/All:([\d.]+)/.exec(l)?.[1] ?? Number.NaN));
 };
