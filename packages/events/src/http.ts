@@ -112,6 +112,38 @@ export const budgetExceededBodySchema = errorBodySchema.extend({
 });
 export type BudgetExceededBody = z.infer<typeof budgetExceededBodySchema>;
 
+// ---- POST /quotes ----------------------------------------------------------------------------
+
+/**
+ * What a job would cost, asked before it is created (the web client's price next to "Create
+ * video"): the upload request's own aspect, durationSeconds and maxCostUsd (other fields of an
+ * upload body are ignored), priced by the same quote the upload API reserves. Nothing is
+ * reserved or paid.
+ */
+export const quoteRequestBodySchema = uploadRequestBodySchema.pick({ aspect: true, durationSeconds: true, maxCostUsd: true });
+export type QuoteRequestBody = z.input<typeof quoteRequestBodySchema>;
+
+/** 200 of POST /quotes: the quote, and whether POST /uploads would accept it now. */
+export const quoteResponseSchema = z.object({
+  /** Every line `estimated`; the same lines POST /uploads answers for these parameters. */
+  quote: jobCostSchema,
+  /** A new job pays for its generation (a re-render's quote is on POST /jobs/{jobId}/renders). */
+  generation: z.literal("included"),
+  budget: z.object({
+    /** False when POST /uploads would answer 402 BudgetExceeded (as of now: the day's spend may change). */
+    fits: z.boolean(),
+    /** The UTC day the per-day cap counts. */
+    day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    perJobUsd: z.number().nonnegative().optional(),
+    perOwnerPerDayUsd: z.number().nonnegative().optional(),
+    /** Already reserved by the caller that day (when the stage caps the day). */
+    spentTodayUsd: z.number().nonnegative().optional(),
+    /** Which cap refuses it, as the 402's `limit`, with its sentence. */
+    refusal: budgetExceededBodySchema.shape.limit.extend({ message: z.string() }).optional(),
+  }),
+});
+export type QuoteResponse = z.infer<typeof quoteResponseSchema>;
+
 // ---- GET /jobs/{jobId} -----------------------------------------------------------------------
 
 export const jobStatuses = ["uploaded", "generating", "generated", "rendering", "rendered", "completed", "failed", "cancelled"] as const;
@@ -321,6 +353,8 @@ export const httpContracts = {
   RerenderRequest: { schema: rerenderRequestBodySchema, io: "input", summary: "Body of POST /jobs/{jobId}/renders (with an Idempotency-Key header)." },
   RerenderResponse: { schema: rerenderResponseSchema, io: "output", summary: "202 of POST /jobs/{jobId}/renders: the version numbered for the request." },
   CancelResponse: { schema: cancelResponseSchema, io: "output", summary: "200 of POST /jobs/{jobId}/cancel: the job is cancelled." },
+  QuoteRequest: { schema: quoteRequestBodySchema, io: "input", summary: "Body of POST /quotes: the parameters a job's price depends on." },
+  QuoteResponse: { schema: quoteResponseSchema, io: "output", summary: "200 of POST /quotes: what the job would cost and whether the budget admits it; nothing reserved." },
   ErrorBody: { schema: errorBodySchema, io: "output", summary: "Every JSON error answer of the upload and status APIs." },
   BudgetExceeded: { schema: budgetExceededBodySchema, io: "output", summary: "402 of POST /uploads: the job's quote is over a budget cap; nothing was reserved or paid." },
 } as const;

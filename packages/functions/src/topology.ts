@@ -196,9 +196,9 @@ function declaredSubscriptions(ctx: TopologyContext): Subscription[] {
 export const endpoints: Endpoint[] = [
   {
     name: "upload-api",
-    description: "POST /uploads: validates the job parameters, returns the jobId and a presigned POST for uploads/{jobId}/source.",
+    description: "POST /uploads: validates the job parameters, returns the jobId and a presigned POST for uploads/{jobId}/source; POST /quotes: what such a job would cost, nothing reserved.",
     handler: "packages/functions/src/upload-api.handler",
-    routes: ["POST /uploads"],
+    routes: ["POST /uploads", "POST /quotes"],
     auth: "jwt-if-configured",
     timeoutSeconds: 10,
     memoryMB: 256,

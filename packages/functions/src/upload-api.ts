@@ -1,4 +1,5 @@
 import { createUpload, newJobId } from "@reelbridge/core/usecases/create-upload";
+import { quoteUpload } from "@reelbridge/core/usecases/quote-upload";
 import { createJwtVerifier, openCaller } from "@reelbridge/core/upload/auth";
 import type { CallerVerifier } from "@reelbridge/core/upload/auth";
 import { UnauthorizedError, UploadValidationError } from "@reelbridge/core/upload/errors";
@@ -7,7 +8,7 @@ import type { BudgetLimits, BudgetStore } from "@reelbridge/core/jobs/budget";
 import type { QuoteConfig } from "@reelbridge/core/jobs/cost";
 import type { UploadSigner } from "@reelbridge/core/upload/ports";
 import type { Clock } from "@reelbridge/core";
-import type { BudgetExceededBody, ErrorBody, UploadResponse } from "@reelbridge/events/http";
+import type { BudgetExceededBody, ErrorBody, QuoteResponse, UploadResponse } from "@reelbridge/events/http";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
 import { corsFor } from "./lib/cors";
 import { clip, httpEndpoint } from "./lib/handlers";
@@ -21,7 +22,8 @@ import { quoteConfigFor } from "./lib/quote";
 /**
  * POST /uploads (Function URL): validates the job parameters, resolves the caller (JWT subject,
  * or "anonymous" on open stages) and returns the jobId with a presigned POST for
- * uploads/{jobId}/source. The local runtime calls createHandler with its own dependencies.
+ * uploads/{jobId}/source. POST /quotes (same auth): what such a job would cost and whether the
+ * budget admits it, reserving nothing. The local runtime calls createHandler with its own dependencies.
  */
 export const NAME = "upload-api";
 
@@ -82,8 +84,9 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
         if (!cors(req, d)["access-control-allow-origin"]) return problem(403, "Forbidden", "origin not allowed");
         return { status: 204 };
       }
-      if (req.path !== "/uploads" && req.path !== "/uploads/") return problem(404, "NotFound", `no route for ${clip(req.path)}`);
-      if (req.method !== "POST") return problem(405, "MethodNotAllowed", "use POST /uploads", { allow: "POST, OPTIONS" });
+      const route = req.path === "/uploads" || req.path === "/uploads/" ? "/uploads" : req.path === "/quotes" || req.path === "/quotes/" ? "/quotes" : undefined;
+      if (!route) return problem(404, "NotFound", `no route for ${clip(req.path)}`);
+      if (req.method !== "POST") return problem(405, "MethodNotAllowed", `use POST ${route}`, { allow: "POST, OPTIONS" });
       // Known once the caller is verified: a refusal's log line names whose budget it was.
       let caller: string | undefined;
       try {
@@ -94,6 +97,12 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
           input = JSON.parse(req.rawBody);
         } catch {
           throw new UploadValidationError("the body must be JSON", [{ field: "(body)", message: "not valid JSON" }]);
+        }
+        if (route === "/quotes") {
+          // The price before "Create video": the same quote, the budget as it stands; nothing reserved.
+          const body = await quoteUpload(d, input, { owner });
+          logger.info("quote given", { owner, quoteUsd: body.quote.totalUsd, fits: body.budget.fits, ...(body.budget.refusal ? { refusedBy: body.budget.refusal.kind } : {}) });
+          return { status: 200, headers: { "cache-control": "no-store" }, body: body satisfies QuoteResponse };
         }
         const res = await createUpload(d, input, { owner });
         logger.info("upload issued", { jobId: res.jobId, owner, expiresAt: res.upload.expiresAt, quoteUsd: res.quote.totalUsd, reservedUsd: res.budget.reservedUsd });

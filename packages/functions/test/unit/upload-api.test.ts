@@ -12,7 +12,7 @@ import { createHandler } from "../../src/upload-api";
 import type { Deps } from "../../src/upload-api";
 import { endpoints, prefixes } from "../../src/topology";
 import { createMemoryBudgetStore } from "@reelbridge/core/jobs/budget";
-import { budgetExceededBodySchema, uploadResponseSchema } from "@reelbridge/events/http";
+import { budgetExceededBodySchema, quoteResponseSchema, uploadResponseSchema } from "@reelbridge/events/http";
 
 process.env.LOG_LEVEL = "SILENT";
 
@@ -168,7 +168,7 @@ describe("upload API: POST /uploads", () => {
 
   it("agrees with the topology on the route and the uploads prefix", () => {
     expect(prefixes.uploads).toBe(UPLOADS_PREFIX);
-    expect(endpoints.find((e) => e.name === "upload-api")).toMatchObject({ handler: "packages/functions/src/upload-api.handler", routes: ["POST /uploads"] });
+    expect(endpoints.find((e) => e.name === "upload-api")).toMatchObject({ handler: "packages/functions/src/upload-api.handler", routes: ["POST /uploads", "POST /quotes"] });
   });
 });
 
@@ -213,5 +213,54 @@ describe("upload API: the quote and the budget (issue #13)", () => {
 
   it("the topology lets the upload API reserve budget", () => {
     expect(endpoints.find((e) => e.name === "upload-api")!.permissions).toContainEqual({ kind: "budget:reserve" });
+  });
+});
+
+describe("upload API: POST /quotes, the price before the job (issue #14 item 2)", () => {
+  it("answers the same quote POST /uploads reserves, and it follows duration and aspect", async () => {
+    const d = deps(openCaller);
+    const q = await call(d, event("POST", "/quotes", { body: goodBody, origin: ORIGIN }));
+    expect(q.status).toBe(200);
+    expect(q.headers["access-control-allow-origin"]).toBe(ORIGIN);
+    const body = quoteResponseSchema.parse(q.body);
+    const up = uploadResponseSchema.parse((await call(d, event("POST", "/uploads", { body: goodBody, origin: ORIGIN }))).body);
+    expect(body.quote).toEqual(up.quote);
+    expect(body).toMatchObject({ generation: "included", budget: { fits: true, day: "2026-11-20" } });
+    const longer = quoteResponseSchema.parse((await call(d, event("POST", "/quotes", { body: { aspect: "16:9", durationSeconds: 16 } }))).body);
+    expect(longer.quote.lines.find((l) => l.item === "ltx-generation")).toMatchObject({ quantity: 16, usd: 0.64 });
+    expect(longer.quote.totalUsd).toBeGreaterThan(body.quote.totalUsd);
+  });
+
+  it("says which cap would refuse the job, and reserves nothing", async () => {
+    const store = createMemoryBudgetStore();
+    const perJob = quoteResponseSchema.parse((await call(deps(openCaller, { budget: { limits: { perJobUsd: 0.3 }, store } }), event("POST", "/quotes", { body: goodBody }))).body);
+    expect(perJob.budget).toMatchObject({ fits: false, perJobUsd: 0.3, refusal: { kind: "perJob", usd: 0.3 } });
+    expect(perJob.budget.refusal!.message).toMatch(/over the stage's cap of \$0\.3000 per job/);
+
+    const d = deps(openCaller, { budget: { limits: { perOwnerPerDayUsd: 0.7 }, store } });
+    for (let i = 0; i < 5; i++) expect(quoteResponseSchema.parse((await call(d, event("POST", "/quotes", { body: goodBody }))).body).budget.fits).toBe(true);
+    expect(store.days.size).toBe(0);
+    expect((await call(d, event("POST", "/uploads", { body: goodBody }))).status).toBe(201);
+    expect((await call(d, event("POST", "/uploads", { body: goodBody }))).status).toBe(201);
+    const third = quoteResponseSchema.parse((await call(d, event("POST", "/quotes", { body: goodBody }))).body);
+    expect(third.budget).toMatchObject({ fits: false, perOwnerPerDayUsd: 0.7, refusal: { kind: "perOwnerPerDay", usd: 0.7 } });
+    expect(third.budget.spentTodayUsd).toBeGreaterThan(0.6);
+    // What the quote said is what the upload does.
+    expect((await call(d, event("POST", "/uploads", { body: goodBody }))).status).toBe(402);
+
+    const capped = quoteResponseSchema.parse((await call(deps(openCaller), event("POST", "/quotes", { body: { ...goodBody, maxCostUsd: 0.05 } }))).body);
+    expect(capped.budget.refusal).toMatchObject({ kind: "maxCost", usd: 0.05 });
+  });
+
+  it("a bad quote request is a 400 naming the field; a missing token a 401", async () => {
+    const bad = await call(deps(openCaller), event("POST", "/quotes", { body: { aspect: "4:3", durationSeconds: 99 } }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.details.map((x: { field: string }) => x.field).sort()).toEqual(["aspect", "durationSeconds"]);
+    const notJson = await call(deps(openCaller), event("POST", "/quotes", { body: "{", headers: { "content-type": "application/json" } }));
+    expect(notJson.status).toBe(400);
+    expect((await call(deps(jwtCaller), event("POST", "/quotes", { body: goodBody }))).status).toBe(401);
+    const ok = await call(deps(jwtCaller), event("POST", "/quotes", { body: goodBody, token: jwt({ sub: "alice" }) }));
+    expect(ok.status).toBe(200);
+    expect((await call(deps(openCaller), event("GET", "/quotes"))).status).toBe(405);
   });
 });
