@@ -5,6 +5,7 @@
  */
 import type { DetailType, Data, FailureReason, JobParams, PipelineEvent } from "@reelbridge/events";
 import type { JobLedger } from "./jobs/ledger";
+import type { OwnInvocation } from "./jobs/cost-ledger";
 import type { JobCost } from "@reelbridge/events";
 
 // ---- blobs ----------------------------------------------------------------------------------
@@ -154,8 +155,17 @@ export interface JobRecord {
 }
 
 export interface JobStore {
-  /** Applies one pipeline event idempotently and order-independently (conditional writes). */
-  apply(event: PipelineEvent<DetailType>): Promise<{ applied: boolean; record: JobRecord }>;
+  /**
+   * Applies one pipeline event idempotently and order-independently (conditional writes);
+   * `invocations` (the DB writer's own measured invocation, jobs/cost-ledger.ts) are merged in
+   * the same write.
+   */
+  apply(event: PipelineEvent<DetailType>, opts?: { invocations?: Record<string, OwnInvocation> }): Promise<{ applied: boolean; record: JobRecord }>;
+  /**
+   * Adds measured invocations of our own Lambdas to an existing job's cost (jobs/cost-ledger.ts),
+   * idempotently: `known` is false, and nothing is written, when the job has no record.
+   */
+  recordInvocations?(jobId: string, invocations: Record<string, OwnInvocation>): Promise<{ known: boolean; applied: boolean }>;
   get(jobId: string): Promise<JobRecord | undefined>;
   /** The owner's jobs, newest first. */
   listByOwner(owner: string, opts: { limit: number; cursor?: string }): Promise<{ items: JobRecord[]; cursor?: string }>;

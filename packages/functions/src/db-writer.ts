@@ -1,10 +1,11 @@
 import type { DetailType, PipelineEvent } from "@reelbridge/events";
 import type { JobStore } from "@reelbridge/core";
-import { parsePipelineEvent, recordEvent } from "@reelbridge/core/usecases/record-event";
+import { dbWriterInvocation, parsePipelineEvent, recordEvent } from "@reelbridge/core/usecases/record-event";
 import { once } from "./lib/env";
 import { directStep, pipelineJobId } from "./lib/handlers";
 import { awsPlatform } from "./lib/aws-platform";
 import type { Platform } from "./lib/platform";
+import { functionArch } from "./lib/step-cost";
 
 /** What the DB writer runs with; the local runtime passes a store over its emulator. */
 export interface Deps {
@@ -12,6 +13,7 @@ export interface Deps {
 }
 
 export const NAME = "db-writer";
+const ARCH = functionArch(NAME);
 
 /** Dependencies from a platform (AWS, or the local runtime's peers). */
 export async function buildDeps(p: Platform): Promise<Deps> {
@@ -35,7 +37,10 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
     role: "record",
     ledger: async () => (await deps()).jobs.ledger,
     run: async (event, ctx) => {
-      await recordEvent({ jobs: (await deps()).jobs, logger: ctx.logger }, event);
+      const jobs = (await deps()).jobs;
+      // Its own line (issue #13 item 1): this invocation, measured up to the write, in the same write.
+      const invocations = dbWriterInvocation(NAME, ctx.invocation(), ARCH);
+      await recordEvent({ jobs, logger: ctx.logger }, event, invocations ? { invocations } : {});
     },
   });
 }

@@ -13,6 +13,7 @@ import type { QuoteConfig } from "@reelbridge/core/jobs/cost";
 import { quoteConfigFor } from "./lib/quote";
 import { once } from "./lib/env";
 import { corsFor } from "./lib/cors";
+import { functionArch } from "./lib/step-cost";
 import { clip, decodePathSegment, httpEndpoint, parseJsonBody } from "./lib/handlers";
 import type { HttpRequest, HttpResponse } from "./lib/handlers";
 import { awsPlatform } from "./lib/aws-platform";
@@ -28,7 +29,7 @@ export const NAME = "jobs-api";
 
 export interface Deps {
   state: StepStateStore;
-  jobs: Pick<JobStore, "get">;
+  jobs: Pick<JobStore, "get" | "recordInvocations">;
   blobs: Pick<BlobStore, "head">;
   publisher: EventPublisher;
   clock: Clock;
@@ -80,6 +81,7 @@ async function answer(deps: Deps, req: HttpRequest, logger: Logger): Promise<Htt
     // The quote says what a re-render pays for: a render, not a generation.
     const quote = deps.quote && r.params ? quoteJob({ aspect: r.params.aspect, durationSeconds: r.params.durationSeconds }, { ...deps.quote, generation: false }) : undefined;
     return {
+      jobIds: [jobId],
       status: r.replayed ? 200 : 202,
       headers: { location: statusUrl, ...(r.replayed ? { "idempotent-replayed": "true" } : {}) },
       body: { jobId, version: r.version, status: r.status, statusUrl, replayed: r.replayed, generation: "reused", ...(quote ? { quote } : {}) } satisfies RerenderResponse,
@@ -87,6 +89,7 @@ async function answer(deps: Deps, req: HttpRequest, logger: Logger): Promise<Htt
   }
   const r = await cancelJob({ ...deps, logger }, { jobId, caller: who });
   return {
+    jobIds: [jobId],
     status: 200,
     body: { jobId, status: "cancelled", ...(r.version ? { version: r.version } : {}), cancelledAt: r.cancelledAt, cancelledNow: r.cancelledNow } satisfies CancelResponse,
   };
@@ -108,6 +111,8 @@ export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promi
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
   return httpEndpoint(NAME, async (req, logger) => route(await deps(), req, logger), {
     headers: async (req) => ({ ...corsFor(req, (await deps()).webOrigins, { methods: "POST, OPTIONS" }), "cache-control": "no-store" }),
+    // Each accepted request goes on the job's cost (issue #13 item 1).
+    meter: { jobs: async () => (await deps()).jobs, arch: functionArch(NAME) },
   });
 }
 

@@ -11,9 +11,14 @@ import { awsPlatform } from "./lib/aws-platform";
 import { awsRemotionRenderer } from "./lib/aws-services/remotion";
 import type { Platform } from "./lib/platform";
 import { awsVisibilityChanger } from "./lib/aws";
+import { functionArch } from "./lib/step-cost";
+import type { JobStore } from "@reelbridge/core";
 
 /** What the render canceller runs with: the stage's renderer (Remotion Lambda or the local emulator). */
-export type Deps = CancelRunningRenderDeps;
+export type Deps = CancelRunningRenderDeps & {
+  /** Where its invocations go on the job's cost (it publishes no event of its own: issue #13 item 1). */
+  jobs?: Pick<JobStore, "recordInvocations">;
+};
 
 export const NAME = "render-canceller";
 
@@ -25,6 +30,7 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     state: p.stepState(),
     index: p.renderIndex(),
     renderer: p.renderer({ webhookSecret: await p.secret("REMOTION_WEBHOOK_SECRET") }),
+    jobs: p.jobs(),
   };
 }
 
@@ -43,6 +49,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps), opt
       jobIdOf: pipelineJobId,
       role: "follow",
       ledger: async () => createJobLedger((await deps()).state),
+      jobMeter: { jobs: async () => (await deps()).jobs, arch: functionArch(NAME) },
       run: async (event, ctx) => {
         await cancelRunningRender(await deps(), event, { logger: ctx.logger });
       },

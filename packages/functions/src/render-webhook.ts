@@ -4,9 +4,15 @@ import { once } from "./lib/env";
 import { httpEndpoint } from "./lib/handlers";
 import { awsPlatform } from "./lib/aws-platform";
 import type { Platform } from "./lib/platform";
+import { functionArch } from "./lib/step-cost";
+import type { JobStore } from "@reelbridge/core";
+import { jobIdSchema } from "@reelbridge/events";
 
 /** What the render webhook runs with (the logger comes from the endpoint wrapper). */
-export type Deps = Omit<RenderWebhookDeps, "logger">;
+export type Deps = Omit<RenderWebhookDeps, "logger"> & {
+  /** Where its invocations go on the job's cost (issue #13 item 1); absent: not metered. */
+  jobs?: Pick<JobStore, "recordInvocations">;
+};
 
 export const NAME = "render-webhook";
 
@@ -19,7 +25,22 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     publisher: p.publisher(NAME),
     blobs: p.blobs(),
     clock: p.clock,
+    jobs: p.jobs(),
   };
+}
+
+/**
+ * The job a request was about, once the use-case accepted it: only a webhook whose signature
+ * checked out and that it acted on (not "ignored", nor refused) is metered onto a job's cost.
+ */
+function meteredJobIds(rawBody: string, res: { status: number; body: { ok: boolean; result?: string } }): string[] | undefined {
+  if (res.status !== 200 || !res.body.ok || res.body.result === "ignored") return undefined;
+  try {
+    const jobId = (JSON.parse(rawBody) as { customData?: { jobId?: unknown } } | null)?.customData?.jobId;
+    return typeof jobId === "string" && jobIdSchema.safeParse(jobId).success ? [jobId] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Production dependencies, once per cold start. */
@@ -31,11 +52,16 @@ export const defaultDeps = () => buildDeps(awsPlatform());
  * (the bus, the table) gets 500, so Remotion retries it.
  */
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
-  return httpEndpoint(NAME, async (req, logger) => {
-    if (req.method !== "POST") return { status: 405, headers: { allow: "POST" }, body: { ok: false, error: "MethodNotAllowed" } };
-    const res = await handleRenderWebhook({ ...(await deps()), logger }, { rawBody: req.rawBody, headers: req.headers });
-    return { status: res.status, body: res.body };
-  });
+  return httpEndpoint(
+    NAME,
+    async (req, logger) => {
+      if (req.method !== "POST") return { status: 405, headers: { allow: "POST" }, body: { ok: false, error: "MethodNotAllowed" } };
+      const res = await handleRenderWebhook({ ...(await deps()), logger }, { rawBody: req.rawBody, headers: req.headers });
+      const jobIds = meteredJobIds(req.rawBody, res);
+      return { status: res.status, body: res.body, ...(jobIds ? { jobIds } : {}) };
+    },
+    { meter: { jobs: async () => (await deps()).jobs, arch: functionArch(NAME) } },
+  );
 }
 
 export const handler = createHandler();

@@ -13,7 +13,8 @@
  * up into one (in integer nano-dollars, cost.ts), in key order, so equal sets give equal records.
  */
 import type { CostLine, DetailType, JobCost } from "@reelbridge/events";
-import { costLine, eventBridgeCost, roundUsd, sumCost } from "./cost";
+import { costLine, eventBridgeCost, lambdaCost, roundUsd, sumCost } from "./cost";
+import type { LambdaArch } from "./cost";
 import type { AnyPipelineEvent } from "./reducer";
 
 /** Most lines (and bus events) a job keeps: the smallest keys win, so the kept set is order-independent too. */
@@ -24,6 +25,59 @@ export interface CostState {
   costLines?: Record<string, CostLine>;
   /** eventId → its type: every pipeline event of the job. */
   busEvents?: Record<string, DetailType>;
+  /**
+   * Invocations of our own Lambdas that publish no step-ending event of their own (the DB
+   * writer, the HTTP endpoints, the render canceller and watchdog), each measured by the handler
+   * wrapper and written onto the record directly: `<fn>|<invocation id>` → its figures. A
+   * grow-only map whose entries are max-registers (a retried write of the same invocation keeps
+   * the larger figure), so the order and duplication of the writes do not matter.
+   */
+  invocations?: Record<string, OwnInvocation>;
+}
+
+/** One measured invocation of one of our functions, for one job. */
+export interface OwnInvocation {
+  /** The function's topology name ("db-writer", "status-api"). */
+  fn: string;
+  /** Wall time (its share, for an invocation that handled several jobs), ms. */
+  ms: number;
+  /** Configured memory, MB. */
+  memoryMB: number;
+  arch: LambdaArch;
+}
+
+/** The key of an invocation in `invocations`. */
+export const invocationKey = (fn: string, invocationId: string): string => `${fn}|${invocationId}`.slice(0, 160);
+
+const isOwnInvocation = (v: unknown): v is OwnInvocation => {
+  const o = v as OwnInvocation | null;
+  return (
+    typeof o === "object" && o !== null && typeof o.fn === "string" && o.fn.length > 0 && o.fn.length <= 64 &&
+    Number.isFinite(o.ms) && o.ms >= 0 && Number.isFinite(o.memoryMB) && o.memoryMB > 0 && (o.arch === "arm64" || o.arch === "x86_64")
+  );
+};
+
+/**
+ * Folds measured invocations into the state (mutates it): a key already there keeps the larger
+ * figure, whatever the order. Returns whether anything changed (nothing to write otherwise).
+ */
+export function mergeInvocations(s: CostState, entries: Record<string, OwnInvocation>): boolean {
+  const next = { ...s.invocations };
+  let changed = false;
+  for (const [key, v] of Object.entries(entries)) {
+    if (!isOwnInvocation(v)) continue;
+    const prev = next[key];
+    const inv: OwnInvocation = { fn: v.fn, ms: Math.round(v.ms * 1000) / 1000, memoryMB: v.memoryMB, arch: v.arch };
+    if (prev && !(inv.ms > prev.ms || (inv.ms === prev.ms && JSON.stringify(inv) > JSON.stringify(prev)))) continue;
+    next[key] = inv;
+    changed = true;
+  }
+  if (!changed) return false;
+  const kept = bounded(next);
+  // A key the bound drops changes nothing.
+  if (Object.keys(entries).every((k) => !(k in kept))) return false;
+  s.invocations = kept;
+  return true;
 }
 
 const bounded = <T>(m: Record<string, T>): Record<string, T> => {
@@ -72,6 +126,7 @@ export function jobCostOf(s: CostState): JobCost {
     usd: nanos / 1e9,
     basis: (bases.length === 1 ? bases[0]! : `${bases.length} items: ${bases.join("; ")}`).slice(0, 500),
   }));
+  lines.push(...invocationLines(s));
   const types = Object.values(s.busEvents ?? {});
   if (types.length) {
     const counts = new Map<string, number>();
@@ -83,3 +138,20 @@ export function jobCostOf(s: CostState): JobCost {
 }
 
 export { costLine };
+
+/** One Lambda line per function (and architecture) of the directly recorded invocations. */
+function invocationLines(s: CostState): CostLine[] {
+  const byFn = new Map<string, { fn: string; arch: LambdaArch; gbSeconds: number; n: number }>();
+  for (const key of Object.keys(s.invocations ?? {}).sort()) {
+    const v = s.invocations![key]!;
+    const k = `${v.fn}|${v.arch}`;
+    const g = byFn.get(k) ?? { fn: v.fn, arch: v.arch, gbSeconds: 0, n: 0 };
+    g.gbSeconds += (v.ms / 1000) * (v.memoryMB / 1024);
+    g.n++;
+    byFn.set(k, g);
+  }
+  return [...byFn.keys()].sort().map((k) => {
+    const g = byFn.get(k)!;
+    return lambdaCost(roundUsd(g.gbSeconds), g.arch, { fn: g.fn, invocations: g.n });
+  });
+}

@@ -1,6 +1,7 @@
 import type { JobRecord, JobStore, StepStateStore } from "../ports";
 import { createJobLedger } from "./ledger";
-import { applyEvent, toJobRecord } from "./reducer";
+import { applyEvent, applyInvocations, toJobRecord } from "./reducer";
+import type { OwnInvocation } from "./cost-ledger";
 import type { AnyPipelineEvent, JobState } from "./reducer";
 import { InvalidCursorError, assertStateName, decodeCursor, encodeCursor } from "./errors";
 
@@ -14,10 +15,17 @@ export function createMemoryJobStore(opts: { state?: StepStateStore } = {}): Job
   return {
     states,
     ...(opts.state ? { ledger: createJobLedger(opts.state) } : {}),
-    async apply(event: AnyPipelineEvent) {
-      const { applied, state } = applyEvent(states.get(event.detail.metadata.jobId), event);
+    async apply(event: AnyPipelineEvent, opts?: { invocations?: Record<string, OwnInvocation> }) {
+      const { applied, state } = applyEvent(states.get(event.detail.metadata.jobId), event, opts?.invocations);
       if (applied) states.set(state.jobId, state);
       return { applied, record: toJobRecord(state) };
+    },
+    async recordInvocations(jobId: string, invocations: Record<string, OwnInvocation>) {
+      const current = states.get(jobId);
+      if (!current) return { known: false, applied: false };
+      const { applied, state } = applyInvocations(current, invocations);
+      if (applied) states.set(jobId, state);
+      return { known: true, applied };
     },
     async get(jobId: string) {
       const s = states.get(jobId);

@@ -3,8 +3,8 @@ import type { JobRecord, JobStatus, RenderVersionEntry, TimelineEntry } from "..
 import { toGeneratedVideo } from "./generated-video";
 import type { RenderedVideo } from "./generated-video";
 import { summarize } from "./summary";
-import { jobCostOf, mergeEventCost } from "./cost-ledger";
-import type { CostState } from "./cost-ledger";
+import { jobCostOf, mergeEventCost, mergeInvocations } from "./cost-ledger";
+import type { CostState, OwnInvocation } from "./cost-ledger";
 
 /**
  * The pure reducer behind the DB writer: (job state, pipeline event) → job state.
@@ -396,15 +396,30 @@ function finalize(s: JobState): void {
  * Applies one event. `applied` is false when the event was already applied recently (nothing
  * to write). The input state is never mutated.
  */
-export function applyEvent(state: JobState | undefined, event: AnyPipelineEvent): { applied: boolean; state: JobState } {
-  if (state?.appliedEventIds.includes(event.detail.metadata.eventId)) return { applied: false, state };
+export function applyEvent(state: JobState | undefined, event: AnyPipelineEvent, invocations?: Record<string, OwnInvocation>): { applied: boolean; state: JobState } {
+  if (state?.appliedEventIds.includes(event.detail.metadata.eventId)) {
+    // A recent duplicate: only the invocation that recorded it may be new (the DB writer's own line).
+    return invocations ? applyInvocations(state, invocations) : { applied: false, state };
+  }
   if (state && state.jobId !== event.detail.metadata.jobId) {
     throw new Error(`event of job ${event.detail.metadata.jobId} applied to job ${state.jobId}`);
   }
   const s = state ? structuredClone(state) : emptyState(event);
   merge(s, event);
+  if (invocations) mergeInvocations(s, invocations);
   s.appliedEventIds = [...s.appliedEventIds, event.detail.metadata.eventId].slice(-APPLIED_LIMIT);
   finalize(s);
+  return { applied: true, state: s };
+}
+
+/**
+ * Adds measured invocations of our own Lambdas (cost-ledger.ts `invocations`) to a stored job:
+ * `applied` is false when they were all there already. The input state is never mutated.
+ */
+export function applyInvocations(state: JobState, invocations: Record<string, OwnInvocation>): { applied: boolean; state: JobState } {
+  const s = structuredClone(state);
+  if (!mergeInvocations(s, invocations)) return { applied: false, state };
+  if (s.video) s.video = { ...s.video, cost_usd: jobCostOf(s).totalUsd };
   return { applied: true, state: s };
 }
 

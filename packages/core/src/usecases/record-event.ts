@@ -2,6 +2,13 @@ import { isDetailType, pipelineEvents } from "@reelbridge/events";
 import type { DetailType, PipelineEvent } from "@reelbridge/events";
 import { InvalidEventError } from "../errors";
 import type { JobRecord, JobStore, Logger } from "../ports";
+import { invocationKey } from "../jobs/cost-ledger";
+import type { OwnInvocation } from "../jobs/cost-ledger";
+import type { LambdaArch } from "../jobs/cost";
+
+/** The DB writer's entry for its own invocation (measured so far) on the record it writes. */
+export const dbWriterInvocation = (fn: string, inv: { id: string; ms: number; memoryMB: number }, arch: LambdaArch): Record<string, OwnInvocation> | undefined =>
+  inv.memoryMB > 0 ? { [invocationKey(fn, inv.id)]: { fn, ms: inv.ms, memoryMB: inv.memoryMB, arch } } : undefined;
 
 export interface RecordEventDeps {
   jobs: JobStore;
@@ -26,9 +33,10 @@ export function parsePipelineEvent(raw: unknown): PipelineEvent<DetailType> {
  * order-independent; a write conflict that outlasts the store's retries is a TransientError, so
  * the platform delivers the event again.
  */
-export async function recordEvent(deps: RecordEventDeps, event: PipelineEvent<DetailType>): Promise<{ applied: boolean; record: JobRecord }> {
+export async function recordEvent(deps: RecordEventDeps, event: PipelineEvent<DetailType>, opts: { invocations?: Record<string, OwnInvocation> } = {}): Promise<{ applied: boolean; record: JobRecord }> {
   const { eventId, jobId } = event.detail.metadata;
-  const result = await deps.jobs.apply(event);
+  // The DB writer's own invocation goes on the record in the same write (jobs/cost-ledger.ts).
+  const result = await deps.jobs.apply(event, opts.invocations ? { invocations: opts.invocations } : undefined);
   const fields = { jobId, eventId, detailType: event["detail-type"], status: result.record.status };
   if (result.applied) deps.logger.info("job record updated", fields);
   else deps.logger.info("event already recorded; nothing to write", fields);

@@ -4,7 +4,10 @@ import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { DetailType, FailureReason, PipelineEvent } from "@reelbridge/events";
 import { CheckLaterError, InvalidEventError, UntrustedEventError, describeZodError, errorFields, permanentReason } from "@reelbridge/core";
-import type { Logger, StepStateStore } from "@reelbridge/core";
+import type { JobStore, Logger, StepStateStore } from "@reelbridge/core";
+import { invocationKey } from "@reelbridge/core/jobs/cost-ledger";
+import type { OwnInvocation } from "@reelbridge/core/jobs/cost-ledger";
+import type { LambdaArch } from "@reelbridge/core/jobs/cost";
 import { createLambdaUsageLedger, gbSecondsOf } from "@reelbridge/core/jobs/lambda-usage";
 import type { StepUsage } from "@reelbridge/core/jobs/lambda-usage";
 import type { JobLedger, JobView } from "@reelbridge/core/jobs/ledger";
@@ -48,15 +51,54 @@ export interface StepContext {
    * Lambda line of the event that ends the step. Zero when the step records none.
    */
   lambdaUsage: () => Promise<StepUsage & { memoryMB: number }>;
+  /** This invocation so far: its request id, wall time and configured memory (the DB writer's own cost line). */
+  invocation: () => { id: string; ms: number; memoryMB: number };
 }
 
 /** This invocation: when it started and the memory it has (context.memoryLimitInMB; the topology's memoryMB locally). */
 export interface InvocationMeter {
   startedAt: number;
   memoryMB: number;
+  /** context.awsRequestId (one per invocation; a retry is another invocation, with another id). */
+  requestId: string;
 }
 
-const startMeter = (context: Context | undefined): InvocationMeter => ({ startedAt: performance.now(), memoryMB: Number(context?.memoryLimitInMB) || 0 });
+const startMeter = (context: Context | undefined): InvocationMeter => ({
+  startedAt: performance.now(),
+  memoryMB: Number(context?.memoryLimitInMB) || 0,
+  requestId: (typeof context?.awsRequestId === "string" && context.awsRequestId) || `${Date.now()}-${Math.random().toString(36).slice(2)}`,
+});
+
+/**
+ * Where a function that publishes no step-ending event of its own puts its measured invocations:
+ * straight onto the job record (JobStore.recordInvocations, jobs/cost-ledger.ts `invocations`),
+ * one entry per (invocation, job), at the function's architecture.
+ */
+export interface JobMeter {
+  jobs: () => Promise<Pick<JobStore, "recordInvocations"> | undefined>;
+  arch: LambdaArch;
+}
+
+/** This invocation's entry for one job of `shareOf` jobs it handled. */
+export const ownInvocation = (fn: string, meter: InvocationMeter, arch: LambdaArch, shareOf = 1, suffix = ""): Record<string, OwnInvocation> => ({
+  [invocationKey(fn, `${meter.requestId}${suffix}`)]: { fn, ms: (performance.now() - meter.startedAt) / Math.max(1, shareOf), memoryMB: meter.memoryMB, arch },
+});
+
+/**
+ * Writes this invocation onto each job's record (split evenly across the jobs it handled). Best
+ * effort: a failure is logged, never retried, and never changes the function's answer.
+ */
+export async function meterOnJobs(fn: string, jobMeter: JobMeter | undefined, meter: InvocationMeter, jobIds: readonly string[], logger: Pick<Logger, "warn">): Promise<void> {
+  const known = [...new Set(jobIds.filter((j) => typeof j === "string" && j.length > 0))];
+  if (!jobMeter || !known.length || !(meter.memoryMB > 0)) return;
+  try {
+    const store = await jobMeter.jobs();
+    if (!store?.recordInvocations) return;
+    await Promise.all(known.map((jobId, i) => store.recordInvocations!(jobId, ownInvocation(fn, meter, jobMeter.arch, known.length, known.length > 1 ? `-${i}` : ""))));
+  } catch (err) {
+    logger.warn("could not record the invocation on the job's cost", { jobIds: known, ...errorFields(err) });
+  }
+}
 
 export interface StepDefinition<E> {
   /** Topology subscription name, used as the logger's service name. */
@@ -77,6 +119,8 @@ export interface StepDefinition<E> {
   ledger?: () => Promise<JobLedger | undefined>;
   /** Where the step's per-job Lambda usage is recorded (lambda-usage.ts); undefined: not measured. */
   usageStore?: () => Promise<StepStateStore | undefined>;
+  /** For a step that ends no step with an event of its own: its invocations go on the job record directly. */
+  jobMeter?: JobMeter;
 }
 
 const metadataOf = (raw: unknown): { eventId?: unknown } | undefined => (raw as { detail?: { metadata?: { eventId?: unknown } } } | null)?.detail?.metadata;
@@ -119,7 +163,8 @@ export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base
     const now = meter.memoryMB > 0 ? current : { ms: 0, memoryMB: 0 };
     return { invocations: before.invocations + 1, ms: before.ms + now.ms, gbSeconds: before.gbSeconds + (now.memoryMB ? gbSecondsOf(now) : 0), memoryMB: meter.memoryMB };
   };
-  const ctx: StepContext = { logger: asLogger(log), attempt, lastAttempt, lambdaUsage };
+  const invocation = () => ({ id: meter.requestId, ms: performance.now() - meter.startedAt, memoryMB: meter.memoryMB });
+  const ctx: StepContext = { logger: asLogger(log), attempt, lastAttempt, lambdaUsage, invocation };
   const eventId = (raw as { id?: string } | null)?.id;
   const ledger = def.role && def.ledger ? await def.ledger() : undefined;
   const rejectInvalid = async (invalid: unknown, kind: "contract" | "consistency") => {
@@ -253,7 +298,7 @@ export function queueStep<E>(def: StepDefinition<E>, opts: QueueStepOptions) {
  * batch), in step state (lambda-usage.ts). Best effort: a failure is logged, never retried.
  */
 async function recordUsage<E>(def: StepDefinition<E>, logger: PowertoolsLogger, bodies: unknown[], context: Context | undefined, meter: InvocationMeter): Promise<void> {
-  if (!def.usageStore || !(meter.memoryMB > 0)) return;
+  if (!(def.usageStore || def.jobMeter) || !(meter.memoryMB > 0)) return;
   const ms = performance.now() - meter.startedAt;
   const jobIds = bodies.map((b) => {
     try {
@@ -264,6 +309,7 @@ async function recordUsage<E>(def: StepDefinition<E>, logger: PowertoolsLogger, 
   });
   const known = jobIds.filter((j): j is string => typeof j === "string");
   if (!known.length) return;
+  if (!def.usageStore) return meterOnJobs(def.name, def.jobMeter, meter, known, asLogger(logger));
   try {
     const store = await def.usageStore();
     if (!store) return;
@@ -306,6 +352,8 @@ export interface HttpResponse {
   body?: unknown;
   /** A body sent as is (e.g. an HLS playlist); set its content-type in `headers`. */
   text?: string;
+  /** The jobs this request worked on, for the Lambda meter (HttpEndpointOptions.meter); never sent. */
+  jobIds?: string[];
 }
 
 export class HttpError extends Error {
@@ -379,14 +427,17 @@ export interface HttpEndpointOptions {
    * browser can read why a request failed). A response's own headers win.
    */
   headers?: (req: HttpRequest) => Record<string, string> | Promise<Record<string, string>>;
+  /** Puts each invocation on the record of the jobs its response names (`jobIds`). */
+  meter?: JobMeter;
 }
 
 /** A Function URL handler: maps HttpError to its status with a JSON error body; logs the rest. */
 export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logger) => Promise<HttpResponse>, opts: HttpEndpointOptions = {}) {
   const logger = makeLogger(name);
   const json = "application/json";
-  return middy(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  return middy(async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const log = asLogger(logger);
+    const meter = startMeter(context);
     // Headers (CORS) come from the request line and headers, so even a request whose body
     // cannot be decoded gets an answer the browser can read.
     let req = requestWithoutBody(event ?? ({} as APIGatewayProxyEventV2));
@@ -399,6 +450,8 @@ export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logge
     try {
       req = toHttpRequest(event ?? ({} as APIGatewayProxyEventV2));
       const res = await run(req, log);
+      // Measured up to the answer: what is left is serialising it.
+      if (res.jobIds?.length) await meterOnJobs(name, opts.meter, meter, res.jobIds, log);
       return {
         statusCode: res.status,
         headers: { "content-type": json, ...common, ...res.headers },

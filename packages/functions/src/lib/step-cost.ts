@@ -4,12 +4,20 @@ import type { LambdaArch } from "@reelbridge/core/jobs/cost";
 import type { DetailType, JobCost } from "@reelbridge/events";
 import type { StepContext } from "./handlers";
 import type { Subscription } from "../topology";
+import { ALL_FEATURES, endpoints, schedules, subscriptions } from "../topology";
 
 /**
  * A function's architecture as the stacks deploy it: x86_64 when it ships native binaries
  * (stacks/lib/native.ts, docs/decisions/0007), else the app's arm64.
  */
 export const lambdaArchOf = (fn: Pick<Subscription, "native">): LambdaArch => (fn.native?.length ? "x86_64" : "arm64");
+
+/** The architecture of any function of THE topology (subscription, endpoint or schedule) by name; throws for an unknown name. */
+export function functionArch(name: string): LambdaArch {
+  const fn = [...subscriptions({ mediaBucket: "-", features: ALL_FEATURES }), ...endpoints, ...schedules].find((f) => f.name === name);
+  if (!fn) throw new Error(`the topology (packages/functions/src/topology.ts) has no function named ${JSON.stringify(name)}`);
+  return lambdaArchOf(fn as Pick<Subscription, "native">);
+}
 
 /**
  * The step's own Lambda line for the job (issue #13 item 1): the GB-s its invocations used so far

@@ -4,7 +4,8 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { JobStore } from "../../ports";
 import { TransientError } from "../../errors";
-import { applyEvent, toJobRecord } from "../../jobs/reducer";
+import { applyEvent, applyInvocations, toJobRecord } from "../../jobs/reducer";
+import type { OwnInvocation } from "../../jobs/cost-ledger";
 import type { AnyPipelineEvent, JobState } from "../../jobs/reducer";
 import { InvalidCursorError, decodeCursor, encodeCursor } from "../../jobs/errors";
 import { createJobLedger } from "../../jobs/ledger";
@@ -61,14 +62,14 @@ export function createDynamoJobStore(client: DynamoDBDocumentClient, opts: Dynam
   return {
     // The steps' ledger records live in the same table (dynamodb-table.ts).
     ledger: createJobLedger(createDynamoStepStateStore(client, { table })),
-    async apply(event: AnyPipelineEvent) {
+    async apply(event: AnyPipelineEvent, opts?: { invocations?: Record<string, OwnInvocation> }) {
       const jobId = event.detail.metadata.jobId;
       // What the last conditional failure returned (ALL_OLD), saving a read; undefined = read.
       let known: { state: JobState; version: number } | null | undefined;
       for (let attempt = 0; attempt < maxAttempts; attempt++) {
         const current = known === undefined ? await read(jobId) : (known ?? undefined);
         known = undefined;
-        const { applied, state } = applyEvent(current?.state, event);
+        const { applied, state } = applyEvent(current?.state, event, opts?.invocations);
         if (!applied) return { applied, record: toJobRecord(state) };
         const version = current?.version ?? 0;
         // Plain JSON: no undefined values for the marshaller, nothing but data.
@@ -107,6 +108,37 @@ export function createDynamoJobStore(client: DynamoDBDocumentClient, opts: Dynam
         }
       }
       throw new TransientError(`job ${jobId}: the record kept changing under ${maxAttempts} attempts to apply ${event.detail.metadata.eventId}`);
+    },
+
+    async recordInvocations(jobId, invocations) {
+      // The same optimistic read-merge-write as apply(), onto an existing record only.
+      let known: { state: JobState; version: number } | undefined;
+      for (let attempt = 0; attempt < maxAttempts; attempt++) {
+        const current = known ?? (await read(jobId));
+        known = undefined;
+        if (!current) return { known: false, applied: false };
+        const { applied, state } = applyInvocations(current.state, invocations);
+        if (!applied) return { known: true, applied: false };
+        const item: Record<string, unknown> = { ...(JSON.parse(JSON.stringify(state)) as JobState), pk: jobPk(jobId), sk: JOB_RECORD_SK, version: current.version + 1 };
+        if (state.owner) {
+          item[ownerIndex.partitionKey] = ownerPk(state.owner);
+          item[ownerIndex.sortKey] = ownerSk(state.createdAt, jobId);
+        }
+        try {
+          await client.send(
+            new PutCommand({ TableName: table, Item: item, ConditionExpression: "version = :expected", ExpressionAttributeValues: { ":expected": current.version }, ReturnValuesOnConditionCheckFailure: "ALL_OLD" }),
+          );
+          return { known: true, applied: true };
+        } catch (err) {
+          if (!isConditionalFailure(err)) throw err;
+          known = err.Item ? toState(unmarshall(err.Item as Parameters<typeof unmarshall>[0])) : undefined;
+          if (attempt + 1 < maxAttempts) {
+            const wait = backoffMs(attempt);
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          }
+        }
+      }
+      throw new TransientError(`job ${jobId}: the record kept changing under ${maxAttempts} attempts to add measured invocations`);
     },
 
     async get(jobId) {
