@@ -82,7 +82,9 @@ describe("notifier handler", () => {
   it("asks the queue to redeliver after the receiver's Retry-After, not the queue's visibility timeout", async () => {
     const { deferred, handler } = await setup([{ status: 503, retryAfterSeconds: 120, bodySnippet: "" }]);
     expect(await handler(sqs(completedSample, 1), context)).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
-    expect(deferred).toEqual([{ queueUrl: "https://sqs.eu-west-1.amazonaws.com/111122223333/notifier", receiptHandle: "r-1", visibilityTimeoutSeconds: 120 }]);
+    // A failed delivery's delay is a retry (not a step's scheduled re-check): the local runtime
+    // keeps its own backoff for it, SQS waits the receiver's 120 s.
+    expect(deferred).toEqual([{ queueUrl: "https://sqs.eu-west-1.amazonaws.com/111122223333/notifier", receiptHandle: "r-1", visibilityTimeoutSeconds: 120, reason: "retry" }]);
   });
 
   it("drops an event type it does not notify, and an invalid event, without sending", async () => {
