@@ -52,7 +52,7 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
  * `music` is only checked for its id shape here; the upload API checks it against the catalog
  * (`uploadRequestSchema(musicIds)`).
  */
-export const uploadRequestBodySchema = jobParamsSchema.omit({ jobId: true, owner: true, createdAt: true }).extend({
+export const uploadRequestBodySchema = jobParamsSchema.omit({ jobId: true, owner: true, createdAt: true, uploadInvocation: true }).extend({
   contentType: uploadContentTypeSchema,
   /**
    * The most the caller will pay for this job, USD: a quote over it is refused (402

@@ -68,6 +68,19 @@ export const jobParamsSchema = z.object({
   clips: clipOptionsSchema.optional(),
   /** When the upload API issued the job (ISO 8601). */
   createdAt: z.iso.datetime({ offset: true }),
+  /**
+   * The upload API's own invocation that issued the job, measured up to signing the upload
+   * (duration, configured memory, architecture): its line of the job's cost (issue #13 item 1,
+   * docs/decisions/0012). Set by the upload API only, signed with the rest of the parameters;
+   * absent on jobs issued before it was measured.
+   */
+  uploadInvocation: z
+    .object({
+      ms: z.number().nonnegative().max(900_000),
+      memoryMB: z.number().int().positive().max(10_240),
+      arch: z.enum(["arm64", "x86_64"]),
+    })
+    .optional(),
 });
 export type JobParams = z.infer<typeof jobParamsSchema>;
 

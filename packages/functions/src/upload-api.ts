@@ -18,6 +18,7 @@ import { awsPlatform } from "./lib/aws-platform";
 import { awsUploadSigner } from "./lib/aws-services/upload-signer";
 import type { Platform } from "./lib/platform";
 import { quoteConfigFor } from "./lib/quote";
+import { functionArch } from "./lib/step-cost";
 
 /**
  * POST /uploads (Function URL): validates the job parameters, resolves the caller (JWT subject,
@@ -26,6 +27,7 @@ import { quoteConfigFor } from "./lib/quote";
  * budget admits it, reserving nothing. The local runtime calls createHandler with its own dependencies.
  */
 export const NAME = "upload-api";
+const ARCH = functionArch(NAME);
 
 export interface Deps {
   signer: UploadSigner;
@@ -78,7 +80,7 @@ const problem = (status: number, error: string, message: string, headers: Record
 export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
   return httpEndpoint(
     NAME,
-    async (req, logger) => {
+    async (req, logger, invocation) => {
       const d = await deps();
       if (req.method === "OPTIONS") {
         if (!cors(req, d)["access-control-allow-origin"]) return problem(403, "Forbidden", "origin not allowed");
@@ -104,7 +106,12 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
           logger.info("quote given", { owner, quoteUsd: body.quote.totalUsd, fits: body.budget.fits, ...(body.budget.refusal ? { refusedBy: body.budget.refusal.kind } : {}) });
           return { status: 200, headers: { "cache-control": "no-store" }, body: body satisfies QuoteResponse };
         }
-        const res = await createUpload(d, input, { owner });
+        // Its own invocation goes with the signed parameters: its line of the job's cost (issue #13 item 1).
+        const measured = () => {
+          const i = invocation();
+          return i.memoryMB > 0 ? { ms: Math.round(i.ms * 1000) / 1000, memoryMB: i.memoryMB, arch: ARCH } : undefined;
+        };
+        const res = await createUpload({ ...d, invocation: measured }, input, { owner });
         logger.info("upload issued", { jobId: res.jobId, owner, expiresAt: res.upload.expiresAt, quoteUsd: res.quote.totalUsd, reservedUsd: res.budget.reservedUsd });
         return {
           status: 201,

@@ -12,7 +12,7 @@
  * The record's `cost` is computed from the two: lines of the same item and unit price are added
  * up into one (in integer nano-dollars, cost.ts), in key order, so equal sets give equal records.
  */
-import type { CostLine, DetailType, JobCost } from "@reelbridge/events";
+import type { CostLine, DetailType, JobCost, JobParams } from "@reelbridge/events";
 import { costLine, eventBridgeCost, lambdaCost, roundUsd, sumCost } from "./cost";
 import type { LambdaArch } from "./cost";
 import type { AnyPipelineEvent } from "./reducer";
@@ -34,6 +34,9 @@ export interface CostState {
    */
   invocations?: Record<string, OwnInvocation>;
 }
+
+/** The upload API's topology name: its invocation travels in the job's parameters (`uploadInvocation`). */
+const UPLOAD_API = "upload-api";
 
 /** One measured invocation of one of our functions, for one job. */
 export interface OwnInvocation {
@@ -90,6 +93,9 @@ const bounded = <T>(m: Record<string, T>): Record<string, T> => {
 export function mergeEventCost(s: CostState, e: AnyPipelineEvent): void {
   const { eventId } = e.detail.metadata;
   s.busEvents = bounded({ ...s.busEvents, [eventId]: e["detail-type"] as DetailType });
+  // The upload API's invocation, signed into the job's parameters (every event carries the same).
+  const upload = (e.detail.data as { job?: JobParams }).job?.uploadInvocation;
+  if (upload) mergeInvocations(s, { [invocationKey(UPLOAD_API, e.detail.metadata.jobId)]: { fn: UPLOAD_API, ...upload } });
   const step = (e.detail.data as { stepCost?: JobCost }).stepCost;
   if (!step?.lines.length) return;
   const lines = { ...s.costLines };

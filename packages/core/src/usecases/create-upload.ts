@@ -27,6 +27,11 @@ export interface CreateUploadDeps {
   quote: QuoteConfig;
   /** The stage's caps (stage config `budget`) and the store the per-day cap is reserved in. */
   budget?: { limits?: BudgetLimits; store?: BudgetStore };
+  /**
+   * This invocation of the upload API so far (the handler wrapper's meter): signed into the job's
+   * parameters (`uploadInvocation`), the upload API's line of the job's cost. Absent: not measured.
+   */
+  invocation?: () => NonNullable<JobParams["uploadInvocation"]> | undefined;
 }
 
 export interface CreateUploadResult {
@@ -98,6 +103,18 @@ export async function createUpload(deps: CreateUploadDeps, input: unknown, calle
   if (!decision.ok) throw new BudgetExceededError(decision, quote);
 
   const key = uploadKey(jobId);
+  // The upload API's own invocation, measured up to here (the signing is local and brief), goes
+  // with the signed parameters; parameters too close to S3's metadata limit go without it.
+  const invocation = deps.invocation?.();
+  let signed: JobParams = params;
+  if (invocation) {
+    try {
+      metadata = encodeJobMetadata({ ...params, uploadInvocation: invocation });
+      signed = { ...params, uploadInvocation: invocation };
+    } catch (err) {
+      if (!(err instanceof MetadataTooLargeError)) throw err;
+    }
+  }
   let post: Awaited<ReturnType<UploadSigner["createPresignedPost"]>>;
   try {
     post = await deps.signer.createPresignedPost({ key, contentType, maxBytes: deps.maxBytes, expiresInSeconds, metadata });
@@ -110,7 +127,7 @@ export async function createUpload(deps: CreateUploadDeps, input: unknown, calle
   }
   return {
     jobId,
-    params,
+    params: signed,
     upload: { url: post.url, fields: post.fields, key, expiresAt: post.expiresAt, maxBytes: deps.maxBytes },
     statusUrl: `/jobs/${jobId}`,
     quote,

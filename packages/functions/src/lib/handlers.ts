@@ -432,7 +432,7 @@ export interface HttpEndpointOptions {
 }
 
 /** A Function URL handler: maps HttpError to its status with a JSON error body; logs the rest. */
-export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logger) => Promise<HttpResponse>, opts: HttpEndpointOptions = {}) {
+export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logger, invocation: () => { id: string; ms: number; memoryMB: number }) => Promise<HttpResponse>, opts: HttpEndpointOptions = {}) {
   const logger = makeLogger(name);
   const json = "application/json";
   return middy(async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -449,7 +449,7 @@ export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logge
     }
     try {
       req = toHttpRequest(event ?? ({} as APIGatewayProxyEventV2));
-      const res = await run(req, log);
+      const res = await run(req, log, () => ({ id: meter.requestId, ms: performance.now() - meter.startedAt, memoryMB: meter.memoryMB }));
       // Measured up to the answer: what is left is serialising it.
       if (res.jobIds?.length) await meterOnJobs(name, opts.meter, meter, res.jobIds, log);
       return {
