@@ -110,14 +110,31 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
     );
   }
   if (permissions.some((p) => p.kind === "remotion:cancel")) {
-    // cancelRenderOnLambda (@remotion/lambda-client): GetCallerIdentity for the expected bucket
-    // owner, then renders/{renderId}/progress.json read and renders/{renderId}/cancel.json written
-    // in Remotion's bucket (remotionlambda-*), nothing else (docs/decisions/0009).
-    out.push(
-      new iam.PolicyStatement({ sid: "RemotionCancelIdentity", actions: ["sts:GetCallerIdentity"], resources: ["*"] }),
-      new iam.PolicyStatement({ sid: "RemotionCancelReadProgress", actions: ["s3:GetObject"], resources: ["arn:aws:s3:::remotionlambda-*/renders/*/progress.json"] }),
-      new iam.PolicyStatement({ sid: "RemotionCancelWriteSignal", actions: ["s3:PutObject"], resources: ["arn:aws:s3:::remotionlambda-*/renders/*/cancel.json"] }),
-    );
+    const stack = Stack.of(t.bucket);
+    const { remotion } = useStageConfig(stack.node.root as App);
+    out.push(...remotionCancelStatements(remotion.region, stack.account));
   }
   return out;
+}
+
+/**
+ * What cancelRenderOnLambda (@remotion/lambda-client 4.0.527, internalCancelRenderOnLambda) does,
+ * and no more (docs/decisions/0009):
+ * - GetCallerIdentity for the expected bucket owner: STS needs no permission for it (AWS STS API
+ *   reference, GetCallerIdentity: "No permissions are required to perform this operation"), so none
+ *   is granted;
+ * - GetObject of renders/{renderId}/progress.json (is cancellation enabled?);
+ * - PutObject of renders/{renderId}/cancel.json with ACL "private" (a PutObject that sets an ACL
+ *   also needs s3:PutObjectAcl).
+ * Only in the Remotion bucket of the stage's render region (Remotion names it
+ * remotionlambda-<region without dashes>-<hash>, makeBucketName), and only in a bucket of our own
+ * account (s3:ResourceAccount; Remotion itself sends ExpectedBucketOwner = the caller's account).
+ */
+export function remotionCancelStatements(region: string, account: string): iam.PolicyStatement[] {
+  const renders = `arn:aws:s3:::remotionlambda-${region.replace(/-/g, "")}-*/renders/*`;
+  const ownAccount = { StringEquals: { "s3:ResourceAccount": account } };
+  return [
+    new iam.PolicyStatement({ sid: "RemotionCancelReadProgress", actions: ["s3:GetObject"], resources: [`${renders}/progress.json`], conditions: ownAccount }),
+    new iam.PolicyStatement({ sid: "RemotionCancelWriteSignal", actions: ["s3:PutObject", "s3:PutObjectAcl"], resources: [`${renders}/cancel.json`], conditions: ownAccount }),
+  ];
 }

@@ -276,12 +276,39 @@ describe("topology → infrastructure", () => {
       for (const s of statements) {
         for (const a of [s.Action].flat()) expect(a, `${id}: ${a}`).not.toMatch(/\*/);
         if ([s.Action].flat().some((a) => a === "s3:GetObject" || a === "s3:PutObject")) {
+          // Our media bucket's prefixes, or Remotion's render keys for cancelling (next test).
+          if (s.Sid?.startsWith("RemotionCancel")) continue;
           expect(JSON.stringify(s.Resource), id).toMatch(/\/(uploads|jobs)\/\*/);
         }
         if ([s.Action].flat().includes("events:PutEvents")) {
           expect(JSON.stringify(s.Resource), id).toContain("Bus");
         }
       }
+    }
+  });
+
+  it("lets only the functions that cancel renders touch Remotion's bucket: read progress.json, write cancel.json, in the render region's bucket of our own account (issue #13)", () => {
+    const policies = [pipeline, api].flatMap((t) => ofType(t, "AWS::IAM::Policy"));
+    const specs = [...topo(), ...endpoints, ...schedules];
+    type Stmt = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+    const cancellers = specs.filter((s) => s.permissions.some((p) => p.kind === "remotion:cancel")).map((s) => s.name);
+    expect(cancellers.sort()).toEqual(["render-canceller", "render-step"]);
+    const bucket = `remotionlambda-${config.remotion.region.replace(/-/g, "")}-*`;
+    for (const spec of specs) {
+      const [, policy] = policies.find(([id]) => id.startsWith(pascal(spec.name)))!;
+      const statements = (policy.Properties.PolicyDocument as { Statement: Stmt[] }).Statement;
+      const remotionS3 = statements.filter((st) => JSON.stringify(st.Resource).includes("remotionlambda"));
+      // No STS grant anywhere: GetCallerIdentity needs none.
+      expect(statements.filter((st) => [st.Action].flat().some((a) => a.startsWith("sts:"))), spec.name).toEqual([]);
+      if (!cancellers.includes(spec.name)) {
+        expect(remotionS3, spec.name).toEqual([]);
+        continue;
+      }
+      const own = { StringEquals: { "s3:ResourceAccount": { Ref: "AWS::AccountId" } } };
+      expect(remotionS3.map(({ Action, Resource, Condition }) => ({ Action: [Action].flat().sort(), Resource: [Resource].flat(), Condition })), spec.name).toEqual([
+        { Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${bucket}/renders/*/progress.json`], Condition: own },
+        { Action: ["s3:PutObject", "s3:PutObjectAcl"], Resource: [`arn:aws:s3:::${bucket}/renders/*/cancel.json`], Condition: own },
+      ]);
     }
   });
 
