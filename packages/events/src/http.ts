@@ -218,6 +218,20 @@ export const renderVersionViewSchema = z.object({
 });
 export type RenderVersionView = z.infer<typeof renderVersionViewSchema>;
 
+/**
+ * How far a running step is: the generation (the LTX step's last look at it) or a render (the
+ * renderer's progress, Remotion's getRenderProgress). `fraction` only when the provider reports
+ * one; `secondsLeft` is estimated from it and the time since `startedAt` (absent without a fraction).
+ */
+export const stepProgressSchema = z.object({
+  fraction: z.number().min(0).max(1).optional(),
+  startedAt: isoTime.optional(),
+  /** When `fraction` was measured. */
+  measuredAt: isoTime.optional(),
+  secondsLeft: z.number().nonnegative().optional(),
+});
+export type StepProgress = z.infer<typeof stepProgressSchema>;
+
 export const jobViewSchema = z.object({
   jobId: jobIdSchema,
   status: jobStatusSchema,
@@ -262,6 +276,14 @@ export const jobViewSchema = z.object({
   versions: z.array(renderVersionViewSchema).optional(),
   /** The highest version requested (1 until the job is re-rendered). */
   latestVersion: z.number().int().min(1).optional(),
+  /** The steps running now, with their progress (absent when none runs, and on older answers). */
+  progress: z
+    .object({
+      generation: stepProgressSchema.optional(),
+      /** The render of `version` (1: the job's first). */
+      render: stepProgressSchema.extend({ version: z.number().int().min(1) }).optional(),
+    })
+    .optional(),
 });
 export type JobView = z.infer<typeof jobViewSchema>;
 

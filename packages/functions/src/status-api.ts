@@ -18,6 +18,9 @@ import { corsFor } from "./lib/cors";
 import { clip, decodePathSegment, httpEndpoint } from "./lib/handlers";
 import type { HttpRequest, HttpResponse } from "./lib/handlers";
 import { awsPlatform } from "./lib/aws-platform";
+import { awsRemotionProgress } from "./lib/aws-services/remotion";
+import type { GetRenderProgress } from "@reelbridge/core/render/ports";
+import type { StepProgressDeps } from "@reelbridge/core/usecases/step-progress";
 import type { Platform } from "./lib/platform";
 
 export const NAME = "status-api";
@@ -37,6 +40,8 @@ export interface Deps {
    * the request's host (a Function URL's own domain).
    */
   publicBaseUrl?: string;
+  /** The running steps' progress: the step state and the renderer's progress (Remotion's getRenderProgress). */
+  progress?: StepProgressDeps;
 }
 
 /** Dependencies from a platform (AWS, or the local runtime's peers). */
@@ -49,11 +54,31 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     auth: p.config.auth ? createJwtVerifier(p.config.auth) : openCaller,
     webOrigins: p.config.webOrigins,
     ...(publicBaseUrl ? { publicBaseUrl } : {}),
+    progress: { state: p.stepState(), renderProgress: cachedProgress(p.renderProgress()) },
+  };
+}
+
+/**
+ * One renderer question per render per few seconds, however many pages poll it (in AWS each is
+ * an invocation of Remotion's function): answers are reused for RENDER_PROGRESS_REUSE_MS.
+ */
+const RENDER_PROGRESS_REUSE_MS = 3_000;
+function cachedProgress(ask: GetRenderProgress): GetRenderProgress {
+  const recent = new Map<string, { at: number; answer: ReturnType<GetRenderProgress> }>();
+  return (q) => {
+    const now = Date.now();
+    for (const [k, v] of recent) if (now - v.at > RENDER_PROGRESS_REUSE_MS) recent.delete(k);
+    const hit = recent.get(q.renderId);
+    if (hit) return hit.answer;
+    const answer = ask(q);
+    answer.catch(() => recent.delete(q.renderId));
+    recent.set(q.renderId, { at: now, answer });
+    return answer;
   };
 }
 
 /** Production dependencies, once per cold start. */
-export const defaultDeps = () => buildDeps(awsPlatform());
+export const defaultDeps = () => buildDeps(awsPlatform({ renderProgress: awsRemotionProgress }));
 
 const JOB_PATH = /^\/jobs\/([^/]+)\/?$/;
 const HLS_PATH = /^\/jobs\/([^/]+)\/hls\/index\.m3u8$/;

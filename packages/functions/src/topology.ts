@@ -213,7 +213,8 @@ export const endpoints: Endpoint[] = [
     auth: "jwt-if-configured",
     timeoutSeconds: 10,
     memoryMB: 256,
-    permissions: [{ kind: "jobs:read" }, { kind: "s3:read", prefix: prefixes.jobs }],
+    // A rendering job's progress is Remotion's getRenderProgress: an invocation of the stage's Remotion function.
+    permissions: [{ kind: "jobs:read" }, { kind: "s3:read", prefix: prefixes.jobs }, { kind: "remotion:render" }],
   },
   {
     name: "jobs-api",

@@ -167,6 +167,8 @@ interface GenerationRecord {
   facts?: SubmittedFacts;
   /** Looks that found it still running. */
   checks?: number;
+  /** The provider's progress (0–1) at the last look that found it running, when it reports one. */
+  progress?: number;
   /** Consecutive looks that failed (throttled, 5xx, timeout): the step's retry budget. */
   checkFailures?: number;
   replacements?: number;
@@ -420,7 +422,9 @@ async function checkGeneration(
 
   if (found.status === "pending") {
     const checks = (record.checks ?? 0) + 1;
-    await deps.state.update(jobId, GENERATION_STATE, { checks, checkFailures: 0, lastCheckedAt: now.toISOString() });
+    // The provider's progress, when it reports one, for the status API (job-status.ts stepProgress).
+    const progress = typeof found.progress === "number" && Number.isFinite(found.progress) ? { progress: Math.min(1, Math.max(0, found.progress)) } : {};
+    await deps.state.update(jobId, GENERATION_STATE, { checks, checkFailures: 0, lastCheckedAt: now.toISOString(), ...progress });
     const checkAfterSeconds = nextCheckSeconds(deps.generator.checkIntervalSeconds.next, Number.isFinite(since) ? (now.getTime() - since) / 1000 : 0);
     logger.info("generation still running; looking again later", { generationId, providerStatus: found.providerStatus, checks, checkAfterSeconds });
     return { status: "checking", generationId, checkAfterSeconds, why: "pending" };

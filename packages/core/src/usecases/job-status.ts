@@ -3,6 +3,8 @@ import type { BlobStore, Clock, GeneratedVideo, JobRecord, JobStatus, JobStore, 
 import { BlobNotFoundError } from "../ports";
 import { InvalidListRequestError, JobNotFoundError } from "../jobs/errors";
 import { isJobKey, jobPrefix } from "../upload/keys";
+import { jobProgress } from "./step-progress";
+import type { JobProgress, StepProgressDeps } from "./step-progress";
 
 /** Presigned GET URLs live this long. */
 export const STATUS_URL_TTL_SECONDS = 15 * 60;
@@ -55,6 +57,8 @@ export interface JobStatusView {
   /** Every render version, oldest first, once the job was re-rendered (docs/decisions/0009). */
   versions?: RenderVersionView[];
   latestVersion?: number;
+  /** The steps running now and how far they are (step-progress.ts). */
+  progress?: JobProgress;
 }
 
 /** One render version as the status API shows it. */
@@ -75,6 +79,8 @@ export interface JobStatusDeps {
   jobs: JobStore;
   blobs: Pick<BlobStore, "presignGet">;
   clock: Clock;
+  /** Where the running steps' progress is read (step state, the renderer); without it the view has no `progress`. */
+  progress?: StepProgressDeps;
 }
 
 /** Scheme, host and path: a callback's query string may hold a token and is never echoed. */
@@ -153,6 +159,7 @@ export async function getJobStatus(
         }),
       )
     : undefined;
+  const progress = deps.progress ? await jobProgress(deps.progress, record, deps.clock.now()) : undefined;
 
   return {
     jobId: record.jobId,
@@ -172,6 +179,7 @@ export async function getJobStatus(
     notifications: record.notifications ?? [],
     ...(record.cost ? { cost: record.cost } : {}),
     ...(versions ? { versions, latestVersion: record.latestVersion ?? versions[versions.length - 1]!.version } : {}),
+    ...(progress ? { progress } : {}),
   };
 }
 

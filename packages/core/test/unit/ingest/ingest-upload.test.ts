@@ -25,6 +25,8 @@ import {
   nextCheckSeconds,
 } from "../../../src/usecases/ingest-upload";
 import type { IngestUploadDeps } from "../../../src/usecases/ingest-upload";
+import { jobProgress } from "../../../src/usecases/step-progress";
+import type { JobRecord } from "../../../src/ports";
 import { createMemoryBlobStore } from "../../support/memory-blob-store";
 import { craftedPng } from "../../support/png";
 import { createMemoryStepStateStore } from "../../support/memory-step-state";
@@ -59,6 +61,8 @@ interface FakeGenerator extends VideoGenerator {
   pendingLooks: number;
   /** Thrown by the next looks, in order (a throttle, a 5xx). */
   checkErrors: Error[];
+  /** The progress each pending look reports, in order (none: the provider reports none). */
+  progress?: number[];
   /** Generations the provider no longer knows. */
   gone: Set<string>;
   /** Generations that fail at the provider, with this error. */
@@ -100,7 +104,10 @@ function fakeGenerator(): FakeGenerator {
       if (g.failing) throw g.failing;
       const looks = (seen.get(id) ?? 0) + 1;
       seen.set(id, looks);
-      if (looks <= g.pendingLooks) return { status: "pending", providerStatus: "processing" };
+      if (looks <= g.pendingLooks) {
+        const progress = g.progress?.[looks - 1];
+        return { status: "pending", providerStatus: "processing", ...(progress !== undefined ? { progress } : {}) };
+      }
       return { status: "completed", video: g.video, contentType: "video/mp4" };
     },
   };
@@ -181,6 +188,34 @@ const only = (published: OutgoingEvent[]) => {
 const types = (published: OutgoingEvent[]) => published.map((e) => e.type);
 /** The one event of `type` among those published. */
 const one = (published: OutgoingEvent[], type: OutgoingEvent["type"]) => only(published.filter((e) => e.type === type));
+
+describe("ingestUpload: the generation's progress for the status API (issue #14 item 3)", () => {
+  it("each look that finds it running records the provider's progress; the status API's progress reads it with an estimate of the time left", async () => {
+    const { deps, state, generator, upload } = setup();
+    upload(JOB_A, await goodJpeg());
+    generator.pendingLooks = 2;
+    generator.progress = [0.25, 0.5];
+    const seen: Array<Awaited<ReturnType<typeof jobProgress>>> = [];
+    const record = { jobId: JOB_A, status: "generating" } as JobRecord;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, attempt });
+      seen.push(await jobProgress({ state }, record, deps.clock.now()));
+    }
+    // Submitted: running, no fraction yet (so no estimate).
+    const submittedAt = (await state.get(JOB_A, GENERATION_STATE))!.submittedAt as string;
+    expect(seen[0]).toEqual({ generation: { startedAt: submittedAt } });
+    expect(seen[1]!.generation).toMatchObject({ fraction: 0.25, startedAt: submittedAt });
+    expect(seen[2]!.generation).toMatchObject({ fraction: 0.5, startedAt: submittedAt });
+    // Half done after the time since submission: about as long again is left, less what passed since the look.
+    const g = seen[2]!.generation!;
+    const elapsed = (Date.parse(g.measuredAt!) - Date.parse(submittedAt)) / 1000;
+    expect(g.secondsLeft).toBeGreaterThan(0);
+    expect(g.secondsLeft).toBeLessThanOrEqual(elapsed);
+    // Once the clip is stored the generation is no longer running.
+    await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, attempt: 4 });
+    expect(await jobProgress({ state }, record, deps.clock.now())).toBeUndefined();
+  });
+});
 
 describe("ingestUpload", () => {
   it("turns a good upload into jobs/{jobId}/image.jpg + base.mp4 and publishes VideoBaseReady after storing them", async () => {
