@@ -45,6 +45,8 @@ export async function buildDeps(p: Platform): Promise<Deps> {
       ...(p.publicMediaBaseUrl ? { publicMediaBaseUrl: p.publicMediaBaseUrl } : {}),
     }),
     retry: { budgetMs: INVOCATION_BUDGET_MS, requestTimeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS },
+    // The payload's cost so far (the job record).
+    jobs: p.jobs(),
   };
 }
 

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import type { DetailType, PipelineEvent } from "@reelbridge/events";
+import type { DetailType, JobCost, PipelineEvent } from "@reelbridge/events";
+import type { JobRecord } from "../ports";
+import { sumCost } from "../jobs/cost";
 
 /** The pipeline events the notifier turns into webhooks. */
 export const notifiedTypes = ["RenderCompleted", "SegmentsReady", "VideoBaseFailed", "RenderFailed", "SegmentsFailed", "JobCancelled"] as const satisfies readonly DetailType[];
@@ -44,7 +46,29 @@ export interface WebhookPayload {
     /** On video.failed: which step failed and why (stable code, human message). */
     failedStep?: "ingest" | "render" | "segmenter";
     reason?: { code: string; message: string };
+    /**
+     * What the job has cost so far (issue #13 item 1): the job record's lines with their basis and
+     * total, plus this event's own step lines when the record does not have them yet. On
+     * video.failed: what the failed job cost. Absent when the job has no record to read.
+     */
+    cost?: JobCost;
   };
+}
+
+/** Lines a webhook carries at most (the record's are already one per item; this only bounds a hostile record). */
+export const WEBHOOK_COST_LINES_LIMIT = 40;
+
+/**
+ * The job's cost so far for a webhook: the record's cost, with the notified event's own
+ * `stepCost` added when the DB writer has not recorded that event yet (the two run side by
+ * side), so the failing step's cost is in its video.failed. Undefined without a record or lines.
+ */
+export function webhookCost(record: Pick<JobRecord, "cost" | "timeline"> | undefined, event: NotifiedEvent): JobCost | undefined {
+  const recorded = record?.timeline.some((t) => t.eventId === event.detail.metadata.eventId) ?? false;
+  const own = recorded ? [] : ((event.detail.data as { stepCost?: JobCost }).stepCost?.lines ?? []);
+  const lines = [...(record?.cost?.lines ?? []), ...own];
+  if (!lines.length) return undefined;
+  return sumCost(lines.slice(0, WEBHOOK_COST_LINES_LIMIT).map((l) => ({ ...l, basis: l.basis.slice(0, 500) })));
 }
 
 export function webhookTypeOf(type: NotifiedType): WebhookType {
@@ -62,7 +86,7 @@ export function webhookTypeOf(type: NotifiedType): WebhookType {
 
 const failedStep = { VideoBaseFailed: "ingest", RenderFailed: "render", SegmentsFailed: "segmenter" } as const;
 
-export function webhookPayload(event: NotifiedEvent, links: WebhookLinks): WebhookPayload {
+export function webhookPayload(event: NotifiedEvent, links: WebhookLinks, cost?: JobCost): WebhookPayload {
   const type = event["detail-type"];
   const { metadata, data } = event.detail;
   const job = (data as { job?: { title: string } }).job;
@@ -73,6 +97,7 @@ export function webhookPayload(event: NotifiedEvent, links: WebhookLinks): Webho
     ...(job ? { title: job.title } : {}),
     event: { id: metadata.eventId, type },
     links,
+    ...(cost ? { cost } : {}),
   };
   switch (type) {
     case "RenderCompleted":

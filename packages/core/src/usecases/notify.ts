@@ -1,12 +1,12 @@
 import type { FailureReason, JobParams, ReasonCode } from "@reelbridge/events";
 import { TransientError } from "../errors";
 import { errorFields } from "../logger";
-import type { Clock, EventPublisher, Logger, OutgoingEvent, StepStateStore } from "../ports";
+import type { Clock, EventPublisher, JobRecord, JobStore, Logger, OutgoingEvent, StepStateStore } from "../ports";
 import { DEFAULT_WEBHOOK_TIMEOUT_MS, WebhookNetworkError } from "../notify/http";
 import type { WebhookSender } from "../notify/http";
 import { checkEndpointUrl, UnsafeEndpointError } from "../notify/ssrf";
 import type { EndpointPolicy } from "../notify/ssrf";
-import { endpointKey, redactUrl, signWebhook, webhookIdFor, webhookPayload, webhookTypeOf } from "../notify/webhook";
+import { endpointKey, redactUrl, signWebhook, webhookCost, webhookIdFor, webhookPayload, webhookTypeOf } from "../notify/webhook";
 import { versionField, versionOf } from "../render/record";
 import type { NotifiedEvent, WebhookLinks } from "../notify/webhook";
 import { backoffMs } from "../backoff";
@@ -62,6 +62,8 @@ export interface NotifyDeps {
   policy: EndpointPolicy;
   /** Builds the payload's links (see notify/links.ts). */
   links: (event: NotifiedEvent) => Promise<WebhookLinks>;
+  /** The job's record, for the payload's cost so far (notify/webhook.ts webhookCost); absent: no cost. */
+  jobs?: Pick<JobStore, "get">;
   retry?: Partial<NotifyRetryOptions>;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -137,7 +139,16 @@ export async function notifyEvent(deps: NotifyDeps, event: NotifiedEvent, ctx: N
   }
 
   // One body for every endpoint and every attempt: the signature covers exactly these bytes.
-  const body = JSON.stringify(webhookPayload(event, await deps.links(event)));
+  // The cost as the record shows it now (a later redelivery may carry a larger figure).
+  let record: JobRecord | undefined;
+  try {
+    record = await deps.jobs?.get(jobId);
+  } catch (err) {
+    // The webhook still goes out, with the event's own lines only.
+    log.warn("could not read the job's cost for the webhook", { eventId: metadata.eventId, ...errorFields(err) });
+  }
+  const cost = deps.jobs ? webhookCost(record, event) : undefined;
+  const body = JSON.stringify(webhookPayload(event, await deps.links(event), cost));
 
   const announce = async (e: OutgoingEvent) => {
     // VideoBaseFailed may lack the job (unreadable upload metadata); the notification events
