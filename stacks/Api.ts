@@ -46,6 +46,6 @@ export function Api({ stack, app }: StackContext) {
     // POST /jobs/{jobId}/renders and /cancel (docs/decisions/0009).
     JobsApiUrl: fns["jobs-api"]!.url!,
   });
-  return { endpoints: fns, uploadApi: fns["upload-api"]!, statusApi: fns["status-api"]!, renderWebhook: fns["render-webhook"]! };
+  return { endpoints: fns, uploadApi: fns["upload-api"]!, statusApi: fns["status-api"]!, jobsApi: fns["jobs-api"]!, renderWebhook: fns["render-webhook"]! };
 }
 

@@ -28,7 +28,7 @@ import { useStageConfig } from "./lib/stage";
  * site is served from, or the APIs and the media bucket refuse the browser (CORS).
  */
 export function Web({ stack, app }: StackContext) {
-  const { uploadApi, statusApi } = use(Api);
+  const { uploadApi, statusApi, jobsApi } = use(Api);
   // Stages with JWT auth and a web client registered at the issuer: the page signs people in
   // there (OIDC code + PKCE, packages/web/src/auth.ts) and sends their access tokens.
   const { auth } = useStageConfig(app);
@@ -47,6 +47,8 @@ export function Web({ stack, app }: StackContext) {
     environment: {
       VITE_UPLOAD_API: uploadApi.url!,
       VITE_STATUS_API: statusApi.url!,
+      // Re-render and cancel (the web studio, issue #14 item 4).
+      VITE_JOBS_API: jobsApi.url!,
       ...signIn,
     },
     cdk: {

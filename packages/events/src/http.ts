@@ -120,15 +120,22 @@ export type BudgetExceededBody = z.infer<typeof budgetExceededBodySchema>;
  * upload body are ignored), priced by the same quote the upload API reserves. Nothing is
  * reserved or paid.
  */
-export const quoteRequestBodySchema = uploadRequestBodySchema.pick({ aspect: true, durationSeconds: true, maxCostUsd: true });
+export const quoteRequestBodySchema = uploadRequestBodySchema.pick({ aspect: true, durationSeconds: true, maxCostUsd: true }).extend({
+  /**
+   * "reused": the price of a re-render of a job with these parameters (POST /jobs/{jobId}/renders:
+   * the stored base clip, no generation line; re-renders are not held against the caps).
+   * Default "included": a new job.
+   */
+  generation: z.enum(["included", "reused"]).optional(),
+});
 export type QuoteRequestBody = z.input<typeof quoteRequestBodySchema>;
 
 /** 200 of POST /quotes: the quote, and whether POST /uploads would accept it now. */
 export const quoteResponseSchema = z.object({
   /** Every line `estimated`; the same lines POST /uploads answers for these parameters. */
   quote: jobCostSchema,
-  /** A new job pays for its generation (a re-render's quote is on POST /jobs/{jobId}/renders). */
-  generation: z.literal("included"),
+  /** "included": a new job pays for its generation; "reused": a re-render does not. */
+  generation: z.enum(["included", "reused"]),
   budget: z.object({
     /** False when POST /uploads would answer 402 BudgetExceeded (as of now: the day's spend may change). */
     fits: z.boolean(),

@@ -1,5 +1,29 @@
-import { errorBodySchema, jobListSchema, jobViewSchema, terminalJobStatuses, uploadResponseSchema } from "@reelbridge/events/http";
-import type { FieldIssue, JobList, JobStatus, JobView, UploadRequestBody, UploadResponse } from "@reelbridge/events/http";
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  budgetExceededBodySchema,
+  cancelResponseSchema,
+  errorBodySchema,
+  jobListSchema,
+  jobViewSchema,
+  quoteResponseSchema,
+  rerenderResponseSchema,
+  terminalJobStatuses,
+  uploadResponseSchema,
+} from "@reelbridge/events/http";
+import type {
+  BudgetExceededBody,
+  CancelResponse,
+  FieldIssue,
+  JobList,
+  JobStatus,
+  JobView,
+  QuoteRequestBody,
+  QuoteResponse,
+  RerenderRequestBody,
+  RerenderResponse,
+  UploadRequestBody,
+  UploadResponse,
+} from "@reelbridge/events/http";
 import type { ClientConfig } from "./config";
 import { describeStorageRejection } from "./storage-errors";
 
@@ -8,12 +32,14 @@ import { describeStorageRejection } from "./storage-errors";
  * with it and every answer is parsed with its schema, so the page reads exactly the fields the
  * status API has, and an answer of another shape is an error it names, not a blank page.
  */
-export type { FieldIssue, JobList, JobStatus, JobSummary, JobView, UploadRequestBody, UploadResponse } from "@reelbridge/events/http";
+export type { FieldIssue, JobList, JobStatus, JobSummary, JobView, QuoteResponse, RerenderResponse, UploadRequestBody, UploadResponse } from "@reelbridge/events/http";
 export type Aspect = UploadRequestBody["aspect"];
 export const TERMINAL: ReadonlySet<JobStatus> = new Set(terminalJobStatuses);
 
 /** The API said no: status, its error code, a message, and per-field details for 400s. */
 export class ApiError extends Error {
+  /** On a 402 BudgetExceeded: the refused quote and the cap (events/http.ts BudgetExceededBody). */
+  budget?: Pick<BudgetExceededBody, "quote" | "limit">;
   constructor(readonly status: number, readonly code: string, message: string, readonly details: FieldIssue[] = []) {
     super(message);
     this.name = "ApiError";
@@ -57,7 +83,10 @@ async function call<T>(what: string, schema: Contract<T>, url: string, init: Req
     // Not every error comes from the API (a gateway's HTML page): then only the status is known.
     const e = errorBodySchema.safeParse(body);
     if (!e.success) throw new ApiError(res.status, `HTTP${res.status}`, `The service answered HTTP ${res.status}.`);
-    throw new ApiError(res.status, e.data.error, e.data.message, e.data.details ?? []);
+    const err = new ApiError(res.status, e.data.error, e.data.message, e.data.details ?? []);
+    const budget = res.status === 402 ? budgetExceededBodySchema.safeParse(body) : undefined;
+    if (budget?.success) err.budget = { quote: budget.data.quote, limit: budget.data.limit };
+    throw err;
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
@@ -75,6 +104,24 @@ const authHeaders = (cfg: ClientConfig): Record<string, string> => {
 
 export const createUpload = (cfg: ClientConfig, req: UploadRequestBody): Promise<UploadResponse> =>
   call("the upload request", uploadResponseSchema, `${cfg.uploadApi}/uploads`, { method: "POST", body: JSON.stringify(req), headers: authHeaders(cfg) });
+
+/** What a job with these parameters would cost and whether the budget admits it (POST /quotes: nothing reserved). */
+export const getQuote = (cfg: ClientConfig, req: QuoteRequestBody, signal?: AbortSignal): Promise<QuoteResponse> =>
+  call("the price request", quoteResponseSchema, `${cfg.uploadApi}/quotes`, { method: "POST", body: JSON.stringify(req), headers: authHeaders(cfg), ...(signal ? { signal } : {}) });
+
+const jobsBase = (cfg: ClientConfig) => cfg.jobsApi ?? cfg.statusApi;
+
+/** A new render version from the job's stored base clip (no new generation); `idempotencyKey` makes a repeat return the same version. */
+export const rerender = (cfg: ClientConfig, jobId: string, req: RerenderRequestBody, idempotencyKey: string): Promise<RerenderResponse> =>
+  call("the re-render request", rerenderResponseSchema, `${jobsBase(cfg)}/jobs/${encodeURIComponent(jobId)}/renders`, {
+    method: "POST",
+    body: JSON.stringify(req),
+    headers: { ...authHeaders(cfg), [IDEMPOTENCY_KEY_HEADER]: idempotencyKey },
+  });
+
+/** Cancels the job's generation or render in flight (idempotent). */
+export const cancelJob = (cfg: ClientConfig, jobId: string): Promise<CancelResponse> =>
+  call("the cancel request", cancelResponseSchema, `${jobsBase(cfg)}/jobs/${encodeURIComponent(jobId)}/cancel`, { method: "POST", headers: authHeaders(cfg) });
 
 /** The job, or undefined while the pipeline has not recorded it yet (404). */
 export async function getJob(cfg: ClientConfig, jobId: string): Promise<JobView | undefined> {

@@ -1,13 +1,15 @@
 /**
  * Where the APIs are. The local dev server answers /config.json with { apiBase }; a deployed
  * site has no /config.json (CloudFront answers index.html) and gets the two Function URLs baked
- * in at deploy time as VITE_UPLOAD_API / VITE_STATUS_API (stacks/Web.ts). Last resort: "/api".
+ * in at deploy time as VITE_UPLOAD_API / VITE_STATUS_API / VITE_JOBS_API (stacks/Web.ts). Last resort: "/api".
  */
 export interface ClientConfig {
   /** POST {uploadApi}/uploads */
   uploadApi: string;
   /** GET {statusApi}/jobs, {statusApi}/jobs/{jobId} */
   statusApi: string;
+  /** POST {jobsApi}/jobs/{jobId}/renders and /cancel (re-render, cancel); the status API's base when not given. */
+  jobsApi?: string | undefined;
   /** Stages with JWT auth: where people sign in (OpenID Connect, authorization code + PKCE). Absent = open stage. */
   auth?: AuthConfig | undefined;
   /** The signed-in person's access token, sent as a bearer token with every API call. */
@@ -30,6 +32,7 @@ export interface BuildEnv {
   VITE_API_BASE?: string | undefined;
   VITE_UPLOAD_API?: string | undefined;
   VITE_STATUS_API?: string | undefined;
+  VITE_JOBS_API?: string | undefined;
   VITE_AUTH_ISSUER?: string | undefined;
   VITE_AUTH_CLIENT_ID?: string | undefined;
   VITE_AUTH_AUDIENCE?: string | undefined;
@@ -49,8 +52,9 @@ export function resolveConfig(json: unknown, env: BuildEnv): ClientConfig {
   const base = usable(j.apiBase) ?? usable(env.VITE_API_BASE);
   const upload = usable(j.uploadApi) ?? usable(env.VITE_UPLOAD_API) ?? base ?? "/api";
   const status = usable(j.statusApi) ?? usable(env.VITE_STATUS_API) ?? base ?? "/api";
+  const jobs = usable(j.jobsApi) ?? usable(env.VITE_JOBS_API);
   const auth = resolveAuth(j.auth, env);
-  return { uploadApi: upload, statusApi: status, ...(auth ? { auth } : {}) };
+  return { uploadApi: upload, statusApi: status, ...(jobs ? { jobsApi: jobs } : {}), ...(auth ? { auth } : {}) };
 }
 
 const text = (v: unknown): string | undefined => {

@@ -23,11 +23,13 @@ export interface QuoteUploadDeps {
 export async function quoteUpload(deps: QuoteUploadDeps, input: unknown, caller: { owner: string }): Promise<QuoteResponse> {
   const parsed = quoteRequestBodySchema.safeParse(input);
   if (!parsed.success) throw new UploadValidationError("the quote request is invalid", fieldIssues(parsed.error));
-  const { maxCostUsd, ...params } = parsed.data;
-  const quote = quoteJob(params, deps.quote);
+  const { maxCostUsd, generation = "included", ...params } = parsed.data;
+  const reused = generation === "reused";
+  const quote = quoteJob(params, reused ? { ...deps.quote, generation: false } : deps.quote);
   const cost = roundUsd(quote.totalUsd);
   const day = budgetDay(deps.clock.now());
-  const limits = deps.budget?.limits;
+  // Re-renders reserve nothing against the caps (usecases/rerender.ts): only the caller's own maxCostUsd applies.
+  const limits = reused ? undefined : deps.budget?.limits;
   const over = (limit: number) => toNanoUsd(cost) > toNanoUsd(limit);
 
   let spentTodayUsd: number | undefined;
@@ -49,7 +51,7 @@ export async function quoteUpload(deps: QuoteUploadDeps, input: unknown, caller:
   }
   return {
     quote,
-    generation: "included",
+    generation,
     budget: {
       fits: !refusal,
       day,

@@ -264,3 +264,17 @@ describe("upload API: POST /quotes, the price before the job (issue #14 item 2)"
     expect((await call(deps(openCaller), event("GET", "/quotes"))).status).toBe(405);
   });
 });
+
+describe("upload API: POST /quotes for a re-render (issue #14 item 4)", () => {
+  it("prices a re-render without a generation line, as the jobs API quotes it", async () => {
+    const d = deps(openCaller, { budget: { limits: { perJobUsd: 0.3 } } });
+    const fresh = quoteResponseSchema.parse((await call(d, event("POST", "/quotes", { body: { aspect: "16:9", durationSeconds: 8 } }))).body);
+    const again = quoteResponseSchema.parse((await call(d, event("POST", "/quotes", { body: { aspect: "16:9", durationSeconds: 8, generation: "reused" } }))).body);
+    expect(fresh.quote.lines.map((l) => l.item)).toContain("ltx-generation");
+    expect(again.generation).toBe("reused");
+    expect(again.quote.lines.map((l) => l.item)).not.toContain("ltx-generation");
+    expect(again.quote.totalUsd).toBeLessThan(fresh.quote.totalUsd - 0.3);
+    expect(again.budget.fits).toBe(true);
+    expect((await call(d, event("POST", "/quotes", { body: { aspect: "16:9", durationSeconds: 8, generation: "twice" } }))).status).toBe(400);
+  });
+});

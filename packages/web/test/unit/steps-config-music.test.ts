@@ -57,6 +57,8 @@ describe("resolveConfig", () => {
       statusApi: "https://s.lambda-url.us-east-1.on.aws",
     });
     expect(resolveConfig("<!doctype html>", {})).toEqual({ uploadApi: "/api", statusApi: "/api" });
+    // The jobs API (re-render, cancel) has its own Function URL when deployed; locally it shares the base.
+    expect(resolveConfig(undefined, { VITE_STATUS_API: "https://s.example/", VITE_JOBS_API: "https://j.example/" })).toMatchObject({ statusApi: "https://s.example", jobsApi: "https://j.example" });
   });
 
   it("ignores deploy-time placeholders that were never replaced", () => {
