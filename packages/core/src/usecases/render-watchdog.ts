@@ -52,6 +52,8 @@ export interface ReconcileSummary {
   errors: number;
   /** Listed renders left for the next run because the invocation was running out of time. */
   deferred: number;
+  /** The jobs whose renders it checked (the handler puts its invocation on their cost). */
+  jobIds?: string[];
 }
 
 const DEFAULT_HARD_LIMIT_SECONDS = 1_800;
@@ -72,6 +74,7 @@ export async function reconcileRenders(deps: RenderWatchdogDeps, ctx: ReconcileC
       }
       const entry = entries[next++]!;
       summary.checked++;
+      (summary.jobIds ??= []).push(entry.jobId);
       try {
         const outcome = await reconcileOne(deps, entry, now, log);
         summary[outcome]++;

@@ -63,7 +63,7 @@ export interface InvocationMeter {
   requestId: string;
 }
 
-const startMeter = (context: Context | undefined): InvocationMeter => ({
+export const startMeter = (context: Context | undefined): InvocationMeter => ({
   startedAt: performance.now(),
   memoryMB: Number(context?.memoryLimitInMB) || 0,
   requestId: (typeof context?.awsRequestId === "string" && context.awsRequestId) || `${Date.now()}-${Math.random().toString(36).slice(2)}`,
