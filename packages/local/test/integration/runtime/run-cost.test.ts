@@ -53,6 +53,15 @@ describe("reelbridge run shows what the job cost", () => {
     expect(cost.lines.map((l) => l.item)).toEqual(expect.arrayContaining(["lambda:ltx-step", "lambda:render-step", "lambda:segmenter", "lambda:notifier"]));
     for (const l of cost.lines.filter((x) => x.item.startsWith("lambda:"))) expect(l).toMatchObject({ unit: "GB-s", quantity: expect.any(Number) });
     expect(r.stdout).toMatch(/lambda:segmenter\s+[0-9.]+ GB-s \(segmenter, 1 invocation, x86_64\)/);
+    // The functions that end no step with an event of their own are counted too (measured the same way):
+    // the upload API's invocation, signed into the job's parameters, and the DB writer's, one per event it recorded.
+    expect(cost.lines.map((l) => l.item)).toEqual(expect.arrayContaining(["lambda:upload-api", "lambda:db-writer"]));
+    expect(r.stdout).toMatch(/lambda:upload-api\s+[0-9.]+ GB-s \(upload-api, 1 invocation, arm64\)/);
+    const dbWriter = cost.lines.find((l) => l.item === "lambda:db-writer")!;
+    const events = cost.lines.find((l) => l.item === "eventbridge")!.quantity;
+    // At least one measured invocation per recorded event (a redelivery is one more).
+    expect(Number(/(\d+) invocations/.exec(dbWriter.basis)?.[1])).toBeGreaterThanOrEqual(events);
+    expect(dbWriter.usd).toBeGreaterThan(0);
     const text = await reelbridge(["job", jobId, "--data-dir", dataDir]);
     expect(text.stdout).toMatch(/^ {2}cost +\$/m);
   });
@@ -88,6 +97,9 @@ describe("reelbridge run shows what the job cost", () => {
       expect(r.cost!.lines.find((l) => l.item === "eventbridge")?.basis).toContain("VideoBaseFailed");
       // The LTX step's Lambda time for validating the photo is what the failed job cost.
       expect(r.cost!.lines.find((l) => l.item === "lambda:ltx-step")?.usd).toBeGreaterThan(0);
+      // The upload API that issued it and the DB writer that recorded its failure were paid for too.
+      expect(r.cost!.lines.find((l) => l.item === "lambda:upload-api")?.usd).toBeGreaterThan(0);
+      expect(r.cost!.lines.find((l) => l.item === "lambda:db-writer")?.usd).toBeGreaterThan(0);
       expect(r.cost!.totalUsd).toBeGreaterThan(0);
     } finally {
       await rt.close();
