@@ -227,6 +227,8 @@ function merge(s: JobState, e: AnyPipelineEvent): void {
   const { eventId } = e.detail.metadata;
   const time = iso(e.detail.metadata.time);
   const type = e["detail-type"] as DetailType;
+  // Every event's cost lines count, a re-render's too (it paid for its render and its steps).
+  mergeEventCost(s, e);
   const version = versionOfEvent(e);
   if (version > 1) {
     // A re-render's events: its own sub-state, and the job's timeline; the job's status and
@@ -241,7 +243,6 @@ function merge(s: JobState, e: AnyPipelineEvent): void {
   }
 
   if (!s.seen.includes(type)) s.seen = [...s.seen, type].sort();
-  mergeEventCost(s, e);
   if (time < s.firstEventTime) s.firstEventTime = time;
   if (time > s.updatedAt) s.updatedAt = time;
 

@@ -123,3 +123,20 @@ describe("the memory job store", () => {
     expect((await jobs.get(started!.detail.metadata.jobId))!.cost!.lines.map((l) => l.item)).toContain("lambda:jobs-api");
   });
 });
+
+describe("a re-render's cost", () => {
+  it("counts in the job's cost: its steps' lines and its bus events, like the first render's", () => {
+    const [started, ready, renderStarted] = jobEvents(["VideoBaseStarted", "VideoBaseReady", "RenderStarted"]);
+    const rerender = structuredClone(renderStarted!) as PipelineEvent<DetailType>;
+    rerender.detail.metadata.eventId = "rerender-2-started";
+    const data = rerender.detail.data as { version?: number; stepCost?: unknown };
+    data.version = 2;
+    data.stepCost = { lines: [{ item: "lambda:render-step", basis: "0.5 GB-s (render-step, 1 invocation, arm64)", quantity: 0.5, unit: "GB-s", unitPriceUsd: 0.0000133334, usd: 0.000006667 }], totalUsd: 0.000006667 };
+    const before = run([started!, ready!, renderStarted!].map((e) => ({ kind: "event" as const, e })));
+    const after = run([started!, ready!, renderStarted!, rerender].map((e) => ({ kind: "event" as const, e })));
+    expect(line(before, "lambda:render-step")).toBeUndefined();
+    expect(line(after, "lambda:render-step")!.usd).toBe(0.000006667);
+    expect(line(after, "eventbridge")!.quantity).toBe(4);
+    expect(toJobRecord(after).cost!.totalUsd).toBeGreaterThan(toJobRecord(before).cost!.totalUsd);
+  });
+});
