@@ -29,3 +29,14 @@ export function costSummary(cost: Cost | undefined, status: string): string | un
 
 /** What the upload API quoted, shown while the photo uploads. */
 export const quoteSummary = (quote: Cost): string => `Estimated cost: ${formatUsd(quote.totalUsd)}.`;
+
+/**
+ * The price shown before "Create video" (POST /quotes) or before a re-render: the total, what it
+ * is mostly for, and whether a cap refuses it.
+ */
+export function priceSummary(q: { quote: Cost; generation: "included" | "reused"; budget: { fits: boolean; refusal?: { message: string } | undefined } }): { text: string; refusal?: string } {
+  const anim = q.quote.lines.find((l) => l.item === "ltx-generation");
+  const why = q.generation === "reused" ? "the animation is reused, not paid again" : anim ? `animation of ${anim.quantity} s ${formatUsd(anim.usd)}` : undefined;
+  const text = `Estimated price: ${formatUsd(q.quote.totalUsd)}${why ? ` (${why})` : ""}.`;
+  return q.budget.fits ? { text } : { text, refusal: `Over budget: ${q.budget.refusal?.message ?? "a spending cap refuses this video"}. Nothing will be paid.` };
+}

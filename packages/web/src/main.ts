@@ -1,13 +1,14 @@
 import "./styles.css";
-import { DEFAULT_MAX_UPLOAD_BYTES, uploadContentTypes } from "@reelbridge/events/http";
-import { ApiError, StorageRejection, TERMINAL, UnexpectedResponse, createUpload, getJob, listJobs, uploadToStorage } from "./api";
+import { DEFAULT_MAX_UPLOAD_BYTES, formatUsd, uploadContentTypes } from "@reelbridge/events/http";
+import { ApiError, StorageRejection, TERMINAL, UnexpectedResponse, cancelJob, createUpload, getJob, getQuote, listJobs, rerender, uploadToStorage } from "./api";
 import type { Aspect, JobView } from "./api";
 import { SignInError, createAuth, isAuthorizationResponse, redirectUriFor } from "./auth";
 import type { Auth, AuthState } from "./auth";
 import { loadConfig } from "./config";
 import type { ClientConfig } from "./config";
 import { describeFailure } from "./failures";
-import { costSummary, quoteSummary } from "./cost";
+import { costSummary, priceSummary, quoteSummary } from "./cost";
+import { progressText } from "./progress";
 import { musicOptions, musicTrack } from "./music";
 import { previewGeometry, previewProps } from "./preview/props";
 import type { Preview } from "./preview/player";
@@ -67,6 +68,18 @@ const accountError = $("account-error");
 const signInButton = $<HTMLButtonElement>("sign-in");
 const signOutButton = $<HTMLButtonElement>("sign-out");
 const signInNeeded = $("sign-in-needed");
+const quoteBox = $("quote");
+const quoteText = $("quote-text");
+const quoteRefusal = $("quote-refusal");
+const jobCancel = $<HTMLButtonElement>("job-cancel");
+const jobActionStatus = $("job-action-status");
+const versionsBox = $("versions-box");
+const versionsList = $("versions");
+const rerenderForm = $<HTMLFormElement>("rerender-form");
+const rerenderError = $("rerender-error");
+const rerenderQuote = $("rerender-quote");
+const rerenderSubmit = $<HTMLButtonElement>("rerender-submit");
+const rrMusic = $<HTMLSelectElement>("rr-music");
 
 let config: ClientConfig;
 let auth: Auth | undefined;
@@ -248,7 +261,11 @@ async function onSubmit(e: SubmitEvent) {
   } catch (err) {
     uploadStatus.hidden = true;
     if (err instanceof UnexpectedResponse) return showFormError(err.message);
-    if (err instanceof ApiError && err.code === "BudgetExceeded") return showFormError(`This video would cost more than is allowed, so nothing was uploaded or paid: ${err.message}`);
+    if (err instanceof ApiError && err.code === "BudgetExceeded") {
+      const cap = err.budget ? ` (${err.budget.limit.kind === "perOwnerPerDay" ? `your limit per day, ${formatUsd(err.budget.limit.usd)}` : err.budget.limit.kind === "perJob" ? `the limit per video, ${formatUsd(err.budget.limit.usd)}` : `your maximum, ${formatUsd(err.budget.limit.usd)}`})` : "";
+      void refreshQuote();
+      return showFormError(`This video would cost more than is allowed${cap}, so nothing was uploaded or paid: ${err.message}`);
+    }
     if (err instanceof ApiError) {
       const mapped = err.details.map((d) => [fieldOf(d.field), d.message] as const).filter((d): d is [FieldName, string] => d[0] !== undefined);
       if (mapped.length) return showFieldErrors(mapped);
@@ -287,6 +304,9 @@ function openJob(jobId: string, opts: { title?: string; justUploaded?: boolean; 
   jobSection.dataset.status = "";
   jobResult.hidden = true;
   jobFailure.hidden = true;
+  jobActionStatus.textContent = "";
+  jobCancel.disabled = false;
+  rerenderFor = undefined;
   jobHeading.textContent = opts.title ? `“${opts.title}”` : "Your video";
   if (location.hash !== `#job=${jobId}`) history_replace(`#job=${jobId}`);
   renderJob({ jobId, status: "uploaded", params: null, timeline: [], outputs: { clips: [] } }, opts.justUploaded ? "Uploaded. Waiting for processing to start…" : "Loading…");
@@ -316,14 +336,18 @@ async function poll(jobId: string) {
   if (jobId !== currentJobId) return;
   // 404 until the pipeline records the job's first step: keep the local "uploaded" view.
   if (job) renderJob(job);
-  if (!job || !TERMINAL.has(job.status)) pollTimer = setTimeout(() => void poll(jobId), POLL_MS);
+  if (!job || !TERMINAL.has(job.status) || versionInFlight(job)) pollTimer = setTimeout(() => void poll(jobId), POLL_MS);
 }
 
+/** A re-render requested or rendering (the job itself stays completed meanwhile). */
+const versionInFlight = (job: Pick<JobView, "versions">) => (job.versions ?? []).some((v) => v.status === "requested" || v.status === "rendering");
+
 /** What the job view shows: a job view from the status API, or the placeholder until its first answer. */
-type ShownJob = Pick<JobView, "jobId" | "status" | "params" | "timeline" | "failure" | "outputs"> & Partial<Pick<JobView, "cost">>;
+type ShownJob = Pick<JobView, "jobId" | "status" | "params" | "timeline" | "failure" | "outputs"> & Partial<Pick<JobView, "cost" | "progress" | "versions" | "latestVersion">>;
 
 function renderJob(job: ShownJob, message?: string) {
   jobSection.dataset.status = job.status;
+  currentJobParams = job.params ? { durationSeconds: job.params.durationSeconds } : undefined;
   if (job.params?.title) jobHeading.textContent = `“${job.params.title}”`;
   announce(message ?? `Status: ${statusLabel[job.status]}.`);
 
@@ -343,9 +367,14 @@ function renderJob(job: ShownJob, message?: string) {
       state.className = "visually-hidden";
       state.textContent = { done: " (done)", current: " (in progress)", pending: " (not started)", failed: " (failed)" }[s.state];
       li.append(mark, text, state);
+      // The status API's progress of the running step (generation or render), with the time left.
+      const p = s.state === "current" ? (s.id === "base" ? job.progress?.generation : s.id === "render" ? job.progress?.render : undefined) : undefined;
+      if (p) li.append(stepProgress(s.id, p));
       return li;
     }),
   );
+  // A re-render's progress: the job's own steps are done, so it is shown with the versions.
+  renderVersions(job);
 
   jobTimeline.replaceChildren(
     ...[...job.timeline]
@@ -372,10 +401,234 @@ function renderJob(job: ShownJob, message?: string) {
   jobCost.hidden = !cost;
   jobCost.textContent = cost ?? "";
 
+  // Cancel while something is under way: the job's first run, or a re-render.
+  const cancellable = !TERMINAL.has(job.status) || versionInFlight(job);
+  jobCancel.hidden = !cancellable;
+  if (!cancellable) jobCancel.disabled = false;
+  showRerenderForm(job);
+
   const out = job.outputs;
-  if (job.status === "completed" && (out.hlsPlaylist || out.video) && shownVideoFor !== job.jobId) {
-    shownVideoFor = job.jobId;
+  const shownKey = `${job.jobId}:${latestCompleted(job) ?? 1}`;
+  if (job.status === "completed" && (out.hlsPlaylist || out.video) && shownVideoFor !== shownKey) {
+    shownVideoFor = shownKey;
     showResult(job);
+  }
+}
+
+const latestCompleted = (job: ShownJob) => [...(job.versions ?? [])].reverse().find((v) => v.status === "completed")?.version;
+
+function stepProgress(step: string, p: NonNullable<JobView["progress"]>["generation"] & object): HTMLElement {
+  const box = document.createElement("span");
+  box.className = "step-progress";
+  box.dataset.progressFor = step;
+  const text = progressText(p);
+  if (p.fraction !== undefined) {
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = Math.round(p.fraction * 100);
+    bar.setAttribute("aria-label", step === "base" ? "Animation progress" : "Render progress");
+    bar.setAttribute("aria-valuetext", text);
+    box.append(bar);
+    box.dataset.fraction = String(p.fraction);
+  }
+  const label = document.createElement("span");
+  label.className = "step-progress-text";
+  label.textContent = text;
+  box.append(label);
+  return box;
+}
+
+// ---------------------------------------------------------------- versions, re-render, cancel
+
+const versionStatusLabel: Record<NonNullable<JobView["versions"]>[number]["status"], string> = {
+  requested: "waiting to render",
+  rendering: "rendering",
+  rendered: "preparing",
+  completed: "ready",
+  failed: "failed",
+  cancelled: "cancelled",
+};
+
+function renderVersions(job: ShownJob) {
+  const versions = job.versions ?? [];
+  versionsBox.hidden = versions.length < 2;
+  versionsList.replaceChildren(
+    ...versions.map((v) => {
+      const li = document.createElement("li");
+      li.dataset.version = String(v.version);
+      li.dataset.status = v.status;
+      const name = document.createElement("strong");
+      name.textContent = `Version ${v.version}`;
+      const meta = document.createElement("span");
+      meta.className = "version-meta";
+      meta.textContent = `“${v.title}” · ${v.aspect} · ${versionStatusLabel[v.status]}${v.failure ? ` (${describeFailure(v.failure)})` : ""}`;
+      li.append(name, " ", meta);
+      const p = job.progress?.render;
+      if (p && p.version === v.version && v.version > 1) li.append(stepProgress("render", p));
+      const video = v.outputs.video;
+      if (v.status === "completed" && video) {
+        const play = document.createElement("button");
+        play.type = "button";
+        play.className = "secondary";
+        play.textContent = `Play version ${v.version}`;
+        play.addEventListener("click", () => playVersion(job, v.version, video.url));
+        li.append(play);
+      }
+      return li;
+    }),
+  );
+}
+
+/** Plays one version's MP4 in the job's player. */
+function playVersion(job: ShownJob, version: number, url: string) {
+  const v = job.versions?.find((x) => x.version === version);
+  currentPlayer?.destroy();
+  currentPlayer = undefined;
+  jobResult.hidden = false;
+  if (v) player.dataset.aspect = v.aspect;
+  player.dataset.version = String(version);
+  void attachPlayer(player, { mp4: url }).then((p) => {
+    currentPlayer = p;
+    void player.play().catch(() => undefined);
+  });
+  jobActionStatus.textContent = `Playing version ${version}.`;
+}
+
+let rerenderFor: string | undefined;
+let rerenderKey: { fingerprint: string; key: string } | undefined;
+let rerenderQuoteTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** The edit form under a completed job, filled with its latest version's text, music and aspect. */
+function showRerenderForm(job: ShownJob) {
+  const can = job.status === "completed" && !versionInFlight(job);
+  rerenderForm.hidden = !can;
+  if (!can) return;
+  const key = `${job.jobId}:${job.latestVersion ?? 1}`;
+  if (rerenderFor === key) return;
+  rerenderFor = key;
+  const latest = job.versions?.at(-1);
+  const from = latest ?? job.params;
+  if (!from) return;
+  ($<HTMLInputElement>("rr-title")).value = from.title;
+  ($<HTMLInputElement>("rr-subtitle")).value = from.subtitle ?? "";
+  rrMusic.value = from.music;
+  for (const r of rerenderForm.querySelectorAll<HTMLInputElement>('input[name="aspect"]')) r.checked = r.value === from.aspect;
+  rerenderError.hidden = true;
+  void refreshRerenderQuote();
+}
+
+function readRerender() {
+  const data = new FormData(rerenderForm);
+  const str = (k: string) => String(data.get(k) ?? "").trim();
+  return { title: str("title"), subtitle: str("subtitle"), music: str("music"), aspect: (str("aspect") || "9:16") as Aspect };
+}
+
+async function refreshRerenderQuote() {
+  const params = currentJobParams;
+  if (!params) return;
+  const { aspect } = readRerender();
+  try {
+    const q = await getQuote(config, { aspect, durationSeconds: params.durationSeconds, generation: "reused" });
+    const p = priceSummary(q);
+    rerenderQuote.textContent = p.refusal ? `${p.text} ${p.refusal}` : p.text;
+    rerenderQuote.dataset.totalUsd = String(q.quote.totalUsd);
+  } catch (err) {
+    rerenderQuote.textContent = `The price could not be worked out (${err instanceof Error ? err.message : String(err)}).`;
+    delete rerenderQuote.dataset.totalUsd;
+  }
+}
+
+let currentJobParams: { durationSeconds: number } | undefined;
+
+async function onRerender(e: SubmitEvent) {
+  e.preventDefault();
+  const jobId = currentJobId;
+  if (!jobId || rerenderSubmit.disabled) return;
+  const values = readRerender();
+  rerenderError.hidden = true;
+  if (!values.title) {
+    rerenderError.textContent = "Enter a title.";
+    rerenderError.hidden = false;
+    $<HTMLInputElement>("rr-title").focus();
+    return;
+  }
+  // The same request sent again (a retry after a network error) reuses its key: one version, not two.
+  const fingerprint = JSON.stringify([jobId, values]);
+  if (rerenderKey?.fingerprint !== fingerprint) rerenderKey = { fingerprint, key: crypto.randomUUID() };
+  rerenderSubmit.disabled = true;
+  rerenderSubmit.textContent = "Starting the re-render…";
+  try {
+    const r = await rerender(config, jobId, values, rerenderKey.key);
+    rerenderKey = undefined;
+    jobActionStatus.textContent = `Version ${r.version} is being rendered from the same animated clip${r.quote ? ` (estimated ${quoteSummary(r.quote).replace(/^Estimated cost: /, "")}` : ""}${r.quote ? ")" : ""}.`;
+    if (pollTimer) clearTimeout(pollTimer);
+    void poll(jobId);
+  } catch (err) {
+    rerenderError.textContent = err instanceof ApiError ? `The re-render was refused: ${err.message}` : `Something went wrong: ${err instanceof Error ? err.message : String(err)}`;
+    rerenderError.hidden = false;
+    rerenderError.focus();
+  } finally {
+    rerenderSubmit.disabled = false;
+    rerenderSubmit.textContent = "Re-render";
+  }
+}
+
+async function onCancel() {
+  const jobId = currentJobId;
+  if (!jobId || jobCancel.disabled) return;
+  jobCancel.disabled = true;
+  jobActionStatus.textContent = "Cancelling…";
+  try {
+    const r = await cancelJob(config, jobId);
+    jobActionStatus.textContent = r.version ? `Version ${r.version} was cancelled.` : "This video was cancelled. Nothing more will be paid for it.";
+    if (pollTimer) clearTimeout(pollTimer);
+    void poll(jobId);
+  } catch (err) {
+    jobActionStatus.textContent = err instanceof ApiError ? `It could not be cancelled: ${err.message}` : `Cancelling failed: ${err instanceof Error ? err.message : String(err)}`;
+    jobCancel.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- the price before "Create video"
+
+let quoteTimer: ReturnType<typeof setTimeout> | undefined;
+let quoteSeq = 0;
+
+/** Asks POST /quotes for the form's length and aspect (debounced; the latest answer wins). */
+function scheduleQuote() {
+  if (quoteTimer) clearTimeout(quoteTimer);
+  quoteTimer = setTimeout(() => void refreshQuote(), 250);
+}
+
+async function refreshQuote() {
+  if (!config) return;
+  const seq = ++quoteSeq;
+  const { aspect, durationSeconds } = readForm();
+  quoteBox.hidden = false;
+  quoteRefusal.hidden = true;
+  if (auth && auth.state.status !== "signed-in") {
+    quoteText.textContent = "Sign in to see the price.";
+    delete quoteBox.dataset.totalUsd;
+    return;
+  }
+  if (!Number.isInteger(durationSeconds) || durationSeconds < 2 || durationSeconds > 20) {
+    quoteText.textContent = "The price shows once the length is a whole number of seconds from 2 to 20.";
+    delete quoteBox.dataset.totalUsd;
+    return;
+  }
+  try {
+    const q = await getQuote(config, { aspect, durationSeconds });
+    if (seq !== quoteSeq) return;
+    const p = priceSummary(q);
+    quoteText.textContent = p.text;
+    quoteBox.dataset.totalUsd = String(q.quote.totalUsd);
+    quoteBox.dataset.fits = String(q.budget.fits);
+    quoteRefusal.textContent = p.refusal ?? "";
+    quoteRefusal.hidden = !p.refusal;
+  } catch (err) {
+    if (seq !== quoteSeq) return;
+    quoteText.textContent = `The price could not be worked out (${err instanceof Error ? err.message : String(err)}).`;
+    delete quoteBox.dataset.totalUsd;
   }
 }
 
@@ -620,6 +873,7 @@ async function setupAuth(): Promise<void> {
     if (now === who) return;
     who = now;
     void refreshHistory();
+    void refreshQuote();
   });
   showAuthState(a.state);
   const showError = (err: unknown) => {
@@ -649,7 +903,10 @@ async function setupAuth(): Promise<void> {
 // ---------------------------------------------------------------- start
 
 async function start() {
-  for (const m of musicOptions()) music.add(new Option(m.title, m.id));
+  for (const m of musicOptions()) {
+    music.add(new Option(m.title, m.id));
+    rrMusic.add(new Option(m.title, m.id));
+  }
   // The upload contract's types and default limit; the upload answer's maxBytes replaces the limit.
   photo.accept = uploadContentTypes.join(",");
   $("max-size").textContent = formatBytes(maxBytes);
@@ -660,12 +917,23 @@ async function start() {
   for (const id of ["title", "subtitle", "music", "durationSeconds"]) $(id).addEventListener("input", updatePreview);
   for (const r of form.querySelectorAll<HTMLInputElement>('input[name="aspect"]')) r.addEventListener("change", updatePreview);
   previewTime.addEventListener("input", onPreviewTime);
+  $("durationSeconds").addEventListener("input", scheduleQuote);
+  for (const r of form.querySelectorAll<HTMLInputElement>('input[name="aspect"]')) r.addEventListener("change", scheduleQuote);
+  rerenderForm.addEventListener("submit", (e) => void onRerender(e));
+  for (const r of rerenderForm.querySelectorAll<HTMLInputElement>('input[name="aspect"]')) {
+    r.addEventListener("change", () => {
+      if (rerenderQuoteTimer) clearTimeout(rerenderQuoteTimer);
+      rerenderQuoteTimer = setTimeout(() => void refreshRerenderQuote(), 250);
+    });
+  }
+  jobCancel.addEventListener("click", () => void onCancel());
   setupDropzone();
   setupMusic();
   updatePreview();
   const previewReady = startPreview();
   config = await loadConfig(import.meta.env);
   await setupAuth();
+  void refreshQuote();
   const fromHash = /^#job=([0-9A-Za-z]+)$/.exec(location.hash)?.[1];
   if (fromHash) openJob(fromHash, { focus: false });
   void refreshHistory();
