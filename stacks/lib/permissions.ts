@@ -7,7 +7,7 @@ import type { App } from "sst/constructs";
 import { pipelineEvents } from "../../packages/events/src/events";
 import type { DetailType } from "../../packages/events/src/events";
 import type { Permission } from "../../packages/functions/src/topology";
-import { budgetPk } from "../../packages/core/src/adapters/aws/dynamodb-table";
+import { budgetPk, jobPk } from "../../packages/core/src/adapters/aws/dynamodb-table";
 import { useStageConfig } from "./stage";
 
 export interface PermissionTargets {
@@ -92,6 +92,19 @@ export function statementsFor(permissions: Permission[], t: PermissionTargets): 
         actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         resources: [t.table.tableArn],
         conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [budgetPk("*")] } },
+      }),
+    );
+  }
+  if (permissions.some((p) => p.kind === "jobs:sign") && !jobsWrite) {
+    // The upload API records each job it signs (ledger "job-signed", so a queued job can be
+    // cancelled): PutItem on job items only, nothing read, updated or deleted. IAM cannot narrow
+    // the sort key; the store writes it conditionally (attribute_not_exists), never over a record.
+    out.push(
+      new iam.PolicyStatement({
+        sid: "RecordSignedJobs",
+        actions: ["dynamodb:PutItem"],
+        resources: [t.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [jobPk("*")] } },
       }),
     );
   }

@@ -312,14 +312,17 @@ describe("topology → infrastructure", () => {
     }
   });
 
-  it("lets the upload API reserve budget and nothing else in the jobs table: GetItem/UpdateItem on BUDGET# keys (issue #13)", () => {
+  it("lets the upload API reserve budget and record the jobs it signs, nothing else in the jobs table: GetItem/UpdateItem on BUDGET# keys, PutItem on JOB# keys (issue #13)", () => {
     const policies = [pipeline, api].flatMap((t) => ofType(t, "AWS::IAM::Policy"));
     const [, policy] = policies.find(([id]) => id.startsWith(pascal("upload-api")))!;
     type Stmt = { Sid?: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> };
     const dynamo = (policy.Properties.PolicyDocument as { Statement: Stmt[] }).Statement.filter((st) => [st.Action].flat().some((a) => a.startsWith("dynamodb:")));
-    expect(dynamo).toHaveLength(1);
+    // Budget items: read and reserve; job items: PutItem only (the ledger's "job-signed" record).
+    expect(dynamo).toHaveLength(2);
     expect([dynamo[0]!.Action].flat().sort()).toEqual(["dynamodb:GetItem", "dynamodb:UpdateItem"]);
     expect(dynamo[0]!.Condition).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["BUDGET#*"] } });
+    expect([dynamo[1]!.Action].flat()).toEqual(["dynamodb:PutItem"]);
+    expect(dynamo[1]!.Condition).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["JOB#*"] } });
   });
 
   it("lets each function PutEvents only with its own sources and detail-types (events:source condition)", () => {

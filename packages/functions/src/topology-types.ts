@@ -63,6 +63,11 @@ export type Permission =
   | { kind: "jobs:write" }
   /** The owners' daily budget items in the jobs table (pk BUDGET#…): read and atomic UpdateItem only. */
   | { kind: "budget:reserve" }
+  /**
+   * The job ledger's "job-signed" record (core jobs/ledger.ts): PutItem only, on job items (pk
+   * JOB#…), so the owner of a job still queued for the LTX step can cancel it.
+   */
+  | { kind: "jobs:sign" }
   | { kind: "secret"; name: SecretName }
   | { kind: "remotion:render" }
   /** cancelRenderOnLambda: read a render's progress.json and write its cancel.json in Remotion's own bucket. */

@@ -203,7 +203,7 @@ export const endpoints: Endpoint[] = [
     timeoutSeconds: 10,
     memoryMB: 256,
     // Reserves each job's quote against its owner's daily cap (stage config budget).
-    permissions: [{ kind: "s3:write", prefix: prefixes.uploads }, { kind: "budget:reserve" }],
+    permissions: [{ kind: "s3:write", prefix: prefixes.uploads }, { kind: "budget:reserve" }, { kind: "jobs:sign" }],
   },
   {
     name: "status-api",

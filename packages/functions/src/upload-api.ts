@@ -7,7 +7,7 @@ import { BudgetExceededError } from "@reelbridge/core/jobs/budget";
 import type { BudgetLimits, BudgetStore } from "@reelbridge/core/jobs/budget";
 import type { QuoteConfig } from "@reelbridge/core/jobs/cost";
 import type { UploadSigner } from "@reelbridge/core/upload/ports";
-import type { Clock } from "@reelbridge/core";
+import type { Clock, StepStateStore } from "@reelbridge/core";
 import type { BudgetExceededBody, ErrorBody, QuoteResponse, UploadResponse } from "@reelbridge/events/http";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
 import { corsFor } from "./lib/cors";
@@ -42,6 +42,8 @@ export interface Deps {
   /** What the quote prices, and the stage's budget caps with the store the daily cap is reserved in. */
   quote: QuoteConfig;
   budget?: { limits?: BudgetLimits; store?: BudgetStore };
+  /** The job ledger's store: each signed job is recorded (owner, parameters), so it can be cancelled before the LTX step starts it. */
+  state?: StepStateStore;
 }
 
 /** Dependencies from a platform (AWS, or the local runtime's peers). */
@@ -60,6 +62,7 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     expiresInSeconds: p.config.upload.expiresInSeconds,
     webOrigins: p.config.webOrigins,
     quote: quoteConfigFor(p),
+    state: p.stepState(),
     // The store is only touched when the stage caps spend per owner per day.
     ...(p.config.budget ? { budget: { limits: p.config.budget, ...(p.config.budget.perOwnerPerDayUsd !== undefined ? { store: p.budget() } : {}) } } : {}),
   };

@@ -8,6 +8,9 @@ import type { OutgoingEvent, StepStateStore } from "../ports";
  *
  *   "job"          the job exists: the LTX step found its upload and read its signed parameters
  *                  (the parameters are kept: consumers compare an event's `data.job` with them)
+ *   "job-signed"   the upload API signed the job's upload (its owner and parameters), before any
+ *                  byte was uploaded: the owner may cancel it while it waits for the LTX step. It
+ *                  does not make the job known: no step's event is admitted on it alone.
  *   "job-outcome"  the job's one outcome, claimed with a conditional write, first writer wins:
  *                  VideoBaseFailed (LTX step), RenderFailed (render step, render webhook,
  *                  watchdog), RenderCompleted (render webhook, watchdog) or JobCancelled (the
@@ -25,6 +28,7 @@ import type { OutgoingEvent, StepStateStore } from "../ports";
 
 export const JOB_STATE = "job";
 export const JOB_OUTCOME_STATE = "job-outcome";
+export const JOB_SIGNED_STATE = "job-signed";
 
 /** The event types that decide a job's outcome: at most one of them is ever published per job. */
 export const outcomeTypes = ["VideoBaseFailed", "RenderFailed", "RenderCompleted", "JobCancelled"] as const satisfies readonly DetailType[];
@@ -70,6 +74,8 @@ export interface JobView {
   /** The parameters the LTX step read from the signed upload. */
   job?: JobParams;
   outcome?: JobOutcome;
+  /** The upload API signed the job's upload with these parameters (not proof that it was uploaded or started). */
+  signed?: { job: JobParams; signedAt: string };
   /** Asked for with `view(jobId, { version })`, N ≥ 2: that version's record and outcome. */
   version?: { version: number; record?: RenderVersionRecord; outcome?: JobOutcome };
 }
@@ -79,6 +85,8 @@ export interface JobLedger {
   view(jobId: string, opts?: { version?: number }): Promise<JobView>;
   /** Records that the pipeline started the job, with its verified parameters. Idempotent. */
   recordStarted(jobId: string, job: JobParams, s: { at: string; causationId: string }): Promise<void>;
+  /** Records that the upload API signed the job's upload, with its parameters (owner included). Idempotent. */
+  recordSigned(jobId: string, job: JobParams, at: string): Promise<void>;
   /**
    * Claims the job's outcome for `event`. `ours` when this event is the job's outcome (just
    * claimed, or claimed earlier by the same logical event: publish it, consumers dedup), false
@@ -107,11 +115,12 @@ export function createJobLedger(state: StepStateStore): JobLedger {
   return {
     async view(jobId, opts = {}) {
       const v = opts.version !== undefined && opts.version > 1 ? opts.version : undefined;
-      const [job, outcome, vRecord, vOutcome] = await Promise.all([
+      const [job, outcome, vRecord, vOutcome, signed] = await Promise.all([
         state.get(jobId, JOB_STATE),
         state.get(jobId, JOB_OUTCOME_STATE),
         v ? state.get(jobId, renderVersionStateName(v)) : undefined,
         v ? state.get(jobId, jobOutcomeStateName(v)) : undefined,
+        state.get(jobId, JOB_SIGNED_STATE),
       ]);
       const parsed = parseOutcome(outcome);
       const params = job?.job as JobParams | undefined;
@@ -122,11 +131,15 @@ export function createJobLedger(state: StepStateStore): JobLedger {
         known: job !== undefined || parsed !== undefined,
         ...(params ? { job: params } : {}),
         ...(parsed ? { outcome: parsed } : {}),
+        ...(signed && typeof signed.job === "object" && signed.job !== null && typeof signed.signedAt === "string" ? { signed: { job: signed.job as JobParams, signedAt: signed.signedAt } } : {}),
         ...(v ? { version: { version: v, ...(record ? { record } : {}), ...(vParsed ? { outcome: vParsed } : {}) } } : {}),
       };
     },
     async recordStarted(jobId, job, s) {
       await state.putIfAbsent(jobId, JOB_STATE, { job, startedAt: s.at, causationId: s.causationId });
+    },
+    async recordSigned(jobId, job, at) {
+      await state.putIfAbsent(jobId, JOB_SIGNED_STATE, { job, signedAt: at });
     },
     async claimOutcome(event, at) {
       const claim: JobOutcome = { type: event.type, eventId: event.eventId, event, published: false, recordedAt: at };

@@ -116,6 +116,15 @@ export function admitEvent(view: JobView, e: AnyEvent, role: ConsumerRole): Admi
   const job = (e.detail.data as { job?: JobParams }).job;
   if (job && view.job && !sameJob(job, view.job)) return no(`the event's job parameters are not job ${jobId}'s`);
   const o = view.outcome;
+  if (!view.job) {
+    // Ended before the LTX step started it (cancelled while queued, or an unreadable upload):
+    // the outcome is all the pipeline did for the job, so only it and what it caused (the
+    // notifier's report of it) are admitted, with the outcome's own parameters.
+    const ofOutcome = o && ((o.eventId === eventId && type === o.type) || causationId === o.eventId);
+    if (!ofOutcome) return no(`job ${jobId} was never started; only its ${o?.type ?? "outcome"} and what follows from it are the pipeline's`);
+    const recorded = (o.event.data as { job?: JobParams }).job;
+    if (job && recorded && !sameJob(job, recorded)) return no(`the event's job parameters are not job ${jobId}'s`);
+  }
   if (isOutcomeType(type)) {
     if (!o) return no(`job ${jobId} has no recorded ${type}: the event is not the pipeline's`);
     if (o.eventId !== eventId) return no(`job ${jobId} already ended with ${o.type} ${o.eventId}`);

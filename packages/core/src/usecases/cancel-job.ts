@@ -13,7 +13,10 @@ import type { JobCaller } from "./rerender";
  * running render, the segmenter and the notifier drop a RenderCompleted that lost the race, and
  * the notifier sends `video.cancelled`.
  *
- *   - a job without an outcome: cancelled now (200, cancelledNow true);
+ *   - a job without an outcome: cancelled now (200, cancelledNow true), also one the LTX step has
+ *     not started yet (uploaded and still queued, or not even uploaded): its owner is the one the
+ *     upload API recorded when it signed the upload (ledger `job-signed`), and the LTX step,
+ *     finding the outcome, generates nothing;
  *   - already cancelled: 200 again (cancelledNow false), the stored event re-published if a
  *     crash left it unpublished;
  *   - completed or failed: its re-renders still in flight are cancelled (each version's own
@@ -54,7 +57,8 @@ export async function cancelJob(deps: CancelJobDeps, req: { jobId: string; calle
   const { jobId } = req;
   const ledger = createJobLedger(deps.state);
   const view = await ledger.view(jobId);
-  const job = ownedJob(view, req.caller);
+  // Not started by the LTX step yet: the parameters the upload API signed name the owner.
+  const job = ownedJob(view.job || !view.signed ? view : { ...view, known: true, job: view.signed.job }, req.caller);
   const o = view.outcome;
 
   const claim = async (version: number, previousStatus: string | undefined, params = job): Promise<{ won: boolean; outcome: JobOutcome; now: boolean }> => {

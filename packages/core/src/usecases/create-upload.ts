@@ -1,7 +1,8 @@
 import { ulid } from "ulid";
 import { jobParamsSchema } from "@reelbridge/events";
 import type { JobParams } from "@reelbridge/events";
-import type { Clock } from "../ports";
+import type { Clock, StepStateStore } from "../ports";
+import { createJobLedger } from "../jobs/ledger";
 import type { UploadSigner } from "../upload/ports";
 import { MAX_UPLOAD_EXPIRY_SECONDS, uploadKey } from "../upload/keys";
 import { MetadataTooLargeError, encodeJobMetadata } from "../upload/metadata";
@@ -27,6 +28,11 @@ export interface CreateUploadDeps {
   quote: QuoteConfig;
   /** The stage's caps (stage config `budget`) and the store the per-day cap is reserved in. */
   budget?: { limits?: BudgetLimits; store?: BudgetStore };
+  /**
+   * The job ledger's store (jobs/ledger.ts): the signed job (owner, parameters) is recorded before
+   * the POST is handed out, so its owner can cancel it while it waits for the LTX step.
+   */
+  state?: StepStateStore;
   /**
    * This invocation of the upload API so far (the handler wrapper's meter): signed into the job's
    * parameters (`uploadInvocation`), the upload API's line of the job's cost. Absent: not measured.
@@ -117,6 +123,7 @@ export async function createUpload(deps: CreateUploadDeps, input: unknown, calle
   }
   let post: Awaited<ReturnType<UploadSigner["createPresignedPost"]>>;
   try {
+    if (deps.state) await createJobLedger(deps.state).recordSigned(jobId, signed, params.createdAt);
     post = await deps.signer.createPresignedPost({ key, contentType, maxBytes: deps.maxBytes, expiresInSeconds, metadata });
   } catch (err) {
     // No upload can happen: give the reservation back (best effort; the error is what matters).

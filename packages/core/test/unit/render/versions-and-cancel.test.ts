@@ -21,7 +21,8 @@ import type { OutgoingEvent } from "../../../src/ports";
 import { PermanentError } from "../../../src/errors";
 import { createRemotionLambdaRenderer } from "../../../src/adapters/aws/remotion-lambda-renderer";
 import { notifiedTypes, webhookPayload } from "../../../src/notify/webhook";
-import { JOB_ID, fakeRenderer, sample } from "./fakes";
+import { JOB_ID, fakeRenderer, manualClock, memoryState, sample } from "./fakes";
+import { createMemoryPublisher } from "../../../src/publish";
 import { RENDER_ID, remotionDelivery, startedJob, successPayload } from "./helpers";
 
 const MUSIC = ["sunrise", "pulse"];
@@ -198,6 +199,57 @@ describe("cancel: JobCancelled is the job's one outcome", () => {
     const requested = t.publisher.published.find((e) => e.type === "RenderRequested")!;
     const view = await ledger.view(JOB_ID, { version: 2 });
     expect(admitEvent(view, asDelivered(requested), "act")).toMatchObject({ admitted: false });
+  });
+});
+
+describe("cancel before the LTX step has started the job (issue #13)", () => {
+  const job = sample("VideoBaseReady").detail.data.job;
+  const signedJob = async () => {
+    const state = memoryState();
+    const publisher = createMemoryPublisher();
+    const clock = manualClock("2026-11-20T10:00:05.000Z");
+    // What the upload API records when it signs the upload; the LTX step has recorded nothing.
+    await createJobLedger(state).recordSigned(JOB_ID, job, job.createdAt);
+    return { state, publisher, clock, deps: { state, publisher, clock } };
+  };
+
+  it("its owner cancels it: JobCancelled with the signed parameters is the job's outcome; anyone else gets 404", async () => {
+    const t = await signedJob();
+    expect(await refusal(cancelJob(t.deps, { jobId: JOB_ID, caller: { owner: `${OWNER}-not` } }))).toEqual({ status: 404, code: "JobNotFound" });
+    expect(await refusal(cancelJob(t.deps, { jobId: "01JOTHERJOBNOBODYSIGNED000", caller: undefined }))).toEqual({ status: 404, code: "JobNotFound" });
+    expect(t.publisher.published).toHaveLength(0);
+    const r = await cancelJob(t.deps, { jobId: JOB_ID, caller: { owner: OWNER } });
+    expect(r).toMatchObject({ jobId: JOB_ID, status: "cancelled", cancelledNow: true });
+    const [cancelled] = t.publisher.published as Array<OutgoingEvent<"JobCancelled">>;
+    expect(cancelled).toMatchObject({ type: "JobCancelled", jobId: JOB_ID, data: { job } });
+    const view = await createJobLedger(t.state).view(JOB_ID);
+    expect(view).toMatchObject({ known: true, outcome: { type: "JobCancelled", published: true } });
+    expect(view.job).toBeUndefined();
+    expect((await cancelJob(t.deps, { jobId: JOB_ID, caller: { owner: OWNER } })).cancelledNow).toBe(false);
+  });
+
+  it("consumers admit that JobCancelled and its notification, and refuse forged ones and every other event of the job", async () => {
+    const t = await signedJob();
+    const ledger = createJobLedger(t.state);
+    // Signed only: nothing is admitted, not even a JobCancelled (no outcome was claimed).
+    const forgedEarly = asDelivered({ type: "JobCancelled", eventId: "forged", jobId: JOB_ID, causationId: "forged", data: { job, cancelledAt: "2026-11-20T10:00:06.000Z" } });
+    expect(admitEvent(await ledger.view(JOB_ID), forgedEarly, "record")).toMatchObject({ admitted: false });
+
+    await cancelJob(t.deps, { jobId: JOB_ID, caller: { owner: OWNER } });
+    const ours = asDelivered(t.publisher.published[0]!);
+    const view = await ledger.view(JOB_ID);
+    for (const role of ["record", "follow"] as const) expect(admitEvent(view, ours, role), role).toEqual({ admitted: true });
+    const delivered = asDelivered({ type: "NotificationDelivered", eventId: "n-1", jobId: JOB_ID, causationId: t.publisher.published[0]!.eventId, data: {} } as unknown as OutgoingEvent);
+    expect(admitEvent(view, delivered, "record")).toEqual({ admitted: true });
+
+    // Another JobCancelled (not the recorded one), the recorded one with other parameters, and
+    // any step's event (the LTX step never started the job) are not the pipeline's.
+    expect(admitEvent(view, forgedEarly, "record")).toMatchObject({ admitted: false });
+    const otherParams = asDelivered({ ...t.publisher.published[0]!, data: { ...t.publisher.published[0]!.data, job: { ...job, callbackUrl: "https://evil.example/hook" } } } as OutgoingEvent);
+    expect(admitEvent(view, otherParams, "record")).toMatchObject({ admitted: false });
+    const ready = sample("VideoBaseReady");
+    const forgedReady = asDelivered({ type: "VideoBaseReady", eventId: "vbr", jobId: JOB_ID, causationId: "x", data: ready.detail.data } as OutgoingEvent);
+    expect(admitEvent(view, forgedReady, "record")).toMatchObject({ admitted: false });
   });
 });
 

@@ -26,7 +26,7 @@ const until = async <T>(what: string, get: () => Promise<T | undefined>, ms = 24
   }
 };
 
-async function upload(rt: Runtime, title: string): Promise<string> {
+async function upload(rt: Runtime, title: string, beforeTheFile?: (jobId: string) => Promise<void>): Promise<string> {
   const res = await fetch(`${rt.apiBase}/uploads`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -34,6 +34,7 @@ async function upload(rt: Runtime, title: string): Promise<string> {
   });
   expect(res.status).toBe(201);
   const { jobId, upload: post } = (await res.json()) as { jobId: string; upload: { url: string; fields: Record<string, string> } };
+  await beforeTheFile?.(jobId);
   const form = new FormData();
   for (const [k, v] of Object.entries(post.fields)) form.append(k, v);
   form.append("file", new Blob([new Uint8Array(readFileSync(SAMPLE_PHOTO))], { type: "image/jpeg" }), "photo.jpg");
@@ -230,5 +231,28 @@ describe("cancel mid-render (full-scale render, so it is still running)", () => 
     expect(rt.stats.renders).toBe(renders);
     expect((await view(rt, jobId))!.status).toBe("cancelled");
     expect(webhookTypes(rt, jobId)).toEqual(["video.cancelled"]);
+  }, 300_000);
+
+  it("cancelled before the LTX step has seen it (signed, not yet uploaded): cancelled, nothing generated, and only its owner could", async () => {
+    const generations = rt.stats.generations;
+    let answer: { status: number; body: unknown } | undefined;
+    const jobId = await upload(rt, "Never mind", async (id) => {
+      const res = await cancel(rt, id);
+      answer = { status: res.status, body: await res.json() };
+    });
+    expect(answer).toMatchObject({ status: 200, body: { jobId, status: "cancelled", cancelledNow: true } });
+    const cancelled = await withStatus(rt, jobId, "cancelled");
+    expect(cancelled.timeline.map((t) => t.type)).toEqual(["JobCancelled"]);
+    // The upload's S3 event reached the LTX step, which found the outcome: no generation submitted.
+    await rt.bus.onIdle();
+    await new Promise((r) => setTimeout(r, 3_000));
+    await rt.bus.onIdle();
+    expect(rt.stats.generations).toBe(generations);
+    const after = (await view(rt, jobId))!;
+    expect(after.status).toBe("cancelled");
+    expect(after.timeline.map((t) => t.type)).not.toContain("VideoBaseStarted");
+    expect(webhookTypes(rt, jobId)).toEqual(["video.cancelled"]);
+    // A job id nobody signed is still unknown.
+    expect((await cancel(rt, "01JZZZZZZZZZZZZZZZZZZZZZZZ")).status).toBe(404);
   }, 300_000);
 });
