@@ -14,6 +14,7 @@ import { BlobNotFoundError } from "../ports";
 import type { BlobStore, CameraMotion, Clock, EventPublisher, Logger, StepStateStore, VideoGenerator } from "../ports";
 import { jobKeys, uploadKey, uploadKeyJobId } from "../upload/keys";
 import { decodeJobMetadata } from "../upload/metadata";
+import { GENERATION_STATE } from "./generation-state";
 
 /** What the LTX step knows about the clip it stored, from the file itself. */
 export interface VideoFacts {
@@ -90,8 +91,7 @@ export type IngestOutcome =
   | { status: "failed"; reason: FailureReason }
   | { status: "ignored"; why: string };
 
-/** The step-state record name holding the generation of a job. */
-export const GENERATION_STATE = "generation";
+export { GENERATION_STATE } from "./generation-state";
 
 /**
  * Claims on submitting a job's generation are numbered records `generation-claim.1`, `.2`, …,

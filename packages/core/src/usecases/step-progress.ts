@@ -2,7 +2,7 @@ import type { StepProgress } from "@reelbridge/events/http";
 import type { JobRecord, StepStateStore } from "../ports";
 import type { GetRenderProgress } from "../render/ports";
 import { renderStateName } from "../render/record";
-import { GENERATION_STATE } from "./ingest-upload";
+import { GENERATION_STATE } from "./generation-state";
 
 /**
  * The progress of the steps running now, for the status API (issue #14 item 3), read at the time
