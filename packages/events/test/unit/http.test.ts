@@ -18,6 +18,8 @@ import {
   rerenderResponseSchema,
   cancelResponseSchema,
   idempotencyKeySchema,
+  quoteRequestBodySchema,
+  quoteResponseSchema,
 } from "../../src/http";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -37,6 +39,8 @@ const samples = {
   RerenderRequest: rerenderRequestBodySchema,
   RerenderResponse: rerenderResponseSchema,
   CancelResponse: cancelResponseSchema,
+  QuoteRequest: quoteRequestBodySchema,
+  QuoteResponse: quoteResponseSchema,
 } as const;
 
 describe("HTTP samples are the contract", () => {
