@@ -166,7 +166,15 @@ export async function processEvent<E>(def: StepDefinition<E>, raw: unknown, base
   const invocation = () => ({ id: meter.requestId, ms: performance.now() - meter.startedAt, memoryMB: meter.memoryMB });
   const ctx: StepContext = { logger: asLogger(log), attempt, lastAttempt, lambdaUsage, invocation };
   const eventId = (raw as { id?: string } | null)?.id;
-  const ledger = def.role && def.ledger ? await def.ledger() : undefined;
+  let ledger: JobLedger | undefined;
+  try {
+    ledger = def.role && def.ledger ? await def.ledger() : undefined;
+  } catch (err) {
+    // The step's dependencies could not be built (a secret that is refused, a store that is
+    // unreachable): said here, with the job, since nothing below runs to say it.
+    log.error("could not set up the step's dependencies; the event goes back to its queue", { eventId, ...errorFields(err) });
+    throw err;
+  }
   const rejectInvalid = async (invalid: unknown, kind: "contract" | "consistency") => {
     const reason = permanentReason(invalid);
     if (!reason) throw invalid;
