@@ -80,6 +80,21 @@ export const videoBaseFailedData = z.object({
   stepCost: jobCostSchema.optional(),
 });
 
+/**
+ * The LTX step stood down: the job ended (cancelled) while its generation ran or before it
+ * started, and the step stopped looking at it. Carries what the step had paid (issue #13).
+ */
+export const videoBaseStoppedData = z.object({
+  job,
+  /** The job's outcome that made the step stand down ("JobCancelled"). */
+  stoppedBecause: z.string().min(1).max(64),
+  /** The generation that was no longer looked at (absent: none had been submitted). */
+  generationId: z.string().min(1).max(256).optional(),
+  stoppedAt: z.iso.datetime({ offset: true }),
+  /** What the step had paid when it stopped (the submitted generation, its own Lambda time). */
+  stepCost: jobCostSchema.optional(),
+});
+
 // ---- render ---------------------------------------------------------------------------------
 
 export const renderStartedData = z.object({
@@ -268,6 +283,12 @@ export const pipelineEvents = {
     emittedWhen: "On a permanent error in the LTX step, or when its retries are exhausted.",
     producer: "ltx-step",
     consumers: ["db-writer", "notifier"],
+  }),
+  VideoBaseStopped: def("VideoBaseStopped", sources.ingest, videoBaseStoppedData, {
+    summary: "The LTX step stopped working on a job that ended (cancelled) while its generation ran; it carries what the step paid.",
+    emittedWhen: "Once, when the LTX step finds the job's outcome after it had submitted the generation.",
+    producer: "ltx-step",
+    consumers: ["db-writer"],
   }),
   RenderStarted: def("RenderStarted", sources.render, renderStartedData, {
     summary: "The branded render was started (Remotion Lambda or the local renderer).",

@@ -70,7 +70,7 @@ function declaredSubscriptions(ctx: TopologyContext): Subscription[] {
         { kind: "s3:read", prefix: prefixes.uploads },
         { kind: "s3:read", prefix: prefixes.jobs },
         { kind: "s3:write", prefix: prefixes.jobs },
-        { kind: "events:put", detailTypes: ["VideoBaseStarted", "VideoBaseReady", "VideoBaseFailed"] },
+        { kind: "events:put", detailTypes: ["VideoBaseStarted", "VideoBaseReady", "VideoBaseFailed", "VideoBaseStopped"] },
         { kind: "jobs:write" },
         { kind: "secret", name: "LTX_API_KEY" },
       ],

@@ -27,6 +27,10 @@ function summarizeOne(e: PipelineEvent<DetailType>): string {
       const d = e.detail.data;
       return `base clip ${secs(d.baseVideo.durationSeconds)} ${d.baseVideo.width}×${d.baseVideo.height} by ${d.generator.name} in ${secs(d.generator.seconds)}`;
     }
+    case "VideoBaseStopped": {
+      const d = e.detail.data;
+      return clip(`generation${d.generationId ? ` ${d.generationId}` : ""} no longer followed (${d.stoppedBecause})${d.stepCost ? `; the step had paid $${d.stepCost.totalUsd}` : ""}`);
+    }
     case "VideoBaseFailed":
       return clip(`base clip failed: ${e.detail.data.reason.code}: ${e.detail.data.reason.message}`);
     case "RenderStarted":

@@ -133,6 +133,8 @@ export function admitEvent(view: JobView, e: AnyEvent, role: ConsumerRole): Admi
   if (type === "SegmentsReady" || type === "SegmentsFailed") {
     if (o?.type !== "RenderCompleted" || causationId !== o.eventId) return no(`a ${type} of job ${jobId} must follow its RenderCompleted`);
   }
+  // The LTX step stands down only for the job's outcome, and names it.
+  if (type === "VideoBaseStopped" && (!o || causationId !== o.eventId)) return no(`a VideoBaseStopped of job ${jobId} must follow its outcome`);
   if (role === "act" && o) return no(`job ${jobId} is terminal (${o.type})`);
   return { admitted: true };
 }

@@ -497,7 +497,11 @@ async function checkGeneration(
   // The job may have ended meanwhile (a concurrent delivery failed it, or it was cancelled).
   const ledger = createJobLedger(deps.state);
   const endedMeanwhile = await terminalOutcome(deps, ledger, jobId, logger);
-  if (endedMeanwhile) return { status: "ignored", why: endedMeanwhile.why };
+  if (endedMeanwhile) {
+    // The clip was made and paid for, but nothing follows it: the cost goes on VideoBaseStopped.
+    await publishVideoBaseStopped(deps, { jobId, job: data.job, ended: endedMeanwhile, generationId, stoppedAt: storedAt.toISOString(), ...(data.stepCost ? { stepCost: data.stepCost } : {}) });
+    return { status: "ignored", why: endedMeanwhile.why };
+  }
   await deps.publisher.publish([{ type: "VideoBaseReady", data, eventId: videoBaseReadyEventId(jobId), jobId, causationId: s.event.id }]);
   logger.info("VideoBaseReady published", { generationId, baseVideo: data.baseVideo, seconds: data.generator.seconds, looks: (record.checks ?? 0) + 1 });
   return { status: "ready", data, resumed: s.resumed, replayed: false };
@@ -634,7 +638,7 @@ async function publishVideoBaseStarted(
  * The job's outcome, when it has one: the job is terminal. An outcome that was claimed but not
  * published (a crash between the two) is published now. Returns why the job is terminal.
  */
-async function terminalOutcome(deps: Pick<IngestUploadDeps, "publisher">, ledger: JobLedger, jobId: string, logger: Logger): Promise<{ why: string; type: string } | undefined> {
+async function terminalOutcome(deps: Pick<IngestUploadDeps, "publisher">, ledger: JobLedger, jobId: string, logger: Logger): Promise<{ why: string; type: string; eventId: string } | undefined> {
   const { outcome } = await ledger.view(jobId);
   if (!outcome) return undefined;
   if (!outcome.published) {
@@ -642,7 +646,7 @@ async function terminalOutcome(deps: Pick<IngestUploadDeps, "publisher">, ledger
     await ledger.markPublished(jobId);
   }
   logger.warn("the job has ended: no generation, no look, nothing published for this delivery (a job is never restarted)", { outcome: outcome.type, outcomeEventId: outcome.eventId });
-  return { type: outcome.type, why: `job ${jobId} has ended (${outcome.type}); a job is never restarted` };
+  return { type: outcome.type, eventId: outcome.eventId, why: `job ${jobId} has ended (${outcome.type}); a job is never restarted` };
 }
 
 /**
@@ -650,12 +654,34 @@ async function terminalOutcome(deps: Pick<IngestUploadDeps, "publisher">, ledger
  * the looks stop here, and the generation record keeps what was already paid for (the step's
  * cost lines as of now), once.
  */
-async function recordStoppedGeneration(deps: IngestUploadDeps, ctx: IngestContext, jobId: string, ended: { type: string }, logger: Logger): Promise<void> {
+async function recordStoppedGeneration(deps: IngestUploadDeps, ctx: IngestContext, jobId: string, ended: { type: string; eventId: string }, logger: Logger): Promise<void> {
   const record = (await deps.state.get(jobId, GENERATION_STATE)) as GenerationRecord | undefined;
   if (!hasFacts(record) || record.status !== "submitted" || record.stoppedAt) return;
   const paid = await failedStepCost(deps, ctx, jobId, logger);
-  await deps.state.update(jobId, GENERATION_STATE, { stoppedAt: deps.clock.now().toISOString(), stoppedBecause: ended.type, ...(paid ? { paid } : {}) });
+  const stoppedAt = deps.clock.now().toISOString();
+  // What was paid reaches the job record (its cost) through the step's own event; published
+  // before the record says "stopped", so a crash in between publishes it again (same eventId).
+  await publishVideoBaseStopped(deps, { jobId, job: record.facts.job, ended, generationId: record.generationId, stoppedAt, ...(paid ? { stepCost: paid } : {}) });
+  await deps.state.update(jobId, GENERATION_STATE, { stoppedAt, stoppedBecause: ended.type, ...(paid ? { paid } : {}) });
   logger.info("stopped looking at the generation: the job has ended", { generationId: record.generationId, outcome: ended.type, paidUsd: paid?.totalUsd, paid: paid?.lines.map((l) => `${l.item} ${l.usd}`) });
+}
+
+export const videoBaseStoppedEventId = (jobId: string) => `${jobId}:video-base-stopped`;
+
+/** VideoBaseStopped: the step stood down for the job's outcome, with what it had paid (issue #13). */
+async function publishVideoBaseStopped(
+  deps: Pick<IngestUploadDeps, "publisher">,
+  f: { jobId: string; job: JobParams; ended: { type: string; eventId: string }; generationId?: string; stoppedAt: string; stepCost?: JobCost },
+): Promise<void> {
+  await deps.publisher.publish([
+    {
+      type: "VideoBaseStopped",
+      eventId: videoBaseStoppedEventId(f.jobId),
+      jobId: f.jobId,
+      causationId: f.ended.eventId,
+      data: { job: f.job, stoppedBecause: f.ended.type, ...(f.generationId ? { generationId: f.generationId } : {}), stoppedAt: f.stoppedAt, ...(f.stepCost?.lines.length ? { stepCost: f.stepCost } : {}) },
+    },
+  ]);
 }
 
 /** Claims the job's outcome, then publishes VideoBaseFailed; false when the job already had another outcome. */

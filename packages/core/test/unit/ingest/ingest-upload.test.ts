@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import sharp from "sharp";
 import { describe, expect, it, vi } from "vitest";
 import { pipelineEvents } from "@reelbridge/events";
-import type { Data, JobParams, S3ObjectCreatedEvent } from "@reelbridge/events";
+import type { Data, DetailType, JobCost, JobParams, PipelineEvent, S3ObjectCreatedEvent } from "@reelbridge/events";
+import { reduceEvents, toJobRecord } from "../../../src/jobs/reducer";
 import { budgetDay, createMemoryBudgetStore } from "../../../src/jobs/budget";
 import { lambdaCost, ltxCost, quoteJob, sumCost } from "../../../src/jobs/cost";
 import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
@@ -30,6 +31,20 @@ import type { JobRecord } from "../../../src/ports";
 import { createMemoryBlobStore } from "../../support/memory-blob-store";
 import { craftedPng } from "../../support/png";
 import { createMemoryStepStateStore } from "../../support/memory-step-state";
+
+/** An outgoing event as EventBridge delivers it (for the reducer). */
+const envelope = (e: { type: string; eventId: string; jobId: string; causationId: string; data: unknown }, time: string) =>
+  ({
+    version: "0",
+    id: `id-${e.eventId}`,
+    "detail-type": e.type,
+    source: "test",
+    account: "111122223333",
+    time,
+    region: "eu-west-1",
+    resources: [],
+    detail: { metadata: { schemaVersion: "1", jobId: e.jobId, eventId: e.eventId, causationId: e.causationId, producer: "test", time }, data: e.data },
+  }) as unknown as PipelineEvent<DetailType>;
 
 const CLIP = new Uint8Array(readFileSync(new URL("../ltx/fixtures/base-1080x1920-24fps-2s.mp4", import.meta.url)));
 const JOB_A = "01JD7X8Q2RZ4V6N3K5M9P1T0AB";
@@ -594,7 +609,7 @@ describe("ingestUpload", () => {
     expect(generator.looks).toHaveLength(looks);
   });
 
-  it("stops looking once the job ledger shows an outcome (cancelled, failed elsewhere): the message is dropped, nothing published", async () => {
+  it("stops looking once the job ledger shows an outcome (cancelled, failed elsewhere): the message is dropped, and VideoBaseStopped carries what was paid, once", async () => {
     const { deps, state, publisher, generator, upload } = setup();
     upload(JOB_A, await goodJpeg());
     generator.pendingLooks = 100;
@@ -606,11 +621,22 @@ describe("ingestUpload", () => {
     deps.pricing = { provider: "ltx", model: "ltx-2-fast", lambdaArch: "x86_64", fn: "ltx-step" };
     expect(await ingestUpload(deps, objectCreated(JOB_A), { ...ctx, lambdaUsage: async () => ({ invocations: 3, gbSeconds: 0.5 }) })).toMatchObject({ status: "ignored", why: expect.stringMatching(/has ended/) });
     expect(generator.looks).toHaveLength(looks);
-    expect(types(publisher.published)).toEqual(["VideoBaseStarted"]);
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseStopped"]);
     // What was already paid for stays on the generation record: the submitted generation and the Lambda so far.
-    const stopped = (await state.get(JOB_A, GENERATION_STATE)) as { stoppedBecause?: string; paid?: { lines: Array<{ item: string }> } };
+    const stopped = (await state.get(JOB_A, GENERATION_STATE)) as { stoppedBecause?: string; paid?: JobCost };
     expect(stopped).toMatchObject({ stoppedBecause: "JobCancelled", status: "submitted" });
     expect(stopped.paid!.lines.map((l) => l.item)).toEqual(["ltx-generation", "lambda:ltx-step"]);
+    // …and travels on the step's VideoBaseStopped, caused by the outcome, to the job record's cost.
+    const stop = publisher.published[1] as OutgoingEvent<"VideoBaseStopped">;
+    expect(stop).toMatchObject({ jobId: JOB_A, causationId: `${JOB_A}.JobCancelled`, data: { stoppedBecause: "JobCancelled", stepCost: stopped.paid } });
+    expect(stop.data.stepCost!.totalUsd).toBeGreaterThan(0);
+    const cancelled = { type: "JobCancelled", eventId: `${JOB_A}.JobCancelled`, jobId: JOB_A, causationId: `${JOB_A}.JobCancelled`, data: { job: stop.data.job, cancelledAt: "2026-11-20T10:01:00.000Z" } };
+    const record = toJobRecord(reduceEvents([cancelled, stop].map((e, i) => envelope(e, `2026-11-20T10:0${i + 1}:00.000Z`))));
+    expect(record.status).toBe("cancelled");
+    expect(record.cost!.lines.find((l) => l.item === "ltx-generation")).toMatchObject({ usd: stopped.paid!.lines[0]!.usd });
+    // A later delivery stops nothing twice and publishes nothing more.
+    expect(await ingestUpload(deps, objectCreated(JOB_A), ctx)).toMatchObject({ status: "ignored" });
+    expect(types(publisher.published)).toEqual(["VideoBaseStarted", "VideoBaseStopped"]);
   });
 
   it("schedules looks at the generator's interval, stretched to a twentieth of the time run so far", () => {

@@ -24,7 +24,7 @@ const subs = subscriptions({ mediaBucket: "reelbridge-local-media" }).map((s) =>
 describe("events catalog vs the topology", () => {
   it("lists every pipeline event", () => {
     expect(rows.map((r) => r.type).sort()).toEqual(
-      ["JobCancelled", "NotificationDelivered", "NotificationFailed", "RenderCompleted", "RenderFailed", "RenderRequested", "RenderStarted", "SegmentsFailed", "SegmentsReady", "VideoBaseFailed", "VideoBaseReady", "VideoBaseStarted"].sort(),
+      ["JobCancelled", "NotificationDelivered", "NotificationFailed", "RenderCompleted", "RenderFailed", "RenderRequested", "RenderStarted", "SegmentsFailed", "SegmentsReady", "VideoBaseFailed", "VideoBaseReady", "VideoBaseStarted", "VideoBaseStopped"].sort(),
     );
   });
 
