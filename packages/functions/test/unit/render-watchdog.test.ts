@@ -58,7 +58,7 @@ describe("render-watchdog handler", () => {
     );
     const jobs = createMemoryJobStore();
     await jobs.apply(ready as never);
-    const deps: Deps = { state, index, blobs, publisher: createMemoryPublisher(), clock, afterSeconds: 600, jobs, getRenderProgress: async () => ({ done: false, overallProgress: 0.5 }) };
+    const deps: Deps = { state, index, blobs, publisher: createMemoryPublisher(), clock, afterSeconds: 600, jobs, getRenderProgress: async () => ({ done: false, fatalErrorEncountered: false, overallProgress: 0.5, errors: [] }) };
     const context = { memoryLimitInMB: "256", awsRequestId: "wd-1" } as unknown as Context;
     const handler = createHandler(async () => deps);
     // Too early: nothing listed, nothing attributed.
