@@ -13,7 +13,7 @@ import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
 import { createHandler as createUploadApi } from "../../src/upload-api";
 import type { Deps as UploadDeps } from "../../src/upload-api";
 import { createHandler as createDbWriter } from "../../src/db-writer";
-import { httpEndpoint } from "../../src/lib/handlers";
+import { httpEndpoint, pipelineJobId, queueStep } from "../../src/lib/handlers";
 import { endpoints, subscriptions, ALL_FEATURES } from "../../src/topology";
 
 /**
@@ -126,5 +126,35 @@ describe("an HTTP endpoint's meter", () => {
     expect(JSON.parse(res.body as string)).toEqual({});
     const line = (await jobs.get(JOB))!.cost!.lines.find((l) => l.item === "lambda:jobs-api")!;
     expect(line.basis).toContain("2 invocations");
+  });
+});
+
+describe("a queued step's meter (the render canceller's shape)", () => {
+  it("puts each invocation on the job of the event it handled, a failed delivery too (it ran and was paid for)", async () => {
+    const jobs = createMemoryJobStore();
+    await createDbWriter(async () => ({ jobs }))(clone(startedSample), context("db-writer", "w-1"));
+    let fail = false;
+    const step = queueStep(
+      {
+        name: "render-canceller",
+        parse: (raw) => raw,
+        jobIdOf: pipelineJobId,
+        run: async () => {
+          if (fail) throw new Error("remotion unavailable");
+        },
+        jobMeter: { jobs: async () => jobs, arch: "arm64" },
+      },
+      { maxReceiveCount: 5 },
+    );
+    const sqs = (id: string) => ({
+      Records: [{ messageId: id, receiptHandle: id, body: JSON.stringify(startedSample), attributes: { ApproximateReceiveCount: "1" }, messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:eu-west-1:1:q", awsRegion: "eu-west-1" }],
+    });
+    await step(sqs("m1") as never, context("render-canceller", "c-1"));
+    fail = true;
+    const res = (await step(sqs("m2") as never, context("render-canceller", "c-2"))) as { batchItemFailures: unknown[] };
+    expect(res.batchItemFailures).toHaveLength(1);
+    const line = (await jobs.get(JOB))!.cost!.lines.find((l) => l.item === "lambda:render-canceller")!;
+    expect(line.basis).toContain("2 invocations");
+    expect(line.unitPriceUsd).toBe(LAMBDA_PRICES.perGbSecond.arm64);
   });
 });
