@@ -95,7 +95,8 @@ export const uploadResponseSchema = z.object({
 export type UploadResponse = z.infer<typeof uploadResponseSchema>;
 
 /**
- * 402 of POST /uploads: the job's quote is over a cap, so nothing was reserved or paid.
+ * 402 of POST /uploads and of POST /jobs/{jobId}/renders (a re-render's quote): the quote is over
+ * a cap, so nothing was reserved or paid.
  * `limit.kind`: "perJob" and "perOwnerPerDay" are the stage's caps, "maxCost" the request's own.
  */
 export const budgetExceededBodySchema = errorBodySchema.extend({
@@ -385,5 +386,5 @@ export const httpContracts = {
   QuoteRequest: { schema: quoteRequestBodySchema, io: "input", summary: "Body of POST /quotes: the parameters a job's price depends on." },
   QuoteResponse: { schema: quoteResponseSchema, io: "output", summary: "200 of POST /quotes: what the job would cost and whether the budget admits it; nothing reserved." },
   ErrorBody: { schema: errorBodySchema, io: "output", summary: "Every JSON error answer of the upload and status APIs." },
-  BudgetExceeded: { schema: budgetExceededBodySchema, io: "output", summary: "402 of POST /uploads: the job's quote is over a budget cap; nothing was reserved or paid." },
+  BudgetExceeded: { schema: budgetExceededBodySchema, io: "output", summary: "402 of POST /uploads and POST /jobs/{jobId}/renders: the quote is over a budget cap; nothing was reserved or paid." },
 } as const;

@@ -8,8 +8,10 @@ import { UnauthorizedError } from "@reelbridge/core/upload/errors";
 import { JobRequestError, requestRerender } from "@reelbridge/core/usecases/rerender";
 import { cancelJob } from "@reelbridge/core/usecases/cancel-job";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
-import { quoteJob } from "@reelbridge/core/jobs/cost";
 import type { QuoteConfig } from "@reelbridge/core/jobs/cost";
+import { BudgetExceededError } from "@reelbridge/core/jobs/budget";
+import type { BudgetLimits, BudgetStore } from "@reelbridge/core/jobs/budget";
+import { budgetExceededResponse } from "./lib/budget-response";
 import { quoteConfigFor } from "./lib/quote";
 import { once } from "./lib/env";
 import { corsFor } from "./lib/cors";
@@ -38,6 +40,8 @@ export interface Deps {
   webOrigins: string[];
   /** How a re-render is priced (the stage's renderer; never a generation). Absent: no quote in the answer. */
   quote?: QuoteConfig;
+  /** The stage's caps and the owners' daily spend: a re-render's quote is reserved like an upload's. */
+  budget?: { limits?: BudgetLimits; store?: BudgetStore };
 }
 
 export async function buildDeps(p: Platform): Promise<Deps> {
@@ -51,6 +55,7 @@ export async function buildDeps(p: Platform): Promise<Deps> {
     musicIds: MUSIC_IDS,
     webOrigins: p.config.webOrigins,
     quote: quoteConfigFor(p, { generation: false }),
+    ...(p.config.budget ? { budget: { limits: p.config.budget, ...(p.config.budget.perOwnerPerDayUsd !== undefined ? { store: p.budget() } : {}) } } : {}),
   };
 }
 
@@ -78,8 +83,8 @@ async function answer(deps: Deps, req: HttpRequest, logger: Logger): Promise<Htt
     const body = parseJsonBody(req);
     const r = await requestRerender({ ...deps, logger }, { jobId, caller: who, idempotencyKey: req.headers[IDEMPOTENCY_KEY_HEADER], body });
     const statusUrl = `/jobs/${jobId}`;
-    // The quote says what a re-render pays for: a render, not a generation.
-    const quote = deps.quote && r.params ? quoteJob({ aspect: r.params.aspect, durationSeconds: r.params.durationSeconds }, { ...deps.quote, generation: false }) : undefined;
+    // The quote says what a re-render pays for: a render, not a generation (reserved by requestRerender).
+    const quote = r.quote;
     return {
       jobIds: [jobId],
       status: r.replayed ? 200 : 202,
@@ -102,6 +107,7 @@ export async function route(deps: Deps, req: HttpRequest, logger: Logger): Promi
     let res: HttpResponse;
     if (err instanceof UnauthorizedError) res = error(401, err.code, err.message, { "www-authenticate": err.wwwAuthenticate });
     else if (err instanceof JobRequestError) res = error(err.status, err.code, err.message, {}, err.details);
+    else if (err instanceof BudgetExceededError) res = budgetExceededResponse(err);
     else throw err;
     logger.warn("request rejected", { status: res.status, path: clip(req.path), code: (res.body as ErrorBody).error });
     return res;

@@ -8,9 +8,10 @@ import type { BudgetLimits, BudgetStore } from "@reelbridge/core/jobs/budget";
 import type { QuoteConfig } from "@reelbridge/core/jobs/cost";
 import type { UploadSigner } from "@reelbridge/core/upload/ports";
 import type { Clock, StepStateStore } from "@reelbridge/core";
-import type { BudgetExceededBody, ErrorBody, QuoteResponse, UploadResponse } from "@reelbridge/events/http";
+import type { ErrorBody, QuoteResponse, UploadResponse } from "@reelbridge/events/http";
 import { MUSIC_IDS } from "@reelbridge/remotion/music";
 import { corsFor } from "./lib/cors";
+import { budgetExceededResponse } from "./lib/budget-response";
 import { clip, httpEndpoint } from "./lib/handlers";
 import type { HttpRequest, HttpResponse } from "./lib/handlers";
 import { once } from "./lib/env";
@@ -134,13 +135,7 @@ export function createHandler(deps: () => Promise<Deps> = once(defaultDeps)) {
         if (err instanceof BudgetExceededError) {
           const d = err.decision;
           logger.warn("upload refused: over budget", { owner: caller, limit: d.limit, limitUsd: d.limitUsd, quoteUsd: d.costUsd, spentTodayUsd: d.spentTodayUsd, day: d.day });
-          const body: BudgetExceededBody = {
-            error: "BudgetExceeded",
-            message: err.message,
-            quote: err.quote ?? { lines: [], totalUsd: d.costUsd },
-            limit: { kind: d.limit, usd: d.limitUsd, day: d.day, ...(d.spentTodayUsd !== undefined ? { spentUsd: d.spentTodayUsd } : {}) },
-          };
-          return { status: 402, headers: { "cache-control": "no-store" }, body };
+          return budgetExceededResponse(err);
         }
         if (err instanceof UploadValidationError) {
           logger.warn("invalid upload request", { details: err.details });

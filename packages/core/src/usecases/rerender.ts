@@ -8,6 +8,10 @@ import { createJobLedger } from "../jobs/ledger";
 import type { JobView, RenderVersionRecord } from "../jobs/ledger";
 import { parseRenderRecord, renderStateName } from "../render/record";
 import { fieldIssues } from "../upload/request";
+import { quoteJob } from "../jobs/cost";
+import type { JobCost, QuoteConfig } from "../jobs/cost";
+import { BudgetExceededError, reserveBudget } from "../jobs/budget";
+import type { BudgetLimits, BudgetStore } from "../jobs/budget";
 
 /**
  * POST /jobs/{jobId}/renders: version N ≥ 2 of the job's render, from the stored base clip, with
@@ -21,6 +25,10 @@ import { fieldIssues } from "../upload/request";
  *   4. number the version: claim `render-version:N` for N = hint+1, +2, … (conditional writes,
  *      so concurrent requests get distinct numbers and none is lost);
  *   5. publish RenderRequested (deterministic eventId), then record the number on the key.
+ *
+ * Between 3 and 4 the version's quote (a render, no generation) is reserved against the owner's
+ * day like an upload's (jobs/budget.ts): over a cap is BudgetExceededError (→ 402, the upload
+ * API's contract), nothing numbered, published or reserved, and the key may be used again.
  */
 
 export const MAX_VERSIONS_PER_JOB = 50;
@@ -34,6 +42,10 @@ export interface RerenderDeps {
   clock: Clock;
   musicIds: readonly string[];
   logger?: Logger;
+  /** How a re-render is priced (the stage's renderer; never a generation). Absent: no quote, nothing reserved. */
+  quote?: QuoteConfig;
+  /** The stage's caps and the store the owner's day is reserved in (as for uploads). */
+  budget?: { limits?: BudgetLimits; store?: BudgetStore };
 }
 
 /** Who asks: undefined on open stages (anyone may act on any job), like the status API. */
@@ -60,6 +72,8 @@ export interface RerenderResult {
   replayed: boolean;
   /** The version's parameters (for its quote). */
   params?: JobParams;
+  /** What the version costs (a render, no generation); reserved against the owner's day when the stage caps it. */
+  quote?: JobCost;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -68,6 +82,8 @@ interface IdempotencyRecord {
   fingerprint: string;
   claimedAt: string;
   version?: number;
+  /** The request was refused (over budget) before numbering: the key may be used again at once. */
+  refused?: boolean;
 }
 
 /** The job, if the caller may act on it; 404 otherwise (another owner's job looks like no job). */
@@ -105,23 +121,44 @@ export async function requestRerender(
   const fingerprint = sha256(JSON.stringify(Object.entries(body.data).sort(([a], [b]) => (a < b ? -1 : 1))));
   const keyName = `render-request:${keyHash}`;
   const claim = await deps.state.putIfAbsent(req.jobId, keyName, { fingerprint, claimedAt: now.toISOString() } satisfies IdempotencyRecord);
+  const quote = deps.quote ? quoteJob({ aspect: params.data.aspect, durationSeconds: params.data.durationSeconds }, { ...deps.quote, generation: false }) : undefined;
   if (!claim.created) {
     const prior = claim.value as unknown as IdempotencyRecord;
-    if (prior.fingerprint !== fingerprint) throw new JobRequestError(422, "IdempotencyKeyReused", "this Idempotency-Key was used for a different re-render of this job; use a new key");
-    if (typeof prior.version === "number") {
+    if (prior.refused) {
+      // Refused before: nothing was numbered under this key, so it starts afresh (any body).
+      await deps.state.update(req.jobId, keyName, { fingerprint, claimedAt: now.toISOString(), refused: false });
+    } else if (prior.fingerprint !== fingerprint) throw new JobRequestError(422, "IdempotencyKeyReused", "this Idempotency-Key was used for a different re-render of this job; use a new key");
+    else if (typeof prior.version === "number") {
       await republishIfNeeded(deps, req.jobId, prior.version);
-      return { jobId: req.jobId, version: prior.version, status: "requested", replayed: true, params: params.data };
+      return { jobId: req.jobId, version: prior.version, status: "requested", replayed: true, params: params.data, ...(quote ? { quote } : {}) };
+    } else {
+      const ageSeconds = (now.getTime() - Date.parse(prior.claimedAt)) / 1000;
+      if (!(ageSeconds >= STALE_IDEMPOTENCY_SECONDS)) throw new JobRequestError(409, "RequestInProgress", "a request with this Idempotency-Key is still being processed; retry in a moment");
+      deps.logger?.warn("taking over an Idempotency-Key whose first request never finished", { jobId: req.jobId, ageSeconds: Math.round(ageSeconds) });
     }
-    const ageSeconds = (now.getTime() - Date.parse(prior.claimedAt)) / 1000;
-    if (!(ageSeconds >= STALE_IDEMPOTENCY_SECONDS)) throw new JobRequestError(409, "RequestInProgress", "a request with this Idempotency-Key is still being processed; retry in a moment");
-    deps.logger?.warn("taking over an Idempotency-Key whose first request never finished", { jobId: req.jobId, ageSeconds: Math.round(ageSeconds) });
   }
 
-  const version = await numberVersion(deps, req.jobId, { job: params.data, baseVideo, keyHash, at: now.toISOString() });
+  // The version's render is paid for like an upload's job: reserved against the owner's day.
+  const decision = quote ? await reserveBudget(deps.budget?.store, deps.budget?.limits, { owner: job.owner, at: now, quoteUsd: quote.totalUsd }) : undefined;
+  if (decision && !decision.ok) {
+    await deps.state.update(req.jobId, keyName, { refused: true });
+    deps.logger?.warn("re-render refused: over budget", { jobId: req.jobId, owner: job.owner, limit: decision.limit, limitUsd: decision.limitUsd, quoteUsd: decision.costUsd, spentTodayUsd: decision.spentTodayUsd });
+    throw new BudgetExceededError(decision, quote);
+  }
+  let version: RenderVersionRecord;
+  try {
+    version = await numberVersion(deps, req.jobId, { job: params.data, baseVideo, keyHash, at: now.toISOString() });
+  } catch (err) {
+    // Nothing will be rendered: give the reservation back (best effort).
+    if (decision?.ok && decision.reservedUsd > 0 && deps.budget?.store) {
+      await deps.budget.store.release({ owner: job.owner, day: decision.day, usd: decision.reservedUsd }).catch(() => undefined);
+    }
+    throw err;
+  }
   await publishRequested(deps, req.jobId, version);
   await deps.state.update(req.jobId, keyName, { version: version.version });
   deps.logger?.info("re-render requested", { jobId: req.jobId, version: version.version });
-  return { jobId: req.jobId, version: version.version, status: "requested", replayed: false, params: version.job };
+  return { jobId: req.jobId, version: version.version, status: "requested", replayed: false, params: version.job, ...(quote ? { quote } : {}) };
 }
 
 /** The base clip as the render step recorded it for the job's first render, if it is still stored. */

@@ -11,7 +11,8 @@ import { renderStateName } from "@reelbridge/core/render/record";
 import type { CallerVerifier } from "@reelbridge/core/upload/auth";
 import { UnauthorizedError } from "@reelbridge/core/upload/errors";
 import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
-import { cancelResponseSchema, errorBodySchema, rerenderResponseSchema } from "@reelbridge/events/http";
+import { budgetExceededBodySchema, cancelResponseSchema, errorBodySchema, rerenderResponseSchema } from "@reelbridge/events/http";
+import { createMemoryBudgetStore } from "@reelbridge/core/jobs/budget";
 import readySample from "@reelbridge/events/samples/v1/VideoBaseReady.json";
 import completedSample from "@reelbridge/events/samples/v1/RenderCompleted.json";
 import { createHandler } from "../../src/jobs-api";
@@ -31,7 +32,7 @@ const fakeJwt: CallerVerifier = {
   },
 };
 
-async function setup(opts: { completed?: boolean } = {}) {
+async function setup(opts: { completed?: boolean; budget?: Deps["budget"] } = {}) {
   const state = createMemoryStepStateStore();
   const publisher = createMemoryPublisher();
   const ledger = createJobLedger(state);
@@ -63,6 +64,7 @@ async function setup(opts: { completed?: boolean } = {}) {
     musicIds: ["sunrise", "pulse"],
     webOrigins: ["https://reelbridge.example.com"],
     quote: { ltx: { provider: "ltx", model: "ltx-2-fast" }, renderer: "remotion-lambda" },
+    ...(opts.budget ? { budget: opts.budget } : {}),
   };
   const call = async (method: string, path: string, o: { token?: string; body?: unknown; key?: string; origin?: string } = {}) => {
     const event = {
@@ -96,6 +98,32 @@ describe("jobs API", () => {
     expect(again.status).toBe(200);
     expect(again.body.replayed).toBe(true);
     expect(publisher.published.filter((e) => e.type === "RenderRequested")).toHaveLength(1);
+  });
+
+  it("reserves a re-render's quote against the owner's day; over the cap it is 402 BudgetExceeded as for uploads, nothing requested or reserved (issue #13)", async () => {
+    const store = createMemoryBudgetStore();
+    const day = "2026-11-20";
+    // The day's cap leaves room for one re-render's quote, not two.
+    const { call, publisher } = await setup({ completed: true, budget: { limits: { perOwnerPerDayUsd: 0.03 }, store } });
+    const t = `token-for:${OWNER}`;
+    const first = await call("POST", `/jobs/${JOB}/renders`, { token: t, key: "k1", body: { title: "One" } });
+    expect(first.status).toBe(202);
+    const quoted = rerenderResponseSchema.parse(first.body).quote!.totalUsd;
+    expect(await store.spent({ owner: OWNER, day })).toBeCloseTo(quoted, 9);
+    // Replaying the same key reserves nothing more.
+    expect((await call("POST", `/jobs/${JOB}/renders`, { token: t, key: "k1", body: { title: "One" } })).status).toBe(200);
+    expect(await store.spent({ owner: OWNER, day })).toBeCloseTo(quoted, 9);
+
+    const refused = await call("POST", `/jobs/${JOB}/renders`, { token: t, key: "k2", body: { title: "Two" } });
+    expect(refused.status).toBe(402);
+    expect(budgetExceededBodySchema.parse(refused.body)).toMatchObject({ error: "BudgetExceeded", limit: { kind: "perOwnerPerDay", usd: 0.03, day }, quote: { totalUsd: quoted } });
+    expect(await store.spent({ owner: OWNER, day })).toBeCloseTo(quoted, 9);
+    expect(publisher.published.filter((e) => e.type === "RenderRequested")).toHaveLength(1);
+    // Once the day has room again (here: the first reservation given back), the same key goes through.
+    await store.release({ owner: OWNER, day, usd: quoted });
+    const later = await call("POST", `/jobs/${JOB}/renders`, { token: t, key: "k2", body: { title: "Two" } });
+    expect(later.status).toBe(202);
+    expect(rerenderResponseSchema.parse(later.body).version).toBe(3);
   });
 
   it("another owner's job is a 404 for both routes, like one that does not exist; no token is a 401", async () => {

@@ -631,7 +631,7 @@ describe("ingestUpload", () => {
     expect(stop).toMatchObject({ jobId: JOB_A, causationId: `${JOB_A}.JobCancelled`, data: { stoppedBecause: "JobCancelled", stepCost: stopped.paid } });
     expect(stop.data.stepCost!.totalUsd).toBeGreaterThan(0);
     const cancelled = { type: "JobCancelled", eventId: `${JOB_A}.JobCancelled`, jobId: JOB_A, causationId: `${JOB_A}.JobCancelled`, data: { job: stop.data.job, cancelledAt: "2026-11-20T10:01:00.000Z" } };
-    const record = toJobRecord(reduceEvents([cancelled, stop].map((e, i) => envelope(e, `2026-11-20T10:0${i + 1}:00.000Z`))));
+    const record = toJobRecord(reduceEvents([cancelled, stop].map((e, i) => envelope(e, `2026-11-20T10:0${i + 1}:00.000Z`)))!);
     expect(record.status).toBe("cancelled");
     expect(record.cost!.lines.find((l) => l.item === "ltx-generation")).toMatchObject({ usd: stopped.paid!.lines[0]!.usd });
     // A later delivery stops nothing twice and publishes nothing more.
