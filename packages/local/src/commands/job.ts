@@ -4,12 +4,14 @@
  * One job as the data dir knows it: its status and failure reason and timeline (the job record,
  * through the running runtime's status API, or from DynamoDB's files when it is stopped), the
  * events the bus accepted for it and the deliveries that were dead-lettered (bus/), and its log
- * lines (logs/runtime.jsonl, every line with its jobId).
+ * lines (logs/runtime.jsonl, every line with its jobId). A job with re-renders lists its versions
+ * (the status API's `versions`, or the record's).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { JobRecord } from "@reelbridge/core";
+import type { JobRecord, RenderVersionEntry } from "@reelbridge/core";
+import type { RenderVersionView } from "@reelbridge/events/http";
 import type { JobCost } from "@reelbridge/events";
 import { formatCost } from "./cost-format";
 import { createDynamoJobStore } from "@reelbridge/core/adapters/aws/dynamodb-job-store";
@@ -22,7 +24,8 @@ import { CliUsageError, reportCliError } from "./events";
 const HELP = `usage: reelbridge job <jobId> [--data-dir DIR] [--json]
 
 Shows one job from the data dir, whether the runtime is running or stopped: its status, failure
-reason and timeline, the bus events and dead letters that concern it, and its log lines.
+reason, cost, render versions (re-renders) and timeline, the bus events and dead letters that
+concern it, and its log lines.
 
 options:
   --data-dir DIR   the runtime's data dir (default $REELBRIDGE_DATA_DIR, else .reelbridge)
@@ -38,11 +41,51 @@ export interface JobReport {
   failure?: { type?: string; code: string; message: string };
   /** What the job cost so far, line by line (the job record's cost). */
   cost?: JobCost;
+  /** Its render versions, 1 first (present once the job was re-rendered): the status API's `versions`. */
+  versions?: VersionLine[];
   timeline: Array<{ time: string; type: string; summary?: string }>;
   events: Array<{ time: string; detailType: string; source: string; id: string }>;
   deadLetters: Array<{ at: string; subscription: string; detailType: string; attempts: number; lastError: string }>;
   logs: Array<Record<string, unknown>>;
 }
+
+/** One render version as the report shows it. */
+export interface VersionLine {
+  version: number;
+  status: string;
+  title: string;
+  music: string;
+  aspect: string;
+  requestedAt: string;
+  updatedAt: string;
+  failure?: { type?: string; code: string; message: string };
+  /** The final video: a presigned URL (runtime) or its key (data dir). */
+  video?: string;
+}
+
+const fromView = (v: RenderVersionView): VersionLine => ({
+  version: v.version,
+  status: v.status,
+  title: v.title,
+  music: v.music,
+  aspect: v.aspect,
+  requestedAt: v.requestedAt,
+  updatedAt: v.updatedAt,
+  ...(v.failure ? { failure: v.failure } : {}),
+  ...(v.outputs.video ? { video: v.outputs.video.url } : {}),
+});
+
+const fromEntry = (v: RenderVersionEntry): VersionLine => ({
+  version: v.version,
+  status: v.status,
+  title: v.params.title,
+  music: v.params.music,
+  aspect: v.params.aspect,
+  requestedAt: v.requestedAt,
+  updatedAt: v.updatedAt,
+  ...(v.failure ? { failure: { type: v.failure.type, code: v.failure.code, message: v.failure.message } } : {}),
+  ...(v.outputs.finalVideoKey ? { video: v.outputs.finalVideoKey } : {}),
+});
 
 const FAILED_TYPES = new Set(["VideoBaseFailed", "RenderFailed", "SegmentsFailed"]);
 
@@ -53,14 +96,20 @@ function jobIdOf(event: ArchiveEntry["event"]): string | undefined {
   return typeof d?.object?.key === "string" ? /^(?:uploads|jobs)\/([^/]+)\//.exec(d.object.key)?.[1] : undefined;
 }
 
-async function recordFromRuntime(dataDir: string, jobId: string): Promise<{ status: string; failure?: JobReport["failure"]; cost?: JobCost; timeline: JobReport["timeline"] } | undefined> {
+async function recordFromRuntime(dataDir: string, jobId: string): Promise<{ status: string; failure?: JobReport["failure"]; cost?: JobCost; versions?: VersionLine[]; timeline: JobReport["timeline"] } | undefined> {
   const info = JSON.parse(readFileSync(files(dataDir).runtime, "utf8")) as { apiBase?: string };
   if (!info.apiBase) return undefined;
   const res = await fetch(`${info.apiBase}/jobs/${encodeURIComponent(jobId)}`);
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`the status API answered ${res.status} for job ${jobId}`);
-  const view = (await res.json()) as { status: string; failure?: JobReport["failure"]; cost?: JobCost; timeline?: JobReport["timeline"] };
-  return { status: view.status, ...(view.failure ? { failure: view.failure } : {}), ...(view.cost ? { cost: view.cost } : {}), timeline: view.timeline ?? [] };
+  const view = (await res.json()) as { status: string; failure?: JobReport["failure"]; cost?: JobCost; versions?: RenderVersionView[]; timeline?: JobReport["timeline"] };
+  return {
+    status: view.status,
+    ...(view.failure ? { failure: view.failure } : {}),
+    ...(view.cost ? { cost: view.cost } : {}),
+    ...(view.versions?.length ? { versions: view.versions.map(fromView) } : {}),
+    timeline: view.timeline ?? [],
+  };
 }
 
 async function recordFromDataDir(dataDir: string, jobId: string): Promise<JobRecord | undefined> {
@@ -90,6 +139,7 @@ export async function jobReport(dataDir: string, jobId: string): Promise<JobRepo
       report.status = r.status;
       if (r.failure) report.failure = { type: r.failure.type, code: r.failure.code, message: r.failure.message };
       if (r.cost) report.cost = r.cost;
+      if (r.versions?.length) report.versions = r.versions.map(fromEntry);
       report.timeline = r.timeline.map((t) => ({ time: t.time, type: t.type, summary: t.summary }));
     }
   }
@@ -119,6 +169,14 @@ export function formatReport(r: JobReport): string {
   out.push(`job ${r.jobId}: ${r.status ?? "no record"}${r.source === "runtime" ? " (from the running runtime)" : r.source === "data-dir" ? " (from the data dir; the runtime is stopped)" : ""}`);
   if (r.failure) out.push(`  failed: ${r.failure.code}${r.failure.type ? ` (${r.failure.type})` : ""} — ${r.failure.message}`);
   if (r.cost) out.push(...formatCost("cost", r.cost, { width: 4 }));
+  if (r.versions?.length) {
+    out.push("", "versions:");
+    for (const v of [...r.versions].sort((a, b) => a.version - b.version)) {
+      out.push(`  v${String(v.version).padEnd(3)} ${v.status.padEnd(10)} ${JSON.stringify(v.title)} · ${v.music} · ${v.aspect}  requested ${v.requestedAt}`);
+      if (v.failure) out.push(`        failed: ${v.failure.code}${v.failure.type ? ` (${v.failure.type})` : ""} — ${v.failure.message}`);
+      if (v.video) out.push(`        video: ${v.video}`);
+    }
+  }
   if (r.timeline.length) {
     out.push("", "timeline:");
     for (const t of r.timeline) out.push(`  ${t.time}  ${t.type.padEnd(22)} ${t.summary ?? ""}`.trimEnd());

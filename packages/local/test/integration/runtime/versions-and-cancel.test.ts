@@ -13,6 +13,7 @@ import type { JobView } from "@reelbridge/events/http";
 import { SAMPLE_PHOTO } from "../../../src/commands/run";
 import { startRuntime } from "../../../src/runtime/runtime";
 import { cancel as cancelCli, rerender as rerenderCli } from "../../../src/commands/versions";
+import { formatReport, jobReport } from "../../../src/commands/job";
 
 type Runtime = Awaited<ReturnType<typeof startRuntime>>;
 
@@ -142,6 +143,11 @@ describe("re-render (scale 0.25 renders)", () => {
     expect(r).toMatchObject({ version: 5, replayed: false, generation: "reused", result: { status: "completed", title: "From the CLI" } });
     expect(c).toMatchObject({ error: "JobCompleted", status: 409 });
     expect(rt.stats.generations).toBe(1);
+    // `reelbridge job` lists the versions the status API reports.
+    const report = await jobReport(dataDir, firstJobId);
+    expect(report.source).toBe("runtime");
+    expect(report.versions!.map((v) => [v.version, v.status])).toEqual([1, 2, 3, 4, 5].map((v) => [v, "completed"]));
+    expect(formatReport(report)).toMatch(/\n  v5 +completed +"From the CLI" · /);
   }, 300_000);
 
   it("cancel racing the render's completion is decided once", async () => {
