@@ -20,10 +20,13 @@ export const coverSize = (clip: ClipSize, frame: ClipSize): ClipSize | null => {
   return size.width < clip.width || size.height < clip.height ? size : null;
 };
 
+// A clip may be an http(s) URL (the local S3 endpoint's presigned GET): FFmpeg reads it, and nothing else.
+const PROTOCOLS = ["-protocol_whitelist", "file,http,https,tcp,tls"];
+
 export const probeVideoSize = async (file: string, signal?: AbortSignal): Promise<ClipSize | null> => {
   const { stdout } = await runTool(
     defaultFfprobePath(),
-    ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "json", file],
+    [...PROTOCOLS, "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "json", file],
     { collectStdout: true, timeoutMs: 30_000, ...(signal ? { signal } : {}) },
   );
   const stream = (JSON.parse(stdout) as { streams?: Array<{ width?: number; height?: number }> }).streams?.[0];
@@ -44,9 +47,9 @@ export const shrinkClip = async (input: string, output: string, frame: ClipSize,
     defaultFfmpegPath(),
     [
       "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-      "-i", input,
+      ...PROTOCOLS, "-i", input,
       "-map", "0:v:0", "-an", "-sn", "-dn",
-      "-vf", `scale=${size.width}:${size.height}:flags=lanczos`,
+      "-vf", `scale=${size.width}:${size.height}:flags=area`,
       "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-g", "10", "-pix_fmt", "yuv420p",
       output,
     ],

@@ -112,8 +112,8 @@ export type RenderTuning = {
   /** Threads Remotion's compositor may use to extract <OffthreadVideo> frames; null = Remotion's (2). */
   offthreadVideoThreads: number | null;
   /**
-   * At scale < 1, shrink a local (file://) base clip to the size it is drawn at before the render
-   * (base-clip.ts): <OffthreadVideo> then moves scale² as many bytes per frame.
+   * At scale < 1, shrink the base clip (a file:// or http(s) URL) to the size it is drawn at
+   * before the render (base-clip.ts): <OffthreadVideo> then moves scale² as many bytes per frame.
    */
   shrinkBaseClip: boolean;
 };
@@ -161,6 +161,8 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
 
     // file:// media become URLs on our media server for the duration of this render.
     const served: string[] = [];
+    // The shrunk clip's URL, on the media server (started for it if no file:// media needed it).
+    const servedBy: string[] = [];
     const server = MEDIA_FIELDS.some((f) => inputProps[f]?.startsWith("file:")) ? await getMedia() : null;
     const tmp = path.join(path.dirname(outputPath), `.${path.basename(outputPath, ".mp4")}.${randomBytes(4).toString("hex")}.mp4`);
     const smallClip = `${tmp}.base.mp4`;
@@ -171,25 +173,28 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
       const props: Record<string, unknown> = { ...inputProps };
       for (const field of MEDIA_FIELDS) {
         const value = inputProps[field];
+        // register() refuses files outside mediaRoots before anything reads them.
         if (server && value?.startsWith("file:")) {
-          // register() refuses files outside mediaRoots before anything reads them.
-          const file = fileURLToPath(value);
-          let url = await server.register(file);
+          const url = await server.register(fileURLToPath(value));
           served.push(url);
-          if (field === "baseVideoUrl" && tuning.shrinkBaseClip && scale < 1 && inputProps.aspect in DIMENSIONS) {
-            const { width, height } = DIMENSIONS[inputProps.aspect];
-            await mkdir(path.dirname(outputPath), { recursive: true });
-            // Only a faster way to the same frames: if FFmpeg cannot shrink it, the original is used.
-            const shrunk = await shrinkClip(file, smallClip, { width: Math.round(width * scale), height: Math.round(height * scale) }, signal).catch((err: unknown) => {
-              if (signal?.aborted) throw err;
-              return false;
-            });
-            if (shrunk) {
-              url = await server.register(smallClip, { ownFile: true });
-              served.push(url);
-            }
-          }
           props[field] = url;
+        }
+      }
+      // A preview: the base clip (a file registered above, or an http(s) URL such as the local S3
+      // endpoint's presigned GET) shrunk to the size it is drawn at, served from our media server.
+      const clipUrl = props.baseVideoUrl;
+      if (tuning.shrinkBaseClip && scale < 1 && inputProps.aspect in DIMENSIONS && typeof clipUrl === "string" && /^https?:\/\//.test(clipUrl)) {
+        const { width, height } = DIMENSIONS[inputProps.aspect];
+        await mkdir(path.dirname(outputPath), { recursive: true });
+        // Only a faster way to the same frames: if FFmpeg cannot shrink it, the original is used.
+        const shrunk = await shrinkClip(clipUrl, smallClip, { width: Math.round(width * scale), height: Math.round(height * scale) }, signal).catch((err: unknown) => {
+          if (signal?.aborted) throw err;
+          return false;
+        });
+        if (shrunk) {
+          const url = await (server ?? (await getMedia())).register(smallClip, { ownFile: true });
+          servedBy.push(url);
+          props.baseVideoUrl = url;
         }
       }
       const parsed = renderInputPropsSchema.safeParse(props);
@@ -253,6 +258,7 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
     } finally {
       signal?.removeEventListener("abort", onAbort);
       for (const url of served) server?.unregister(url);
+      if (servedBy.length) for (const url of servedBy) (await getMedia()).unregister(url);
       await rm(tmp, { force: true });
       await rm(smallClip, { force: true });
     }

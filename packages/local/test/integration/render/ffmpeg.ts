@@ -58,3 +58,13 @@ export const ssimPerFrame = async (a: string, b: string, statsFile: string): Pro
   await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i", a, "-i", b, "-lavfi", `[0:v][1:v]ssim=stats_file=${statsFile}`, "-f", "null", "-"]);
   return (await readFile(statsFile, "utf8")).split("\n").filter(Boolean).map((l) => Number(/All:([\d.]+)/.exec(l)?.[1] ?? Number.NaN));
 };
+
+/** A clip of a still photo, cropped to cover width × height, as footage with real-world detail. */
+export const makeClipFromPhoto = async (file: string, photo: string, opts: { seconds: number; width: number; height: number }) => {
+  const { width: w, height: h } = opts;
+  await run("ffmpeg", [
+    "-v", "error", "-y", "-loop", "1", "-framerate", "24", "-i", photo, "-t", String(opts.seconds),
+    "-vf", `scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h},zoompan=z='1+0.002*on':d=1:s=${w}x${h}:fps=24`,
+    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-an", file,
+  ]);
+};

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RenderInputProps } from "@reelbridge/remotion/props";
 import type { LocalRenderer } from "../../../src/render";
 import { createLocalRenderer, LOCAL_RENDER_TUNING, MediaNotAllowedError, REMOTION_DEFAULT_TUNING } from "../../../src/render";
-import { ffprobe, makeClip, ssimPerFrame } from "./ffmpeg";
+import { ffprobe, makeClip, makeClipFromPhoto, ssimPerFrame } from "./ffmpeg";
 
 const cacheDir = path.join(tmpdir(), "reelbridge-test-render-cache");
 let dir: string;
@@ -21,8 +21,10 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "reelbridge-render-tuning-"));
   clip = path.join(dir, "media", "base.mp4");
   await mkdir(path.dirname(clip), { recursive: true });
-  // Full size, as the LTX step delivers it: the renderer has something to shrink.
-  await makeClip(clip, { seconds: 1, width: 1080, height: 1920, source: "testsrc2=s=1080x1920:r=24:d=1" });
+  // Full size, as the LTX step delivers it (the renderer has something to shrink), from the
+  // project's sample photo: footage with real-world detail. (A synthetic pattern of one-pixel
+  // lines, testsrc2, scores ~0.95: FFmpeg's and Chromium's downscaling differ in such detail.)
+  await makeClipFromPhoto(clip, path.resolve(import.meta.dirname, "../../../../../assets/sample/photo.jpg"), { seconds: 1, width: 1080, height: 1920 });
   before = createLocalRenderer({ cacheDir, tuning: REMOTION_DEFAULT_TUNING });
   after = createLocalRenderer({ cacheDir, mediaRoots: [path.dirname(clip)] });
 });
