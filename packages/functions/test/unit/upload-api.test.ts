@@ -12,6 +12,8 @@ import { createHandler } from "../../src/upload-api";
 import type { Deps } from "../../src/upload-api";
 import { endpoints, prefixes } from "../../src/topology";
 import { createMemoryBudgetStore } from "@reelbridge/core/jobs/budget";
+import { createJobLedger } from "@reelbridge/core/jobs/ledger";
+import { createMemoryStepStateStore } from "@reelbridge/testing/memory-step-state";
 import { budgetExceededBodySchema, quoteResponseSchema, uploadResponseSchema } from "@reelbridge/events/http";
 
 process.env.LOG_LEVEL = "SILENT";
@@ -209,6 +211,21 @@ describe("upload API: the quote and the budget (issue #13)", () => {
     const bad = await call(deps(openCaller), event("POST", "/uploads", { body: { ...goodBody, maxCostUsd: -1 }, origin: ORIGIN }));
     expect(bad.status).toBe(400);
     expect(bad.body.details.map((x: { field: string }) => x.field)).toEqual(["maxCostUsd"]);
+  });
+
+  it("records the job it signs in the ledger (owner and parameters), and nothing for a refused one (issue #13)", async () => {
+    const state = createMemoryStepStateStore();
+    const ok = await call(deps(openCaller, { state }), event("POST", "/uploads", { body: goodBody, origin: ORIGIN }));
+    expect(ok.status).toBe(201);
+    const view = await createJobLedger(state).view(JOB);
+    expect(view.signed?.job).toMatchObject({ jobId: JOB, owner: "anonymous", title: goodBody.title });
+    // Signed is not started: the job is not known to the pipeline's consumers yet.
+    expect(view.known).toBe(false);
+    const other = createMemoryStepStateStore();
+    const refused = await call(deps(openCaller, { state: other, budget: { limits: { perJobUsd: 0.3 } } }), event("POST", "/uploads", { body: goodBody, origin: ORIGIN }));
+    expect(refused.status).toBe(402);
+    expect((await createJobLedger(other).view(JOB)).signed).toBeUndefined();
+    expect(endpoints.find((e) => e.name === "upload-api")!.permissions).toContainEqual({ kind: "jobs:sign" });
   });
 
   it("the topology lets the upload API reserve budget", () => {
