@@ -74,7 +74,10 @@ export interface JobView {
   /** The parameters the LTX step read from the signed upload. */
   job?: JobParams;
   outcome?: JobOutcome;
-  /** The upload API signed the job's upload with these parameters (not proof that it was uploaded or started). */
+  /**
+   * The upload API signed the job's upload with these parameters (not proof that it was uploaded
+   * or started). Read only when asked for (`view(jobId, { signed: true })`): only cancel needs it.
+   */
   signed?: { job: JobParams; signedAt: string };
   /** Asked for with `view(jobId, { version })`, N ≥ 2: that version's record and outcome. */
   version?: { version: number; record?: RenderVersionRecord; outcome?: JobOutcome };
@@ -82,7 +85,7 @@ export interface JobView {
 
 export interface JobLedger {
   /** What the pipeline knows of the job; with `version` ≥ 2 also of that render version. */
-  view(jobId: string, opts?: { version?: number }): Promise<JobView>;
+  view(jobId: string, opts?: { version?: number; signed?: boolean }): Promise<JobView>;
   /** Records that the pipeline started the job, with its verified parameters. Idempotent. */
   recordStarted(jobId: string, job: JobParams, s: { at: string; causationId: string }): Promise<void>;
   /** Records that the upload API signed the job's upload, with its parameters (owner included). Idempotent. */
@@ -120,7 +123,7 @@ export function createJobLedger(state: StepStateStore): JobLedger {
         state.get(jobId, JOB_OUTCOME_STATE),
         v ? state.get(jobId, renderVersionStateName(v)) : undefined,
         v ? state.get(jobId, jobOutcomeStateName(v)) : undefined,
-        state.get(jobId, JOB_SIGNED_STATE),
+        opts.signed ? state.get(jobId, JOB_SIGNED_STATE) : undefined,
       ]);
       const parsed = parseOutcome(outcome);
       const params = job?.job as JobParams | undefined;

@@ -56,7 +56,7 @@ const cancelledAtOf = (o: JobOutcome): string => {
 export async function cancelJob(deps: CancelJobDeps, req: { jobId: string; caller: JobCaller }): Promise<CancelJobResult> {
   const { jobId } = req;
   const ledger = createJobLedger(deps.state);
-  const view = await ledger.view(jobId);
+  const view = await ledger.view(jobId, { signed: true });
   // Not started by the LTX step yet: the parameters the upload API signed name the owner.
   const job = ownedJob(view.job || !view.signed ? view : { ...view, known: true, job: view.signed.job }, req.caller);
   const o = view.outcome;

@@ -217,14 +217,14 @@ describe("upload API: the quote and the budget (issue #13)", () => {
     const state = createMemoryStepStateStore();
     const ok = await call(deps(openCaller, { state }), event("POST", "/uploads", { body: goodBody, origin: ORIGIN }));
     expect(ok.status).toBe(201);
-    const view = await createJobLedger(state).view(JOB);
+    const view = await createJobLedger(state).view(JOB, { signed: true });
     expect(view.signed?.job).toMatchObject({ jobId: JOB, owner: "anonymous", title: goodBody.title });
     // Signed is not started: the job is not known to the pipeline's consumers yet.
     expect(view.known).toBe(false);
     const other = createMemoryStepStateStore();
     const refused = await call(deps(openCaller, { state: other, budget: { limits: { perJobUsd: 0.3 } } }), event("POST", "/uploads", { body: goodBody, origin: ORIGIN }));
     expect(refused.status).toBe(402);
-    expect((await createJobLedger(other).view(JOB)).signed).toBeUndefined();
+    expect((await createJobLedger(other).view(JOB, { signed: true })).signed).toBeUndefined();
     expect(endpoints.find((e) => e.name === "upload-api")!.permissions).toContainEqual({ kind: "jobs:sign" });
   });
 
