@@ -147,7 +147,7 @@ describe("re-render (scale 0.25 renders)", () => {
     const report = await jobReport(dataDir, firstJobId);
     expect(report.source).toBe("runtime");
     expect(report.versions!.map((v) => [v.version, v.status])).toEqual([1, 2, 3, 4, 5].map((v) => [v, "completed"]));
-    expect(formatReport(report)).toMatch(/\n  v5 +completed +"From the CLI" · /);
+    expect(formatReport(report)).toMatch(/\n {2}v5 +completed +"From the CLI" · /);
   }, 300_000);
 
   it("cancel racing the render's completion is decided once", async () => {
@@ -234,6 +234,9 @@ describe("cancel mid-render (full-scale render, so it is still running)", () => 
     await rt.bus.onIdle();
     const types = (await view(rt, jobId))!.timeline.map((t) => t.type);
     expect(types).not.toContain("RenderStarted");
+    // The LTX step stood down and said what it had paid: the generation is on the job's cost.
+    expect(types).toContain("VideoBaseStopped");
+    expect((await view(rt, jobId))!.cost?.lines.map((l) => l.item)).toContain("ltx-generation");
     expect(rt.stats.renders).toBe(renders);
     expect((await view(rt, jobId))!.status).toBe("cancelled");
     expect(webhookTypes(rt, jobId)).toEqual(["video.cancelled"]);
