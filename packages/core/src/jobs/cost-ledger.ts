@@ -13,8 +13,10 @@
  * up into one (in integer nano-dollars, cost.ts), in key order, so equal sets give equal records.
  */
 import type { CostLine, DetailType, JobCost, JobParams } from "@reelbridge/events";
+import { pipelineEvents } from "@reelbridge/events";
 import { costLine, eventBridgeCost, lambdaCost, roundUsd, sumCost } from "./cost";
 import type { LambdaArch } from "./cost";
+import { DYNAMODB_PRICES, S3_PRICES, SQS_PRICES } from "./prices";
 import type { AnyPipelineEvent } from "./reducer";
 
 /** Most lines (and bus events) a job keeps: the smallest keys win, so the kept set is order-independent too. */
@@ -33,6 +35,12 @@ export interface CostState {
    * the larger figure), so the order and duplication of the writes do not matter.
    */
   invocations?: Record<string, OwnInvocation>;
+  /**
+   * The objects the job's events say were stored (the upload, the cropped image, the base clip,
+   * each version's final video, the segmenter's every key), by key: a grow-only set, so a
+   * duplicate or a reordering changes nothing. The S3 line is counted from it.
+   */
+  s3Objects?: Record<string, true>;
 }
 
 /** The upload API's topology name: its invocation travels in the job's parameters (`uploadInvocation`). */
@@ -96,6 +104,8 @@ export function mergeEventCost(s: CostState, e: AnyPipelineEvent): void {
   // The upload API's invocation, signed into the job's parameters (every event carries the same).
   const upload = (e.detail.data as { job?: JobParams }).job?.uploadInvocation;
   if (upload) mergeInvocations(s, { [invocationKey(UPLOAD_API, e.detail.metadata.jobId)]: { fn: UPLOAD_API, ...upload } });
+  const stored = storedKeys(e);
+  if (stored.length) s.s3Objects = bounded({ ...s.s3Objects, ...Object.fromEntries(stored.map((k) => [k.slice(0, 300), true as const])) });
   const step = (e.detail.data as { stepCost?: JobCost }).stepCost;
   if (!step?.lines.length) return;
   const lines = { ...s.costLines };
@@ -106,6 +116,24 @@ export function mergeEventCost(s: CostState, e: AnyPipelineEvent): void {
     if (!lines[key] || larger(l, lines[key]!)) lines[key] = structuredClone(l);
   });
   s.costLines = bounded(lines);
+}
+
+/** The keys an event says were written to S3 (its data's object references). */
+function storedKeys(e: AnyPipelineEvent): string[] {
+  const d = e.detail.data as { source?: { key?: unknown }; image?: { key?: unknown }; baseVideo?: { key?: unknown }; video?: { key?: unknown }; keys?: unknown };
+  const keys: unknown[] = [];
+  switch (e["detail-type"]) {
+    case "VideoBaseReady":
+      keys.push(d.source?.key, d.image?.key, d.baseVideo?.key);
+      break;
+    case "RenderCompleted":
+      keys.push(d.video?.key);
+      break;
+    case "SegmentsReady":
+      if (Array.isArray(d.keys)) keys.push(...d.keys);
+      break;
+  }
+  return keys.filter((k): k is string => typeof k === "string" && k.length > 0);
 }
 
 const larger = (a: CostLine, b: CostLine) => (a.usd !== b.usd ? a.usd > b.usd : JSON.stringify(a) > JSON.stringify(b));
@@ -140,7 +168,90 @@ export function jobCostOf(s: CostState): JobCost {
     const names = [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, n]) => (n > 1 ? `${n}× ${t}` : t));
     lines.push(eventBridgeCost(types.length, `${types.length} pipeline event${types.length === 1 ? "" : "s"} (${names.join(", ")})`.slice(0, 380)));
   }
+  lines.push(...serviceLines(s));
   return sumCost(lines);
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** How many invocations a step's Lambda lines say they measured (lambdaCost's basis: "N invocation(s)"), else one per line. */
+function stepInvocations(s: CostState, fn: string): number {
+  let n = 0;
+  for (const key of Object.keys(s.costLines ?? {}).sort()) {
+    const l = s.costLines![key]!;
+    if (l.item !== `lambda:${fn}`) continue;
+    n += Number(/\b(\d+) invocations?\b/.exec(l.basis)?.[1] ?? 1);
+  }
+  return n;
+}
+
+/**
+ * The "negligible" services, one line each, from what the state knows (all order-independent:
+ * counts of grow-only sets). A line is `estimated` where requests per count are the pipeline's
+ * pattern rather than a count the record has.
+ *
+ *   - SQS: every bus event reaches each of its catalog consumers through its queue (send,
+ *     receive, delete), the upload reaches the LTX step the same way, and each further look of
+ *     the LTX step at its generation is one more receive and a visibility change;
+ *   - S3: one PUT per object the events say were stored (a count: not estimated); one GET per
+ *     object a step reads (the LTX step the upload, each render the base clip, each segmenter
+ *     run the final video);
+ *   - DynamoDB: one write unit per event the DB writer recorded and per invocation written onto
+ *     the record (the steps' own claim/state writes are not seen by the record).
+ */
+function serviceLines(s: CostState): CostLine[] {
+  const types = Object.values(s.busEvents ?? {});
+  if (!types.length) return [];
+  const count = (...ts: DetailType[]) => types.filter((t) => ts.includes(t)).length;
+  const deliveries = types.reduce((n, t) => n + (pipelineEvents[t]?.consumers.length ?? 0), 0);
+  const ltxInvocations = stepInvocations(s, "ltx-step");
+  const looks = Math.max(0, ltxInvocations - 1);
+  const sqs = 3 * (deliveries + 1) + 2 * looks;
+  const est = { estimated: true } as const;
+  const lines: CostLine[] = [
+    costLine({
+      item: "sqs",
+      basis: `${sqs} requests estimated from the record's counts: ${plural(deliveries + 1, "queued delivery", "queued deliveries")} (the ${plural(types.length, "bus event")} to their catalog consumers, and the upload to the ltx-step) × 3 (send, receive, delete) + ${plural(looks, "further ltx-step look")} × 2 (receive, visibility change) × $0.40 per million (${SQS_PRICES.source.url})`,
+      quantity: sqs,
+      unit: "request",
+      unitPriceUsd: SQS_PRICES.perRequest,
+      ...est,
+    }),
+  ];
+  const puts = Object.keys(s.s3Objects ?? {}).length;
+  const gets = (count("VideoBaseStarted", "VideoBaseReady", "VideoBaseFailed") ? 1 : 0) + count("RenderCompleted", "RenderFailed") + count("SegmentsReady", "SegmentsFailed");
+  lines.push(
+    costLine({
+      item: "s3:put",
+      basis: `${plural(puts, "object")} stored, counted from the keys the job's events name (upload, image, base clip, final video per version, HLS playlist and segments, clips, poster) × $0.005 per 1,000 PUTs (${S3_PRICES.source.url}); storage not counted`,
+      quantity: puts,
+      unit: "request",
+      unitPriceUsd: S3_PRICES.perPut,
+    }),
+    costLine({
+      item: "s3:get",
+      basis: `${plural(gets, "GET")} estimated, one per object a step reads (the upload by the ltx-step, the base clip per render, the final video per segmenter run), viewers' downloads not counted × $0.0004 per 1,000 (${S3_PRICES.source.url})`,
+      quantity: gets,
+      unit: "request",
+      unitPriceUsd: S3_PRICES.perGet,
+      ...est,
+    }),
+  );
+  const invocations = Object.values(s.invocations ?? {});
+  const dbWriter = invocations.filter((v) => v.fn === "db-writer").length;
+  const recorded = Math.max(types.length, dbWriter);
+  const writes = recorded + invocations.length;
+  lines.push(
+    costLine({
+      item: "dynamodb:write",
+      basis: `${writes} write units estimated from the record's counts: ${plural(recorded, "event")} the DB writer recorded + ${plural(invocations.length, "invocation record")} written onto the job, 1 unit each (an item over 1 KB costs more; the steps' own state writes are not counted) × $0.625 per million (${DYNAMODB_PRICES.source.url})`,
+      quantity: writes,
+      unit: "write",
+      unitPriceUsd: DYNAMODB_PRICES.perWriteUnit,
+      ...est,
+    }),
+  );
+  return lines;
 }
 
 export { costLine };

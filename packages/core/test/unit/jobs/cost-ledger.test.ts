@@ -6,6 +6,7 @@ import type { JobState } from "../../../src/jobs/reducer";
 import { lambdaCost, ltxCost, renderCostLine, sumCost } from "../../../src/jobs/cost";
 import { jobEvents, rng, shuffledWithDuplicates } from "./fixtures";
 import { createMemoryJobStore } from "../../../src/jobs/memory";
+import { invocationKey, mergeInvocations } from "../../../src/jobs/cost-ledger";
 import { getJobStatus, listJobs } from "../../../src/usecases/job-status";
 
 /** The sample events of one job, the step-ending ones carrying what their step paid. */
@@ -114,3 +115,68 @@ describe("the status API shows the cost", () => {
     expect(list.items[0]!.costUsd).toBe(view.cost!.totalUsd);
   });
 });
+
+describe("the services around the steps (SQS, S3, DynamoDB)", () => {
+  const types = ["VideoBaseStarted", "VideoBaseReady", "RenderStarted", "RenderCompleted", "SegmentsReady", "NotificationDelivered"] as const;
+  const line = (cost: JobCost, item: string) => cost.lines.find((l) => l.item === item);
+
+  it("counts one S3 PUT per distinct key the events name, and says it is a count", () => {
+    const events = costedEvents(types);
+    const keys = new Set<string>();
+    for (const e of events) {
+      const d = e.detail.data as { source?: { key: string }; image?: { key: string }; baseVideo?: { key: string }; video?: { key: string }; keys?: string[] };
+      if (e["detail-type"] === "VideoBaseReady") [d.source!.key, d.image!.key, d.baseVideo!.key].forEach((k) => keys.add(k));
+      if (e["detail-type"] === "RenderCompleted") keys.add(d.video!.key);
+      if (e["detail-type"] === "SegmentsReady") d.keys!.forEach((k) => keys.add(k));
+    }
+    const put = line(toJobRecord(fold(events)).cost!, "s3:put")!;
+    expect(put.quantity).toBe(keys.size);
+    expect(put.quantity).toBeGreaterThan(5);
+    expect(put.estimated).toBeUndefined();
+    expect(put.usd).toBeCloseTo(keys.size * 0.000005, 12);
+    expect(put.basis).toMatch(new RegExp(`^${keys.size} objects stored, counted from the keys`));
+    // A step that wrote nothing yet: the job has no object lines beyond what was stored.
+    expect(line(toJobRecord(fold(costedEvents(["VideoBaseStarted"]))).cost!, "s3:put")!.quantity).toBe(0);
+  });
+
+  it("estimates the reads, the queue requests and the DB writes from the record's counts, flagged estimated", () => {
+    const cost = toJobRecord(fold(costedEvents(types))).cost!;
+    // One GET each: the upload (ltx-step), the base clip (render), the final video (segmenter).
+    expect(line(cost, "s3:get")).toMatchObject({ quantity: 3, estimated: true });
+    // Deliveries: VideoBaseStarted→1, VideoBaseReady→2, RenderStarted→1, RenderCompleted→3, SegmentsReady→2, NotificationDelivered→1 (the catalog's consumers), + the upload to the ltx-step = 11.
+    // × 3 (send, receive, delete) + 3 further looks of the ltx-step (4 invocations on VideoBaseReady) × 2.
+    const sqs = line(cost, "sqs")!;
+    expect(sqs).toMatchObject({ quantity: 39, unit: "request", estimated: true });
+    expect(sqs.usd).toBeCloseTo(39 * 0.4e-6, 12);
+    expect(sqs.basis).toContain("3 further ltx-step looks");
+    // One write unit per recorded event (no invocation records in these events).
+    expect(line(cost, "dynamodb:write")).toMatchObject({ quantity: 6, estimated: true });
+  });
+
+  it("more looks of the LTX step cost more queue requests; measured invocations add DB writes", () => {
+    const events = costedEvents(types);
+    const ready = events.find((e) => e["detail-type"] === "VideoBaseReady")!;
+    (ready.detail.data as { stepCost: JobCost }).stepCost = sumCost([lambdaCost(3.2, "x86_64", { fn: "ltx-step", invocations: 9 })]);
+    const s = fold(events);
+    expect(line(toJobRecord(s).cost!, "sqs")!.quantity).toBe(39 + 5 * 2);
+    const withInvocations = applyInvocationsForTest(s, 3);
+    expect(line(toJobRecord(withInvocations).cost!, "dynamodb:write")!.quantity).toBe(6 + 3);
+  });
+
+  it("a redelivered SegmentsReady naming the same keys stores nothing more", () => {
+    const events = costedEvents(types);
+    const segments = structuredClone(events.find((e) => e["detail-type"] === "SegmentsReady")!);
+    segments.detail.metadata.eventId = `${segments.detail.metadata.eventId}-again`;
+    const once = toJobRecord(fold(events)).cost!;
+    const twice = toJobRecord(fold([...events, segments])).cost!;
+    expect(line(twice, "s3:put")!.quantity).toBe(line(once, "s3:put")!.quantity);
+    expect(line(twice, "eventbridge")!.quantity).toBe(line(once, "eventbridge")!.quantity + 1);
+  });
+});
+
+/** The DB writer's measured invocations, written onto the record as the handler wrapper does. */
+function applyInvocationsForTest(s: JobState, n: number): JobState {
+  const next = structuredClone(s);
+  mergeInvocations(next, Object.fromEntries(Array.from({ length: n }, (_, i) => [invocationKey("db-writer", `inv-${i}`), { fn: "db-writer", ms: 40, memoryMB: 256, arch: "arm64" as const }])));
+  return next;
+}

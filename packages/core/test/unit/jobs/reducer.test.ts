@@ -32,7 +32,7 @@ describe("job record from the sample job's events", () => {
       generation_time_seconds: 140,
       created_at: "2026-11-20T10:00:00.000Z",
       // The sample events carry no stepCost: what the job cost is its four bus events.
-      cost_usd: 0.000004,
+      cost_usd: 0.0000685, // 4 bus events, their queued deliveries, the stored objects and the DB writes (cost-ledger.ts)
     });
     expect(record.outputs).toEqual({
       baseVideoKey: `jobs/${JOB}/base.mp4`,

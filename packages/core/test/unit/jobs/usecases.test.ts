@@ -118,7 +118,7 @@ describe("listJobs", () => {
     await jobs.apply(variant("VideoBaseReady", { jobId: "01JD7X8Q2R9999999999999999", eventId: "other", owner: "someone_else" }));
     const first = await listJobs({ jobs }, { owner: "user_2f9a", limit: 2 });
     expect(first.items.map((j) => j.jobId)).toEqual([ids[4], ids[3]]);
-    expect(first.items[0]).toEqual({ jobId: ids[4], status: "generated", title: "Lisbon at golden hour", createdAt: "2026-11-24T00:00:00.000Z", updatedAt: "2026-11-20T10:01:40.000Z", costUsd: 0.000001 });
+    expect(first.items[0]).toEqual({ jobId: ids[4], status: "generated", title: "Lisbon at golden hour", createdAt: "2026-11-24T00:00:00.000Z", updatedAt: "2026-11-20T10:01:40.000Z", costUsd: 0.000020625 });
     const second = await listJobs({ jobs }, { owner: "user_2f9a", limit: 2, cursor: first.cursor! });
     const third = await listJobs({ jobs }, { owner: "user_2f9a", limit: 2, cursor: second.cursor! });
     expect([...second.items, ...third.items].map((j) => j.jobId)).toEqual([ids[2], ids[1], ids[0]]);
