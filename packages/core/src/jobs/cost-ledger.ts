@@ -123,6 +123,13 @@ function storedKeys(e: AnyPipelineEvent): string[] {
   const d = e.detail.data as { source?: { key?: unknown }; image?: { key?: unknown }; baseVideo?: { key?: unknown }; video?: { key?: unknown }; keys?: unknown };
   const keys: unknown[] = [];
   switch (e["detail-type"]) {
+    case "VideoBaseFailed":
+      // The upload was stored (and paid for) even when it could not become a clip.
+      keys.push(d.source?.key);
+      break;
+    case "VideoBaseStarted":
+      keys.push(d.source?.key, d.image?.key);
+      break;
     case "VideoBaseReady":
       keys.push(d.source?.key, d.image?.key, d.baseVideo?.key);
       break;

@@ -135,8 +135,10 @@ describe("the services around the steps (SQS, S3, DynamoDB)", () => {
     expect(put.estimated).toBeUndefined();
     expect(put.usd).toBeCloseTo(keys.size * 0.000005, 12);
     expect(put.basis).toMatch(new RegExp(`^${keys.size} objects stored, counted from the keys`));
-    // A step that wrote nothing yet: the job has no object lines beyond what was stored.
-    expect(line(toJobRecord(fold(costedEvents(["VideoBaseStarted"]))).cost!, "s3:put")!.quantity).toBe(0);
+    // A photo that never became a clip: its upload was stored (and paid for) all the same.
+    const failed = toJobRecord(fold(costedEvents(["VideoBaseFailed"]))).cost!;
+    expect(line(failed, "s3:put")!.quantity).toBe(1);
+    expect(line(failed, "s3:get")!.quantity).toBe(1);
   });
 
   it("estimates the reads, the queue requests and the DB writes from the record's counts, flagged estimated", () => {

@@ -62,6 +62,21 @@ describe("reelbridge run shows what the job cost", () => {
     // At least one measured invocation per recorded event (a redelivery is one more).
     expect(Number(/(\d+) invocations/.exec(dbWriter.basis)?.[1])).toBeGreaterThanOrEqual(events);
     expect(dbWriter.usd).toBeGreaterThan(0);
+    // The services around the steps, one line each, from the record's counts (cost-ledger.ts).
+    const item = (name: string) => cost.lines.find((l) => l.item === name);
+    // Every object the job stored, counted: upload, image, base clip, final video, HLS playlist and segments, clip, poster.
+    expect(item("s3:put")).toMatchObject({ unit: "request", quantity: expect.any(Number) });
+    expect(item("s3:put")!.quantity).toBeGreaterThanOrEqual(8);
+    expect(item("s3:put")!.estimated).toBeUndefined();
+    expect(r.stdout).toMatch(/s3:put\s+\d+ objects stored, counted from the keys/);
+    expect(item("s3:get")).toMatchObject({ quantity: 3, estimated: true });
+    // Each event's queued deliveries (send, receive, delete) and the LTX step's further looks.
+    expect(item("sqs")!.estimated).toBe(true);
+    expect(item("sqs")!.quantity).toBeGreaterThanOrEqual(3 * (events + 1));
+    expect(r.stdout).toMatch(/~\s+\$[0-9.]+\s+sqs\s+\d+ requests estimated from the record's counts/);
+    // One write per recorded event and per invocation written onto the record.
+    expect(item("dynamodb:write")!.quantity).toBeGreaterThanOrEqual(events);
+    for (const name of ["sqs", "s3:put", "s3:get", "dynamodb:write"]) expect(item(name)!.usd, name).toBeGreaterThan(0);
     const text = await reelbridge(["job", jobId, "--data-dir", dataDir]);
     expect(text.stdout).toMatch(/^ {2}cost +\$/m);
   });
@@ -100,6 +115,9 @@ describe("reelbridge run shows what the job cost", () => {
       // The upload API that issued it and the DB writer that recorded its failure were paid for too.
       expect(r.cost!.lines.find((l) => l.item === "lambda:upload-api")?.usd).toBeGreaterThan(0);
       expect(r.cost!.lines.find((l) => l.item === "lambda:db-writer")?.usd).toBeGreaterThan(0);
+      // The photo was stored (and read) although it never became a clip.
+      expect(r.cost!.lines.find((l) => l.item === "s3:put")?.quantity).toBe(1);
+      expect(r.cost!.lines.find((l) => l.item === "sqs")?.usd).toBeGreaterThan(0);
       expect(r.cost!.totalUsd).toBeGreaterThan(0);
     } finally {
       await rt.close();
