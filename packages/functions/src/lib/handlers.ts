@@ -13,7 +13,7 @@ import type { StepUsage } from "@reelbridge/core/jobs/lambda-usage";
 import type { JobLedger, JobView } from "@reelbridge/core/jobs/ledger";
 import { admitEvent, assertEventConsistent } from "@reelbridge/core/jobs/trust";
 import type { ConsumerRole } from "@reelbridge/core/jobs/trust";
-import { eventJobId, uploadKeyJobId } from "@reelbridge/core/upload/keys";
+import { JOB_ID_IN_TEXT, eventJobId, uploadKeyJobId } from "@reelbridge/core/upload/keys";
 import { versionOf } from "@reelbridge/core/render/record";
 import { ZodError } from "zod";
 import { queueUrlFromArn, redeliveryDelaySeconds } from "./visibility";
@@ -144,12 +144,22 @@ function mayEnd(role: ConsumerRole | undefined, view: JobView | undefined, raw: 
 export const makeLogger = (service: string): PowertoolsLogger =>
   new PowertoolsLogger({ serviceName: `reelbridge-${service}`, logLevel: (process.env.LOG_LEVEL as "INFO") ?? "INFO" });
 
+/**
+ * `message` is Powertools' own key (the line's text): an extra field of that name would be
+ * dropped with a warning, losing e.g. why a request was rejected. It is logged as `why`.
+ */
+const withoutReservedKeys = (e: Record<string, unknown> | undefined): Record<string, unknown> => {
+  if (!e || !("message" in e)) return e ?? {};
+  const { message, ...rest } = e;
+  return { ...rest, why: message };
+};
+
 /** Core's Logger port over a Powertools logger (structured JSON, persistent keys). */
 export const asLogger = (l: PowertoolsLogger): Logger => ({
-  debug: (m, e) => l.debug(m, e ?? {}),
-  info: (m, e) => l.info(m, e ?? {}),
-  warn: (m, e) => l.warn(m, e ?? {}),
-  error: (m, e) => l.error(m, e ?? {}),
+  debug: (m, e) => l.debug(m, withoutReservedKeys(e)),
+  info: (m, e) => l.info(m, withoutReservedKeys(e)),
+  warn: (m, e) => l.warn(m, withoutReservedKeys(e)),
+  error: (m, e) => l.error(m, withoutReservedKeys(e)),
 });
 
 /** Processes one EventBridge event through a step definition. Throws only transient errors. */
@@ -444,11 +454,13 @@ export function httpEndpoint(name: string, run: (req: HttpRequest, logger: Logge
   const logger = makeLogger(name);
   const json = "application/json";
   return middy(async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-    const log = asLogger(logger);
     const meter = startMeter(context);
     // Headers (CORS) come from the request line and headers, so even a request whose body
     // cannot be decoded gets an answer the browser can read.
     let req = requestWithoutBody(event ?? ({} as APIGatewayProxyEventV2));
+    // A request about a job (/jobs/{jobId}…) logs every line with its jobId.
+    const pathJobId = JOB_ID_IN_TEXT.exec(req.path ?? "")?.[1]?.toUpperCase();
+    const log = asLogger(pathJobId ? logger.createChild({ persistentKeys: { jobId: pathJobId } }) : logger);
     let common: Record<string, string> = {};
     try {
       if (opts.headers) common = await opts.headers(req);
