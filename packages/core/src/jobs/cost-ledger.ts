@@ -203,8 +203,9 @@ function stepInvocations(s: CostState, fn: string): number {
  *   - S3: one PUT per object the events say were stored (a count: not estimated); one GET per
  *     object a step reads (the LTX step the upload, each render the base clip, each segmenter
  *     run the final video);
- *   - DynamoDB: one write unit per event the DB writer recorded and per invocation written onto
- *     the record (the steps' own claim/state writes are not seen by the record).
+ *   - DynamoDB: one write unit per DB-writer invocation (at least one per recorded event) and per
+ *     invocation written onto the record on its own (the steps' own claim/state writes are not
+ *     seen by the record).
  */
 function serviceLines(s: CostState): CostLine[] {
   const types = Object.values(s.busEvents ?? {});
@@ -247,11 +248,14 @@ function serviceLines(s: CostState): CostLine[] {
   const invocations = Object.values(s.invocations ?? {});
   const dbWriter = invocations.filter((v) => v.fn === "db-writer").length;
   const recorded = Math.max(types.length, dbWriter);
-  const writes = recorded + invocations.length;
+  // The DB writer's own invocation goes in the write that records its event, the upload API's in
+  // the job's parameters: only the others (jobs API, render webhook, canceller, watchdog) are writes of their own.
+  const ownWrites = invocations.filter((v) => v.fn !== "db-writer" && v.fn !== UPLOAD_API).length;
+  const writes = recorded + ownWrites;
   lines.push(
     costLine({
       item: "dynamodb:write",
-      basis: `${writes} write units estimated from the record's counts: ${plural(recorded, "event")} the DB writer recorded + ${plural(invocations.length, "invocation record")} written onto the job, 1 unit each (an item over 1 KB costs more; the steps' own state writes are not counted) × $0.625 per million (${DYNAMODB_PRICES.source.url})`,
+      basis: `${writes} write units estimated from the record's counts: ${plural(recorded, "event")} the DB writer recorded (one write each, redeliveries included) + ${plural(ownWrites, "invocation record")} written onto the job, 1 unit each (an item over 1 KB costs more; the steps' own state writes are not counted) × $0.625 per million (${DYNAMODB_PRICES.source.url})`,
       quantity: writes,
       unit: "write",
       unitPriceUsd: DYNAMODB_PRICES.perWriteUnit,

@@ -155,14 +155,16 @@ describe("the services around the steps (SQS, S3, DynamoDB)", () => {
     expect(line(cost, "dynamodb:write")).toMatchObject({ quantity: 6, estimated: true });
   });
 
-  it("more looks of the LTX step cost more queue requests; measured invocations add DB writes", () => {
+  it("more looks of the LTX step cost more queue requests; invocations written onto the record add DB writes", () => {
     const events = costedEvents(types);
     const ready = events.find((e) => e["detail-type"] === "VideoBaseReady")!;
     (ready.detail.data as { stepCost: JobCost }).stepCost = sumCost([lambdaCost(3.2, "x86_64", { fn: "ltx-step", invocations: 9 })]);
     const s = fold(events);
     expect(line(toJobRecord(s).cost!, "sqs")!.quantity).toBe(39 + 5 * 2);
-    const withInvocations = applyInvocationsForTest(s, 3);
-    expect(line(toJobRecord(withInvocations).cost!, "dynamodb:write")!.quantity).toBe(6 + 3);
+    // The render webhook's invocations are written onto the record, one write each.
+    expect(line(toJobRecord(applyInvocationsForTest(s, "render-webhook", 3)).cost!, "dynamodb:write")!.quantity).toBe(6 + 3);
+    // The DB writer's ride in the write of their event: 8 invocations for 6 events (2 redeliveries) are 8 writes, not 14.
+    expect(line(toJobRecord(applyInvocationsForTest(s, "db-writer", 8)).cost!, "dynamodb:write")!.quantity).toBe(8);
   });
 
   it("a redelivered SegmentsReady naming the same keys stores nothing more", () => {
@@ -176,9 +178,9 @@ describe("the services around the steps (SQS, S3, DynamoDB)", () => {
   });
 });
 
-/** The DB writer's measured invocations, written onto the record as the handler wrapper does. */
-function applyInvocationsForTest(s: JobState, n: number): JobState {
+/** Measured invocations of `fn`, written onto the record as the handler wrapper does. */
+function applyInvocationsForTest(s: JobState, fn: string, n: number): JobState {
   const next = structuredClone(s);
-  mergeInvocations(next, Object.fromEntries(Array.from({ length: n }, (_, i) => [invocationKey("db-writer", `inv-${i}`), { fn: "db-writer", ms: 40, memoryMB: 256, arch: "arm64" as const }])));
+  mergeInvocations(next, Object.fromEntries(Array.from({ length: n }, (_, i) => [invocationKey(fn, `inv-${i}`), { fn, ms: 40, memoryMB: 256, arch: "arm64" as const }])));
   return next;
 }
