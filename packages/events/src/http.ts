@@ -124,7 +124,7 @@ export type BudgetExceededBody = z.infer<typeof budgetExceededBodySchema>;
 export const quoteRequestBodySchema = uploadRequestBodySchema.pick({ aspect: true, durationSeconds: true, maxCostUsd: true }).extend({
   /**
    * "reused": the price of a re-render of a job with these parameters (POST /jobs/{jobId}/renders:
-   * the stored base clip, no generation line; re-renders are not held against the caps).
+   * the stored base clip, no generation line; held against the same caps as an upload).
    * Default "included": a new job.
    */
   generation: z.enum(["included", "reused"]).optional(),

@@ -28,8 +28,8 @@ export async function quoteUpload(deps: QuoteUploadDeps, input: unknown, caller:
   const quote = quoteJob(params, reused ? { ...deps.quote, generation: false } : deps.quote);
   const cost = roundUsd(quote.totalUsd);
   const day = budgetDay(deps.clock.now());
-  // Re-renders reserve nothing against the caps (usecases/rerender.ts): only the caller's own maxCostUsd applies.
-  const limits = reused ? undefined : deps.budget?.limits;
+  // A re-render's quote is reserved against the same caps as an upload's (usecases/rerender.ts).
+  const limits = deps.budget?.limits;
   const over = (limit: number) => toNanoUsd(cost) > toNanoUsd(limit);
 
   let spentTodayUsd: number | undefined;

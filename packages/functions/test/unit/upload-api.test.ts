@@ -283,7 +283,7 @@ describe("upload API: POST /quotes, the price before the job (issue #14 item 2)"
 });
 
 describe("upload API: POST /quotes for a re-render (issue #14 item 4)", () => {
-  it("prices a re-render without a generation line, as the jobs API quotes it", async () => {
+  it("prices a re-render without a generation line, as the jobs API quotes it, against the same caps", async () => {
     const d = deps(openCaller, { budget: { limits: { perJobUsd: 0.3 } } });
     const fresh = quoteResponseSchema.parse((await call(d, event("POST", "/quotes", { body: { aspect: "16:9", durationSeconds: 8 } }))).body);
     const again = quoteResponseSchema.parse((await call(d, event("POST", "/quotes", { body: { aspect: "16:9", durationSeconds: 8, generation: "reused" } }))).body);
@@ -292,6 +292,9 @@ describe("upload API: POST /quotes for a re-render (issue #14 item 4)", () => {
     expect(again.quote.lines.map((l) => l.item)).not.toContain("ltx-generation");
     expect(again.quote.totalUsd).toBeLessThan(fresh.quote.totalUsd - 0.3);
     expect(again.budget.fits).toBe(true);
+    expect(fresh.budget.fits).toBe(false);
+    const tight = quoteResponseSchema.parse((await call(deps(openCaller, { budget: { limits: { perJobUsd: 0.00001 } } }), event("POST", "/quotes", { body: { aspect: "16:9", durationSeconds: 8, generation: "reused" } }))).body);
+    expect(tight.budget.refusal).toMatchObject({ kind: "perJob" });
     expect((await call(d, event("POST", "/quotes", { body: { aspect: "16:9", durationSeconds: 8, generation: "twice" } }))).status).toBe(400);
   });
 });
