@@ -69,7 +69,7 @@ const boundaries = {
 };
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".sst/**", ".tools/**", "infra.out/**", "**/dist/**", "cdk.out/**", ".reelbridge/**", "packages/events/schemas/**"] },
+  { ignores: ["**/node_modules/**", ".sst/**", ".tools/**", "infra.out/**", "**/dist/**", "**/dist-local/**", "cdk.out/**", ".reelbridge/**", "packages/events/schemas/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

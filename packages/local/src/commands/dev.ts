@@ -31,11 +31,18 @@ options:
   --auth-client-id ID      …and the web client's public OIDC client there (sign-in on the page)
 `;
 
-/** Newest modification time of any file under a directory (skipping node_modules and dist). */
+/**
+ * Where `reelbridge dev` builds the web client: a folder of its own, not SST's `dist`, which the
+ * deploy build (stacks/Web.ts) fills with a stage's settings (its sign-in issuer, its API URLs)
+ * baked in. Sharing it made dev serve a page of another stage whenever that build was newer.
+ */
+export const LOCAL_WEB_OUT_DIR = "dist-local";
+
+/** Newest modification time of any file under a directory (skipping node_modules and build output). */
 function newest(dir: string): number {
   let t = 0;
   for (const name of readdirSync(dir)) {
-    if (name === "node_modules" || name === "dist" || name.startsWith(".")) continue;
+    if (name === "node_modules" || name === "dist" || name === LOCAL_WEB_OUT_DIR || name.startsWith(".")) continue;
     const p = join(dir, name);
     const s = statSync(p);
     t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
@@ -45,12 +52,14 @@ function newest(dir: string): number {
 
 /** Builds the web client when its dist is missing or older than its sources. */
 export function ensureWebBuild(log: (line: string) => void): string {
-  const dist = join(webRoot, "dist");
+  const dist = join(webRoot, LOCAL_WEB_OUT_DIR);
   const index = join(dist, "index.html");
   // The page bundles the Remotion composition and serves remotion/public (the live preview).
   if (existsSync(index) && statSync(index).mtimeMs >= Math.max(newest(webRoot), newest(join(repoRoot, "remotion")))) return dist;
   log("building the web client (vite build)…");
-  const r = spawnSync("pnpm", ["--filter", "@reelbridge/web", "build"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
+  // No stage's VITE_* settings: the local page learns its APIs and sign-in from /config.json.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VITE_")));
+  const r = spawnSync("pnpm", ["--filter", "@reelbridge/web", "exec", "vite", "build", "--outDir", LOCAL_WEB_OUT_DIR, "--emptyOutDir"], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "inherit"] });
   if (r.status !== 0) throw new Error("the web client failed to build (pnpm --filter @reelbridge/web build)");
   return dist;
 }
