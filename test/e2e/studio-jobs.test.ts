@@ -122,6 +122,10 @@ describe("studio job controls in Chromium (390×844) against reelbridge dev", ()
 
   it("re-renders the finished job with a new title from the same animated clip; version 2 is listed and played", async () => {
     await waitForStatus(["completed"], 420_000);
+    // The past-videos list shows the job and its end without anyone pressing Refresh (at upload
+    // the status API did not know it yet).
+    await expect.poll(() => page.locator("#history li .job-meta.completed").count(), { timeout: 30_000 }).toBe(1);
+    await expect(page.locator("#history-status").textContent()).resolves.toBe("");
     // What it cost once it finished.
     await expect(page.locator("#job-cost").textContent()).resolves.toMatch(/^Cost: \$/);
     const form = page.getByRole("form", { name: "Edit and re-render" });

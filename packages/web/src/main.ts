@@ -257,6 +257,7 @@ async function onSubmit(e: SubmitEvent) {
     await uploadToStorage(ticket, file!, setProgress).done;
     uploadState.textContent = "Photo uploaded.";
     openJob(ticket.jobId, { title: values.title, justUploaded: true });
+    listedAs.set(ticket.jobId, undefined);
     void refreshHistory();
   } catch (err) {
     uploadStatus.hidden = true;
@@ -336,11 +337,17 @@ async function poll(jobId: string) {
   if (jobId !== currentJobId) return;
   // 404 until the pipeline records the job's first step: keep the local "uploaded" view.
   if (job) renderJob(job);
+  if (job) followInHistory(job);
   if (!job || !TERMINAL.has(job.status) || versionInFlight(job)) pollTimer = setTimeout(() => void poll(jobId), POLL_MS);
 }
 
-/** A re-render requested or rendering (the job itself stays completed meanwhile). */
-const versionInFlight = (job: Pick<JobView, "versions">) => (job.versions ?? []).some((v) => v.status === "requested" || v.status === "rendering");
+/**
+ * A re-render not yet finished: requested, rendering, or rendered and still being packaged
+ * (segments pending). The job itself stays completed meanwhile, so without this the page would
+ * stop asking at "rendered" and never show the version completed.
+ */
+const VERSION_IN_FLIGHT: ReadonlySet<string> = new Set(["requested", "rendering", "rendered"]);
+const versionInFlight = (job: Pick<JobView, "versions">) => (job.versions ?? []).some((v) => VERSION_IN_FLIGHT.has(v.status));
 
 /** What the job view shows: a job view from the status API, or the placeholder until its first answer. */
 type ShownJob = Pick<JobView, "jobId" | "status" | "params" | "timeline" | "failure" | "outputs"> & Partial<Pick<JobView, "cost" | "progress" | "versions" | "latestVersion">>;
@@ -402,7 +409,8 @@ function renderJob(job: ShownJob, message?: string) {
   jobCost.textContent = cost ?? "";
 
   // Cancel while something is under way: the job's first run, or a re-render.
-  const cancellable = !TERMINAL.has(job.status) || versionInFlight(job);
+  // A version's render can be cancelled until it has rendered (packaging is not).
+  const cancellable = !TERMINAL.has(job.status) || (job.versions ?? []).some((v) => v.status === "requested" || v.status === "rendering");
   jobCancel.hidden = !cancellable;
   if (!cancellable) jobCancel.disabled = false;
   showRerenderForm(job);
@@ -667,6 +675,22 @@ function showResult(job: ShownJob) {
 // ---------------------------------------------------------------- past jobs
 
 let historyCursor: string | undefined;
+
+/**
+ * Jobs created in this page, until they end: the past-videos list is refreshed when one first
+ * becomes known to the status API (at upload it is not yet, so the list could not show it) and
+ * when it ends, so the list never says "No videos yet" or a stale status for a job on screen.
+ */
+const listedAs = new Map<string, JobView["status"] | undefined>();
+
+function followInHistory(job: JobView) {
+  if (!listedAs.has(job.jobId)) return;
+  const before = listedAs.get(job.jobId);
+  if (before !== undefined && !TERMINAL.has(job.status)) return;
+  if (TERMINAL.has(job.status)) listedAs.delete(job.jobId);
+  else listedAs.set(job.jobId, job.status);
+  if (before !== job.status) void refreshHistory();
+}
 
 async function refreshHistory(append = false) {
   if (auth && auth.state.status !== "signed-in") {
