@@ -646,8 +646,10 @@ function showResult(job: ShownJob) {
   if (job.params) player.dataset.aspect = job.params.aspect;
   if (out.poster) player.poster = out.poster.url;
   else player.removeAttribute("poster");
+  // Kept only while the page still shows this video (the key openJob/renderJob set: job and version).
+  const shown = shownVideoFor;
   void attachPlayer(player, { hls: out.hlsPlaylist?.url, mp4: out.video?.url, ...(config.accessToken ? { accessToken: config.accessToken } : {}) }).then((p) => {
-    if (shownVideoFor === job.jobId) currentPlayer = p;
+    if (shownVideoFor === shown) currentPlayer = p;
     else p.destroy();
   });
   downloadMp4.hidden = !out.video;
