@@ -9,15 +9,18 @@ import {
   continueRender,
   delayRender,
   interpolate,
-  spring,
   staticFile,
   useCurrentFrame,
   useVideoConfig,
 } from "remotion";
 import { loadFontsFor } from "../fonts";
+import type { ReelLayers } from "../base-layer";
+import { BASE_LAYER } from "../base-layer";
 import { DEFAULT_MUSIC_ID, MUSIC_CATALOG } from "../music";
 import type { RenderInputProps } from "../props";
 import { DEFAULT_MUSIC_VOLUME, baseClipFrames } from "../props";
+import type { ReelFrame } from "../timeline";
+import { reelFrame } from "../timeline";
 import { FittedText } from "./FittedText";
 import type { Layout } from "./layout";
 import { LAYOUTS } from "./layout";
@@ -32,27 +35,41 @@ const FADE_OUT_SECONDS = 1.5;
  * web client's preview (@remotion/player) passes the chosen photo as `baseStillUrl` instead: the
  * still stands where the base clip will be, everything else is drawn by the same code. The
  * contract schema does not know `baseStillUrl`, so a render can never be asked for it.
+ * The local renderer may add `layers: "overlay"` (not in the contract either): everything but the
+ * base clip and the background behind it, on transparent; FFmpeg draws those from BASE_LAYER.
  */
-export type ReelProps = RenderInputProps | (Omit<RenderInputProps, "baseVideoUrl"> & { baseVideoUrl?: undefined; baseStillUrl: string });
+export type ReelProps = (RenderInputProps | (Omit<RenderInputProps, "baseVideoUrl"> & { baseVideoUrl?: undefined; baseStillUrl: string })) & {
+  layers?: ReelLayers;
+};
 
-const FULL_BLEED = { width: "100%", height: "100%", objectFit: "cover" } as const;
+type BaseFrame = Extract<ReelFrame, { part: "base" }>;
+type EndFrame = Extract<ReelFrame, { part: "end" }>;
+
+const FULL_BLEED = { width: "100%", height: "100%", objectFit: BASE_LAYER.fit } as const;
 
 export const Reel: React.FC<ReelProps> = (props) => {
   const { title, subtitle, aspect, baseVideoDurationSeconds, logoUrl, endCardText } = props;
   const layout = LAYOUTS[aspect];
   const baseFrames = baseClipFrames(baseVideoDurationSeconds);
   const ready = useFonts([title, subtitle ?? "", endCardText ?? ""]);
+  const overlayOnly = props.layers === "overlay";
+  // Everything that moves, from one function of the frame (timeline.ts).
+  const at = reelFrame(useCurrentFrame(), useVideoConfig().fps, baseVideoDurationSeconds);
 
   return (
-    <AbsoluteFill style={{ backgroundColor: "black" }}>
+    <AbsoluteFill style={overlayOnly ? undefined : { backgroundColor: BASE_LAYER.background }}>
       <Sequence durationInFrames={baseFrames} name="Base clip">
-        {props.baseVideoUrl !== undefined ? <OffthreadVideo src={props.baseVideoUrl} muted style={FULL_BLEED} /> : <Img src={props.baseStillUrl} alt="" style={FULL_BLEED} />}
+        {overlayOnly ? null : props.baseVideoUrl !== undefined ? (
+          <OffthreadVideo src={props.baseVideoUrl} muted style={FULL_BLEED} />
+        ) : (
+          <Img src={props.baseStillUrl} alt="" style={FULL_BLEED} />
+        )}
         <Scrim />
-        {ready ? <Titles title={title} subtitle={subtitle} layout={layout} outFrame={baseFrames} /> : null}
-        {logoUrl ? <Logo src={logoUrl} layout={layout} /> : null}
+        {ready && at.part === "base" ? <Titles title={title} subtitle={subtitle} layout={layout} at={at} /> : null}
+        {logoUrl && at.part === "base" ? <Logo src={logoUrl} layout={layout} opacity={at.logoOpacity} /> : null}
       </Sequence>
       <Sequence from={baseFrames} name="End card">
-        {ready ? <EndCard text={endCardText || title} logoUrl={logoUrl} layout={layout} /> : null}
+        {ready && at.part === "end" ? <EndCard text={endCardText || title} logoUrl={logoUrl} layout={layout} at={at} /> : null}
       </Sequence>
       <Music {...props} />
     </AbsoluteFill>
@@ -86,64 +103,46 @@ const Scrim: React.FC = () => (
   />
 );
 
-const Titles: React.FC<{ title: string; subtitle: string | undefined; layout: Layout; outFrame: number }> = ({ title, subtitle, layout, outFrame }) => {
-  const frame = useCurrentFrame();
-  const { fps } = useVideoConfig();
-  const enter = (delay: number) => spring({ frame: frame - delay, fps, config: { damping: 200 }, durationInFrames: 18 });
-  const exit = interpolate(frame, [outFrame - 8, outFrame], [1, 0], { extrapolateLeft: "clamp", extrapolateRight: "clamp" });
-  const t = enter(4);
-  const s = enter(12);
-  return (
-    <AbsoluteFill style={{ justifyContent: "flex-end", alignItems: "center", paddingBottom: layout.bottom, textAlign: "center", color: "white" }}>
-      <div style={{ opacity: t * exit, transform: `translateY(${(1 - t) * 40}px)` }}>
-        <FittedText text={title} {...layout.title} fontWeight={700} lineHeight={1.15} style={{ textShadow: SHADOW }} />
+const Titles: React.FC<{ title: string; subtitle: string | undefined; layout: Layout; at: BaseFrame }> = ({ title, subtitle, layout, at }) => (
+  <AbsoluteFill style={{ justifyContent: "flex-end", alignItems: "center", paddingBottom: layout.bottom, textAlign: "center", color: "white" }}>
+    <div style={{ opacity: at.title.opacity, transform: `translateY(${at.title.offsetY}px)` }}>
+      <FittedText text={title} {...layout.title} fontWeight={700} lineHeight={1.15} style={{ textShadow: SHADOW }} />
+    </div>
+    {subtitle ? (
+      <div style={{ marginTop: 24, opacity: at.subtitle.opacity, transform: `translateY(${at.subtitle.offsetY}px)` }}>
+        <FittedText text={subtitle} {...layout.subtitle} fontWeight={400} lineHeight={1.3} style={{ textShadow: SHADOW, color: "rgba(255,255,255,0.92)" }} />
       </div>
-      {subtitle ? (
-        <div style={{ marginTop: 24, opacity: s * exit, transform: `translateY(${(1 - s) * 30}px)` }}>
-          <FittedText text={subtitle} {...layout.subtitle} fontWeight={400} lineHeight={1.3} style={{ textShadow: SHADOW, color: "rgba(255,255,255,0.92)" }} />
-        </div>
-      ) : null}
-    </AbsoluteFill>
-  );
-};
+    ) : null}
+  </AbsoluteFill>
+);
 
-const Logo: React.FC<{ src: string; layout: Layout }> = ({ src, layout }) => {
-  const frame = useCurrentFrame();
-  const opacity = interpolate(frame, [0, 12], [0, 1], { extrapolateRight: "clamp" });
-  return (
-    <AbsoluteFill style={{ alignItems: "flex-end", padding: layout.marginX * 0.75 }}>
-      <Img
-        src={src}
-        style={{ height: layout.logoHeight, maxWidth: "30%", objectFit: "contain", opacity, filter: "drop-shadow(0 2px 8px rgba(0,0,0,0.5))" }}
-      />
-    </AbsoluteFill>
-  );
-};
+const Logo: React.FC<{ src: string; layout: Layout; opacity: number }> = ({ src, layout, opacity }) => (
+  <AbsoluteFill style={{ alignItems: "flex-end", padding: layout.marginX * 0.75 }}>
+    <Img
+      src={src}
+      style={{ height: layout.logoHeight, maxWidth: "30%", objectFit: "contain", opacity, filter: "drop-shadow(0 2px 8px rgba(0,0,0,0.5))" }}
+    />
+  </AbsoluteFill>
+);
 
-const EndCard: React.FC<{ text: string; logoUrl: string | undefined; layout: Layout }> = ({ text, logoUrl, layout }) => {
-  const frame = useCurrentFrame();
-  const { fps } = useVideoConfig();
-  const opacity = interpolate(frame, [0, 10], [0, 1], { extrapolateRight: "clamp" });
-  const pop = spring({ frame: frame - 4, fps, config: { damping: 14 }, durationInFrames: 24 });
-  return (
-    <AbsoluteFill
-      style={{
-        opacity,
-        background: "radial-gradient(circle at 50% 40%, #2a3556 0%, #111726 70%)",
-        justifyContent: "center",
-        alignItems: "center",
-        textAlign: "center",
-        color: "white",
-        gap: 48,
-      }}
-    >
-      {logoUrl ? <Img src={logoUrl} style={{ height: layout.logoHeight * 1.4, maxWidth: "50%", objectFit: "contain" }} /> : null}
-      <div style={{ transform: `scale(${0.85 + 0.15 * pop})` }}>
-        <FittedText text={text} {...layout.endCard} fontWeight={700} lineHeight={1.15} style={{ textShadow: SHADOW }} />
-      </div>
-    </AbsoluteFill>
-  );
-};
+const EndCard: React.FC<{ text: string; logoUrl: string | undefined; layout: Layout; at: EndFrame }> = ({ text, logoUrl, layout, at }) => (
+  <AbsoluteFill
+    style={{
+      opacity: at.opacity,
+      background: "radial-gradient(circle at 50% 40%, #2a3556 0%, #111726 70%)",
+      justifyContent: "center",
+      alignItems: "center",
+      textAlign: "center",
+      color: "white",
+      gap: 48,
+    }}
+  >
+    {logoUrl ? <Img src={logoUrl} style={{ height: layout.logoHeight * 1.4, maxWidth: "50%", objectFit: "contain" }} /> : null}
+    <div style={{ transform: `scale(${at.textScale})` }}>
+      <FittedText text={text} {...layout.endCard} fontWeight={700} lineHeight={1.15} style={{ textShadow: SHADOW }} />
+    </div>
+  </AbsoluteFill>
+);
 
 const Music: React.FC<ReelProps> = ({ musicId, musicUrl, musicVolume }) => {
   const { durationInFrames, fps } = useVideoConfig();

@@ -5,11 +5,14 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ChromiumOptions, FfmpegOverrideFn, LogLevel, X264Preset } from "@remotion/renderer";
-import { makeCancelSignal, openBrowser, renderMedia, selectComposition } from "@remotion/renderer";
+import type { CancelSignal, ChromiumOptions, FfmpegOverrideFn, LogLevel, X264Preset } from "@remotion/renderer";
+import { makeCancelSignal, openBrowser, renderFrames, renderMedia, selectComposition } from "@remotion/renderer";
+import { defaultFfmpegPath, runTool } from "@reelbridge/core/adapters/ffmpeg/run";
+import type { ReelLayers } from "@reelbridge/remotion/base-layer";
 import type { RenderInputProps } from "@reelbridge/remotion/props";
-import { COMPOSITIONS, DIMENSIONS, FPS, KEYFRAME_INTERVAL_SECONDS, renderInputPropsSchema } from "@reelbridge/remotion/props";
+import { COMPOSITIONS, DIMENSIONS, FPS, KEYFRAME_INTERVAL_SECONDS, baseClipFrames, renderInputPropsSchema } from "@reelbridge/remotion/props";
 import { shrinkClip } from "./base-clip";
+import { overlayRuns, startComposite } from "./composite";
 import { ensureBundle } from "./bundle-cache";
 import type { MediaServer } from "./media-server";
 import { startMediaServer } from "./media-server";
@@ -88,6 +91,8 @@ const CHROME_MODE = "chrome-for-testing" as const;
 
 /** Keyframes exactly every KEYFRAME_INTERVAL_SECONDS, so the segmenter cuts without re-encoding. */
 export const GOP_SIZE = FPS * KEYFRAME_INTERVAL_SECONDS;
+/** x264's constant rate factor: Remotion's default for h264, set explicitly so both modes share it. */
+export const X264_CRF = 18;
 
 // Remotion's gopSize sets x264's maximum interval (-g); scene cuts could still add keyframes
 // and shift the grid. keyint_min = g and no scene-cut detection pin it to every GOP_SIZE frames.
@@ -116,10 +121,26 @@ export type RenderTuning = {
    * before the render (base-clip.ts): <OffthreadVideo> then moves scale² as many bytes per frame.
    */
   shrinkBaseClip: boolean;
+  /**
+   * Where the base clip is drawn: "page" = in Chromium, as Remotion Lambda does (<OffthreadVideo>);
+   * "composite" = Remotion renders the other layers on transparent and FFmpeg draws the clip under
+   * them (composite.ts, decision 0016).
+   */
+  baseLayer: "page" | "composite";
+  /** In the composite, capture each distinct overlay once (frames that draw the same, timeline.ts). */
+  captureDistinctOnly: boolean;
 };
 
 /** What the local renderer did before issue #15: Remotion's defaults. */
-export const REMOTION_DEFAULT_TUNING: RenderTuning = { concurrency: null, x264Preset: null, jpegQuality: 80, offthreadVideoThreads: null, shrinkBaseClip: false };
+export const REMOTION_DEFAULT_TUNING: RenderTuning = {
+  concurrency: null,
+  x264Preset: null,
+  jpegQuality: 80,
+  offthreadVideoThreads: null,
+  shrinkBaseClip: false,
+  baseLayer: "page",
+  captureDistinctOnly: false,
+};
 
 /**
  * What the local renderer uses, measured with bench/render-speed.ts on 2 cores (decision 0014):
@@ -127,7 +148,7 @@ export const REMOTION_DEFAULT_TUNING: RenderTuning = { concurrency: null, x264Pr
  * Remotion's default "medium"); a second browser tab per render more than doubled Chromium's CPU
  * per frame and was slower, so concurrency stays Remotion's (half the CPUs: 1 tab on 2 cores).
  */
-export const LOCAL_RENDER_TUNING: RenderTuning = { ...REMOTION_DEFAULT_TUNING, x264Preset: "veryfast", shrinkBaseClip: true };
+export const LOCAL_RENDER_TUNING: RenderTuning = { ...REMOTION_DEFAULT_TUNING, x264Preset: "veryfast", shrinkBaseClip: true, baseLayer: "composite", captureDistinctOnly: true };
 
 const MEDIA_FIELDS = ["baseVideoUrl", "musicUrl", "logoUrl"] as const;
 
@@ -183,7 +204,7 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
       // A preview: the base clip (a file registered above, or an http(s) URL such as the local S3
       // endpoint's presigned GET) shrunk to the size it is drawn at, served from our media server.
       const clipUrl = props.baseVideoUrl;
-      if (tuning.shrinkBaseClip && scale < 1 && inputProps.aspect in DIMENSIONS && typeof clipUrl === "string" && /^https?:\/\//.test(clipUrl)) {
+      if (tuning.baseLayer === "page" && tuning.shrinkBaseClip && scale < 1 && inputProps.aspect in DIMENSIONS && typeof clipUrl === "string" && /^https?:\/\//.test(clipUrl)) {
         const { width, height } = DIMENSIONS[inputProps.aspect];
         await mkdir(path.dirname(outputPath), { recursive: true });
         // Only a faster way to the same frames: if FFmpeg cannot shrink it, the original is used.
@@ -219,7 +240,18 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
       signal?.throwIfAborted();
 
       await mkdir(path.dirname(outputPath), { recursive: true });
-      await renderMedia({
+      if (tuning.baseLayer === "composite") {
+        await renderComposite({
+          common: { ...common, composition, scale, concurrency: tuning.concurrency, cancelSignal },
+          props: parsed.data,
+          // FFmpeg reads the clip itself: a file (checked against mediaRoots when it was registered) or the URL.
+          baseClip: inputProps.baseVideoUrl.startsWith("file:") ? fileURLToPath(inputProps.baseVideoUrl) : parsed.data.baseVideoUrl,
+          tmp,
+          tuning,
+          onProgress,
+          signal,
+        });
+      } else await renderMedia({
         ...common,
         composition,
         codec: "h264",
@@ -247,8 +279,8 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
         outputPath,
         sizeBytes: size,
         durationSeconds: composition.durationInFrames / composition.fps,
-        width: evenScaled(composition.width, scale),
-        height: evenScaled(composition.height, scale),
+        width: Math.round(evenBase(composition.width, scale) * scale),
+        height: Math.round(evenBase(composition.height, scale) * scale),
         fps: composition.fps,
         timeToFinishMs: Math.round(performance.now() - started),
       };
@@ -277,9 +309,109 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
   };
 };
 
-// Remotion rounds h264 dimensions down to even numbers at the render scale.
-const evenScaled = (size: number, scale: number): number => {
+// Remotion rounds h264 dimensions down until they are even at the render scale.
+const evenBase = (size: number, scale: number): number => {
   let s = size;
   while (Math.round(s * scale) % 2 !== 0) s--;
-  return Math.round(s * scale);
+  return s;
+};
+
+type CompositeRender = {
+  /** What renderFrames and renderMedia share: the bundle, browser and composition of this render. */
+  common: {
+    serveUrl: string;
+    puppeteerInstance: Awaited<ReturnType<typeof openBrowser>>;
+    browserExecutable: string;
+    chromiumOptions: ChromiumOptions;
+    chromeMode: typeof CHROME_MODE;
+    logLevel: LogLevel;
+    timeoutInMilliseconds: number;
+    composition: Awaited<ReturnType<typeof selectComposition>>;
+    scale: number;
+    concurrency: number | null;
+    cancelSignal: CancelSignal;
+  };
+  props: RenderInputProps;
+  baseClip: string;
+  /** The render's temporary output; the composite's parts lie next to it. */
+  tmp: string;
+  tuning: RenderTuning;
+  onProgress: ((p: RenderProgress) => void) | undefined;
+  signal: AbortSignal | undefined;
+};
+
+/**
+ * The composite (composite.ts): Remotion renders every layer but the base clip as transparent PNG
+ * frames, streamed to FFmpeg, which draws the clip under them and encodes; meanwhile Remotion
+ * renders the audio on its own (an audio-only renderMedia: no screenshots, the same mix as a
+ * full render), and the two are muxed into `tmp`.
+ */
+const renderComposite = async ({ common, props, baseClip, tmp, tuning, onProgress, signal }: CompositeRender): Promise<void> => {
+  const { composition, scale } = common;
+  const width = evenBase(composition.width, scale);
+  const height = evenBase(composition.height, scale);
+  const totalFrames = composition.durationInFrames;
+  const video = `${tmp}.video.mp4`;
+  const audio = `${tmp}.audio.aac`;
+  // FFmpeg stops with the render: on abort, and when Remotion fails.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  // Each distinct overlay is captured once (timeline.ts); FFmpeg gets every frame.
+  const runs = tuning.captureDistinctOnly ? overlayRuns(totalFrames, composition.fps, props.baseVideoDurationSeconds) : Array.from({ length: totalFrames }, (_, frame) => ({ frame, frames: 1 }));
+  const encoder = startComposite(
+    {
+      baseClip,
+      width: Math.round(width * scale),
+      height: Math.round(height * scale),
+      fps: composition.fps,
+      baseFrames: Math.min(totalFrames, baseClipFrames(props.baseVideoDurationSeconds)),
+      totalFrames,
+      encoder: { preset: tuning.x264Preset, crf: X264_CRF, gopSize: GOP_SIZE },
+    },
+    runs,
+    video,
+    stop.signal,
+  );
+  let rendered = 0;
+  const report = () =>
+    onProgress?.({ progress: Math.round((70 * rendered + 30 * encoder.written) / totalFrames) / 100, renderedFrames: rendered, encodedFrames: encoder.written });
+  // The component receives the composition's resolved props (calculateMetadata's), not inputProps.
+  const overlay = { ...composition, props: { ...composition.props, layers: "overlay" satisfies ReelLayers } };
+  try {
+    const captured = renderFrames({
+      ...common,
+      composition: { ...overlay, width, height },
+      inputProps: overlay.props,
+      imageFormat: "png",
+      frames: runs.map((r) => r.frame),
+      outputDir: null,
+      onStart: () => undefined,
+      onFrameUpdate: (_captured, frame) => {
+        rendered += runs.find((r) => r.frame === frame)?.frames ?? 1;
+        report();
+      },
+      onFrameBuffer: (png, frame) => encoder.write(frame, png),
+    });
+    // The audio once every overlay is captured, while FFmpeg finishes encoding (before, it would
+    // compete with the first captures for the CPU).
+    const sound = captured.then(() =>
+      renderMedia({ ...common, composition: overlay, inputProps: overlay.props, codec: "aac", audioCodec: "aac", enforceAudioTrack: true, outputLocation: audio, overwrite: true }),
+    );
+    await Promise.all([captured.then(() => encoder.finish()), sound]).catch((err: unknown) => {
+      stop.abort(err);
+      throw err;
+    });
+    report();
+    await runTool(
+      defaultFfmpegPath(),
+      ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", video, "-i", audio, "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", tmp],
+      { timeoutMs: 120_000, ...(signal ? { signal } : {}) },
+    );
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    await encoder.finish().catch(() => undefined);
+    await rm(video, { force: true });
+    await rm(audio, { force: true });
+  }
 };

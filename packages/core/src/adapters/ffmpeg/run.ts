@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
+import type { Writable } from "node:stream";
 import { FfmpegError, ToolNotFoundError, tailOf } from "../../media/errors";
 
 export function defaultFfmpegPath(): string {
@@ -54,6 +55,8 @@ export interface RunToolOptions {
   onStdoutLine?: (line: string) => void;
   /** Keep stdout and return it (ffprobe's JSON). */
   collectStdout?: boolean;
+  /** Called once with the process's stdin, a pipe (otherwise stdin is /dev/null): FFmpeg's `-i pipe:0`. */
+  onStdin?: (stdin: Writable) => void;
 }
 
 // stderr can be large (one line per warning); keep only what the tail needs.
@@ -68,13 +71,18 @@ const TRANSIENT_SPAWN = new Set(["EAGAIN", "ENOMEM", "EMFILE", "ENFILE"]);
  * the caller asked for it.
  */
 export function runTool(binary: string, args: readonly string[], options: RunToolOptions = {}): Promise<{ stdout: string }> {
-  const { signal, timeoutMs, onStdoutLine, collectStdout } = options;
+  const { signal, timeoutMs, onStdoutLine, collectStdout, onStdin } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortReason(signal));
       return;
     }
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = onStdin ? spawn(binary, args, { stdio: ["pipe", "pipe", "pipe"] }) : spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    if (onStdin && child.stdin) {
+      // A process that exits early closes the pipe: the writer's EPIPE is reported by "close".
+      child.stdin.on("error", () => undefined);
+      onStdin(child.stdin);
+    }
     let stderr = "";
     let stdout = "";
     let pending = "";

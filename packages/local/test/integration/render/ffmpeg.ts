@@ -6,10 +6,10 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 
 export const ffprobe = async (file: string) => {
-  const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name,width,height,avg_frame_rate,channels", "-of", "json", file]);
+  const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name,width,height,avg_frame_rate,channels,pix_fmt", "-of", "json", file]);
   return JSON.parse(stdout) as {
     format: { duration: string };
-    streams: { codec_type: string; codec_name: string; width?: number; height?: number; avg_frame_rate?: string; channels?: number }[];
+    streams: { codec_type: string; codec_name: string; width?: number; height?: number; avg_frame_rate?: string; channels?: number; pix_fmt?: string }[];
   };
 };
 
@@ -51,6 +51,12 @@ export const meanDiff = (a: Buffer, b: Buffer, width: number, height: number, y0
 export const makeClip = async (file: string, opts: { seconds: number; width: number; height: number; source?: string }) => {
   const src = opts.source ?? `testsrc2=s=${opts.width}x${opts.height}:r=30:d=${opts.seconds}`;
   await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", src, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-an", file]);
+};
+
+/** The MD5 of each decoded video frame (FFmpeg's framemd5): equal lists are the same pictures. */
+export const frameHashes = async (file: string): Promise<string[]> => {
+  const { stdout } = await run("ffmpeg", ["-v", "error", "-i", file, "-map", "0:v:0", "-f", "framemd5", "-"], { maxBuffer: 16 * 1024 * 1024 });
+  return stdout.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(",").at(-1)!.trim());
 };
 
 /** SSIM ("All": Y, U and V) of each frame of `a` against the same frame of `b` (FFmpeg's ssim filter). */

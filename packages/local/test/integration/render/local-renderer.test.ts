@@ -96,7 +96,8 @@ describe("local renderer", () => {
     expect(result).toMatchObject({ width: 480, height: 270, durationSeconds: 3 });
 
     const [w, h] = [480, 270];
-    const frame = await grabGray(out, 0.9, w, h);
+    // At 0.5 s the title and subtitle are fully in (they fade out over the clip's last 8 frames).
+    const frame = await grabGray(out, 0.5, w, h);
     // The footage is one flat colour and the scrim only varies from top to bottom, so without
     // text every row is uniform: the outer 5 % on each side must match the row's edge pixel.
     const edge = Math.round(w * 0.05);
