@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runJob, SAMPLE_PHOTO } from "@reelbridge/local/commands/run";
 import { captureLambdaLogs, originalStdoutWrite } from "@reelbridge/local/runtime/logs";
+import type { RenderTuning } from "@reelbridge/local/render/renderer";
 import { startRuntime } from "@reelbridge/local/runtime/runtime";
 import type { Runtime } from "@reelbridge/local/runtime/runtime";
 import { printer, queueLimits, seconds, seedRenderCache, traceBus } from "./pipeline-trace.lib";
@@ -28,7 +29,10 @@ const print = printer(originalStdoutWrite, "pipeline-burst");
 const JOBS = Number(process.env.BENCH_JOBS ?? 20);
 const scale = Number(process.env.BENCH_SCALE ?? 0.25);
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 2);
-const settings = { jobs: JOBS, scale, durationSeconds, aspect: "9:16", note: `small jobs (render scale ${scale}, ${durationSeconds} s clips) so the burst fits in minutes on 2 cores` };
+// BENCH_TUNING: a RenderTuning (JSON) for the local renderer, e.g. the renderer before issue #15:
+// '{"x264Preset":null,"shrinkBaseClip":false,"baseLayer":"page","captureDistinctOnly":false}'.
+const tuning = JSON.parse(process.env.BENCH_TUNING ?? "{}") as Partial<RenderTuning>;
+const settings = { jobs: JOBS, scale, durationSeconds, aspect: "9:16", tuning, note: `small jobs (render scale ${scale}, ${durationSeconds} s clips) so the burst fits in minutes on 2 cores` };
 
 
 const dir = await mkdtemp(join(tmpdir(), "reelbridge-bench-burst-"));
@@ -38,7 +42,7 @@ let runtime: Runtime | undefined;
 let ok = true;
 try {
   await seedRenderCache(dataDir);
-  runtime = await startRuntime({ dataDir, renderScale: scale });
+  runtime = await startRuntime({ dataDir, renderScale: scale, renderTuning: tuning });
   const rt = runtime;
   const trace = traceBus(rt.bus);
   const limits = queueLimits(rt);

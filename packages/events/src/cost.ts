@@ -25,6 +25,8 @@ export const costLineSchema = z.object({
   usd: z.number().nonnegative().max(1e6),
   /** True when the amount is an estimate (a quote, or a provider's own estimate such as Remotion's). */
   estimated: z.boolean().optional(),
+  /** For a "lambda:<function>" line: how many invocations it measured (the basis says it too, for humans). */
+  invocations: z.number().int().nonnegative().max(1e9).optional(),
 });
 export type CostLine = z.infer<typeof costLineSchema>;
 

@@ -181,13 +181,13 @@ export function jobCostOf(s: CostState): JobCost {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-/** How many invocations a step's Lambda lines say they measured (lambdaCost's basis: "N invocation(s)"), else one per line. */
+/** How many invocations a step's Lambda lines measured (lambdaCost's `invocations`), else one per line. */
 function stepInvocations(s: CostState, fn: string): number {
   let n = 0;
   for (const key of Object.keys(s.costLines ?? {}).sort()) {
     const l = s.costLines![key]!;
     if (l.item !== `lambda:${fn}`) continue;
-    n += Number(/\b(\d+) invocations?\b/.exec(l.basis)?.[1] ?? 1);
+    n += l.invocations ?? 1;
   }
   return n;
 }

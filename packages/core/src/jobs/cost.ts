@@ -129,6 +129,7 @@ export function lambdaCost(gbSeconds: number, arch: LambdaArch, opts: { fn?: str
     unit: "GB-s",
     unitPriceUsd: price,
     ...(opts.estimated ? { estimated: true } : {}),
+    ...(opts.invocations !== undefined ? { invocations: opts.invocations } : {}),
   });
 }
 

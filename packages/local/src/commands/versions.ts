@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ParseArgsOptionsConfig } from "node:util";
 import { parseArgs } from "node:util";
 import { cancelResponseSchema, errorBodySchema, jobViewSchema, rerenderResponseSchema } from "@reelbridge/events/http";
 import type { CancelResponse, JobView, RerenderResponse } from "@reelbridge/events/http";
@@ -113,36 +114,71 @@ const fail = (e: unknown, help: string, json: boolean): number => {
   return reportCliError(e, help);
 };
 
-export async function rerender(argv: string[]): Promise<number> {
+// What both commands take: one job id, where the runtime is, text or JSON.
+const COMMON_OPTIONS = {
+  "data-dir": { type: "string" },
+  api: { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
+type Values<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O & typeof COMMON_OPTIONS }>>["values"];
+
+/**
+ * The frame of both commands: parses `argv` (the common options plus `options`), prints `help`
+ * for --help, takes one job id, lets `prepare` refuse bad options before any runtime starts,
+ * finds or starts the runtime, runs `act` and stops a runtime it started. Errors become exit codes.
+ */
+async function jobCommand<O extends ParseArgsOptionsConfig, P>(
+  argv: string[],
+  help: string,
+  options: O,
+  prepare: (values: Values<O>) => P,
+  act: (a: { jobId: string; values: Values<O>; prepared: P; t: Target; json: boolean }) => Promise<number>,
+): Promise<number> {
   let json = false;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        title: { type: "string" },
-        subtitle: { type: "string" },
-        music: { type: "string" },
-        aspect: { type: "string" },
-        "idempotency-key": { type: "string" },
-        "no-wait": { type: "boolean", default: false },
-        "data-dir": { type: "string" },
-        api: { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-    json = values.json;
-    if (values.help) {
-      process.stdout.write(RERENDER_HELP);
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...options, ...COMMON_OPTIONS } });
+    const common = values as { "data-dir"?: string; api?: string; json: boolean; help: boolean };
+    json = common.json;
+    if (common.help) {
+      process.stdout.write(help);
       return 0;
     }
     const jobId = positionals[0];
     if (!jobId || positionals.length > 1) throw new CliUsageError("give one job id");
-    const body = Object.fromEntries(Object.entries({ title: values.title, subtitle: values.subtitle, music: values.music, aspect: values.aspect }).filter(([, v]) => v !== undefined));
-    if (Object.keys(body).length === 0) throw new CliUsageError("give at least one of --title, --subtitle, --music, --aspect");
-    const t = await target(values["data-dir"], values.api);
+    const prepared = prepare(values);
+    const t = await target(common["data-dir"], common.api);
     try {
+      return await act({ jobId, values, prepared, t, json });
+    } finally {
+      await t.close?.();
+    }
+  } catch (e) {
+    return fail(e, help, json);
+  }
+}
+
+const RERENDER_OPTIONS = {
+  title: { type: "string" },
+  subtitle: { type: "string" },
+  music: { type: "string" },
+  aspect: { type: "string" },
+  "idempotency-key": { type: "string" },
+  "no-wait": { type: "boolean", default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
+export const rerender = (argv: string[]): Promise<number> =>
+  jobCommand(
+    argv,
+    RERENDER_HELP,
+    RERENDER_OPTIONS,
+    (values) => {
+      const body = Object.fromEntries(Object.entries({ title: values.title, subtitle: values.subtitle, music: values.music, aspect: values.aspect }).filter(([, v]) => v !== undefined));
+      if (Object.keys(body).length === 0) throw new CliUsageError("give at least one of --title, --subtitle, --music, --aspect");
+      return body;
+    },
+    async ({ jobId, values, prepared: body, t, json }) => {
       const key = values["idempotency-key"] ?? randomUUID();
       const res = await post(`${t.api}/jobs/${encodeURIComponent(jobId)}/renders`, body, { "idempotency-key": key }, (v) => rerenderResponseSchema.parse(v));
       const r: RerenderResponse = res.body;
@@ -159,36 +195,16 @@ export async function rerender(argv: string[]): Promise<number> {
         }
       }
       return !v || v.status === "completed" ? 0 : 1;
-    } finally {
-      await t.close?.();
-    }
-  } catch (e) {
-    return fail(e, RERENDER_HELP, json);
-  }
-}
+    },
+  );
 
-export async function cancel(argv: string[]): Promise<number> {
-  let json = false;
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        "data-dir": { type: "string" },
-        api: { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-    json = values.json;
-    if (values.help) {
-      process.stdout.write(CANCEL_HELP);
-      return 0;
-    }
-    const jobId = positionals[0];
-    if (!jobId || positionals.length > 1) throw new CliUsageError("give one job id");
-    const t = await target(values["data-dir"], values.api);
-    try {
+export const cancel = (argv: string[]): Promise<number> =>
+  jobCommand(
+    argv,
+    CANCEL_HELP,
+    {},
+    () => undefined,
+    async ({ jobId, t, json }) => {
       const res = await post(`${t.api}/jobs/${encodeURIComponent(jobId)}/cancel`, {}, {}, (v) => cancelResponseSchema.parse(v));
       const r: CancelResponse = res.body;
       // Started here: let the cancel play out (the render stopped, the webhook sent) before stopping.
@@ -196,10 +212,5 @@ export async function cancel(argv: string[]): Promise<number> {
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else process.stdout.write(`✓ job ${jobId}${r.version ? ` (re-render version ${r.version})` : ""} ${r.cancelledNow ? "cancelled" : "was already cancelled"} at ${r.cancelledAt}\n`);
       return 0;
-    } finally {
-      await t.close?.();
-    }
-  } catch (e) {
-    return fail(e, CANCEL_HELP, json);
-  }
-}
+    },
+  );

@@ -147,6 +147,8 @@ export const REMOTION_DEFAULT_TUNING: RenderTuning = {
  * x264 "veryfast" halves the encoder's CPU per frame at the same picture (SSIM ≥ 0.99 against
  * Remotion's default "medium"); a second browser tab per render more than doubled Chromium's CPU
  * per frame and was slower, so concurrency stays Remotion's (half the CPUs: 1 tab on 2 cores).
+ * The composite, capturing each distinct overlay once (decision 0016), took the default job from
+ * ~9× to ~2.9× an FFmpeg composite of the same clip. shrinkBaseClip only matters in page mode.
  */
 export const LOCAL_RENDER_TUNING: RenderTuning = { ...REMOTION_DEFAULT_TUNING, x264Preset: "veryfast", shrinkBaseClip: true, baseLayer: "composite", captureDistinctOnly: true };
 

@@ -30,7 +30,7 @@ import type { WebhookReceiver } from "../fakes/webhook-receiver";
 import { createLocalRemotion } from "../remotion-emulator/index";
 import type { LocalRemotion } from "../remotion-emulator/index";
 import { createLocalRenderer, DEFAULT_BROWSER_EXECUTABLE } from "../render/index";
-import type { LocalRenderer } from "../render/index";
+import type { LocalRenderer, RenderTuning } from "../render/index";
 import { startLocalS3 } from "../s3/index";
 import type { LocalS3 } from "../s3/index";
 import { cleanScratch, prepareDataDir, privateUmask } from "./data-dir";
@@ -66,6 +66,8 @@ export interface RuntimeOptions {
   webDir?: string;
   /** Render scale of the local renderer (1 = full resolution). */
   renderScale?: number;
+  /** How the local renderer spends the machine; default LOCAL_RENDER_TUNING (the benchmarks compare others). */
+  renderTuning?: Partial<RenderTuning>;
   /** Extra origins allowed to POST uploads (the web client's origin is always allowed). */
   webOrigins?: string[];
   /** Where JSON log lines go (default: <dataDir>/logs/runtime.jsonl). */
@@ -289,7 +291,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     closers.push(() => receiver.close());
 
     // CHROMIUM_PATH points at another Chromium than Debian's /usr/bin/chromium.
-    const renderer: LocalRenderer = createLocalRenderer({ cacheDir: join(dataDir, "render-cache"), ...(process.env.CHROMIUM_PATH ? { browserExecutable: process.env.CHROMIUM_PATH } : {}) });
+    const renderer: LocalRenderer = createLocalRenderer({
+      cacheDir: join(dataDir, "render-cache"),
+      ...(process.env.CHROMIUM_PATH ? { browserExecutable: process.env.CHROMIUM_PATH } : {}),
+      ...(opts.renderTuning ? { tuning: opts.renderTuning } : {}),
+    });
     closers.push(() => renderer.close());
     const remotion = createLocalRemotion({
       render: (o) => renderer.render(o),

@@ -161,6 +161,10 @@ describe("the services around the steps (SQS, S3, DynamoDB)", () => {
     (ready.detail.data as { stepCost: JobCost }).stepCost = sumCost([lambdaCost(3.2, "x86_64", { fn: "ltx-step", invocations: 9 })]);
     const s = fold(events);
     expect(line(toJobRecord(s).cost!, "sqs")!.quantity).toBe(39 + 5 * 2);
+    // The count is the line's structured `invocations`, not its wording for humans.
+    const reworded = { ...lambdaCost(3.2, "x86_64", { fn: "ltx-step", invocations: 9 }), basis: "3.2 GB-s measured by the handler wrapper" };
+    (ready.detail.data as { stepCost: JobCost }).stepCost = sumCost([reworded]);
+    expect(line(toJobRecord(fold(events)).cost!, "sqs")!.quantity).toBe(39 + 5 * 2);
     // The render webhook's invocations are written onto the record, one write each.
     expect(line(toJobRecord(applyInvocationsForTest(s, "render-webhook", 3)).cost!, "dynamodb:write")!.quantity).toBe(6 + 3);
     // The DB writer's ride in the write of their event: 8 invocations for 6 events (2 redeliveries) are 8 writes, not 14.

@@ -7,8 +7,8 @@ import { createLtxVideoGenerator } from "@reelbridge/core/adapters/ltx/generator
 import { fixtureUrl } from "@reelbridge/testing/fixtures";
 import { startFakeLtxServer } from "@reelbridge/testing/ltx-server";
 import type { FakeLtxServer } from "@reelbridge/testing/ltx-server";
-import { SAMPLE_PHOTO } from "../../../src/commands/run";
 import type { InvocationRecord } from "../../../src/runtime/lambda";
+import { submitSamplePhoto } from "../../fixtures/runtime-jobs";
 import { startRuntime } from "../../../src/runtime/runtime";
 import type { Runtime } from "../../../src/runtime/runtime";
 
@@ -39,20 +39,7 @@ async function start(dir: string, fake: FakeLtxServer): Promise<Runtime> {
   return rt;
 }
 
-async function upload(rt: Runtime): Promise<string> {
-  const res = await fetch(`${rt.apiBase}/uploads`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ title: "Looked at, not waited for", subtitle: "", cameraPrompt: "slow dolly in", music: "sunrise", aspect: "9:16", durationSeconds: 6, contentType: "image/jpeg" }),
-  });
-  expect(res.status).toBe(201);
-  const { jobId, upload } = (await res.json()) as { jobId: string; upload: { url: string; fields: Record<string, string> } };
-  const form = new FormData();
-  for (const [k, v] of Object.entries(upload.fields)) form.append(k, v);
-  form.append("file", new Blob([readFileSync(SAMPLE_PHOTO)], { type: "image/jpeg" }), "photo.jpg");
-  expect((await fetch(upload.url, { method: "POST", body: form })).status).toBe(204);
-  return jobId;
-}
+const upload = (rt: Runtime) => submitSamplePhoto(rt, { title: "Looked at, not waited for", cameraPrompt: "slow dolly in", music: "sunrise", aspect: "9:16", durationSeconds: 6 });
 
 /** Resolves with the event's data once the bus accepted `type` for the job. */
 function accepted<T extends "VideoBaseStarted" | "VideoBaseReady">(rt: Runtime, type: T, jobId: () => string | undefined, timeoutMs = 120_000): Promise<Data<T>> {

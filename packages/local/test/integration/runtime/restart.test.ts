@@ -1,37 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { SAMPLE_PHOTO } from "../../../src/commands/run";
+import { submitSamplePhoto, until } from "../../fixtures/runtime-jobs";
 import { startRuntime } from "../../../src/runtime/runtime";
 import type { Runtime } from "../../../src/runtime/runtime";
 
 const dataDir = mkdtempSync(join(tmpdir(), "reelbridge-restart-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-/** Submits the sample photo through the upload API and the presigned POST, as a browser does. */
-async function submit(rt: Runtime): Promise<string> {
-  const res = await fetch(`${rt.apiBase}/uploads`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ title: "Restart", subtitle: "", cameraPrompt: "pan left", music: "pulse", aspect: "16:9", durationSeconds: 2, contentType: "image/jpeg" }),
-  });
-  expect(res.status).toBe(201);
-  const { jobId, upload } = (await res.json()) as { jobId: string; upload: { url: string; fields: Record<string, string> } };
-  const form = new FormData();
-  for (const [k, v] of Object.entries(upload.fields)) form.append(k, v);
-  form.append("file", new Blob([readFileSync(SAMPLE_PHOTO)], { type: "image/jpeg" }), "photo.jpg");
-  expect((await fetch(upload.url, { method: "POST", body: form })).status).toBe(204);
-  return jobId;
-}
+const submit = (rt: Runtime) => submitSamplePhoto(rt, { title: "Restart", cameraPrompt: "pan left", music: "pulse", aspect: "16:9", durationSeconds: 2 });
 
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 240_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-};
 
 describe("the embedded runtime survives a stop", () => {
   it("a job whose render is in flight when the runtime stops completes after it starts again, once", async () => {

@@ -1,37 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { GENERATED_VIDEOS_COLUMNS } from "@reelbridge/core/sinks/generated-videos";
-import { SAMPLE_PHOTO } from "../../../src/commands/run";
+import { submitSamplePhoto, until } from "../../fixtures/runtime-jobs";
 import { startRuntime } from "../../../src/runtime/runtime";
 import type { Runtime } from "../../../src/runtime/runtime";
 
 const dataDir = mkdtempSync(join(tmpdir(), "reelbridge-sink-rt-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function submit(rt: Runtime): Promise<string> {
-  const res = await fetch(`${rt.apiBase}/uploads`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ title: "Sink outage", subtitle: "", cameraPrompt: "pan left", music: "pulse", aspect: "16:9", durationSeconds: 2, contentType: "image/jpeg" }),
-  });
-  expect(res.status).toBe(201);
-  const { jobId, upload } = (await res.json()) as { jobId: string; upload: { url: string; fields: Record<string, string> } };
-  const form = new FormData();
-  for (const [k, v] of Object.entries(upload.fields)) form.append(k, v);
-  form.append("file", new Blob([readFileSync(SAMPLE_PHOTO)], { type: "image/jpeg" }), "photo.jpg");
-  expect((await fetch(upload.url, { method: "POST", body: form })).status).toBe(204);
-  return jobId;
-}
+const submit = (rt: Runtime) => submitSamplePhoto(rt, { title: "Sink outage", cameraPrompt: "pan left", music: "pulse", aspect: "16:9", durationSeconds: 2 });
 
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 240_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-};
 
 describe("the embedded runtime keeps the generated_videos table in its Postgres", () => {
   it("a job's row lands after the database went away mid-run and came back, equal to the job record's generated_videos fields", async () => {
