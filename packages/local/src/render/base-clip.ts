@@ -5,6 +5,8 @@
 // each bitmap is scale² the size, and the browser draws it 1:1 instead of downsampling it.
 // docs/decisions/0014-local-render-speed.md
 import { defaultFfmpegPath, defaultFfprobePath, runTool } from "@reelbridge/core/adapters/ffmpeg/run";
+// A clip may be an http(s) URL (the local S3 endpoint's presigned GET): FFmpeg reads it, and nothing else.
+import { INPUT_PROTOCOLS as PROTOCOLS } from "./composite";
 
 export type ClipSize = { width: number; height: number };
 
@@ -20,8 +22,6 @@ export const coverSize = (clip: ClipSize, frame: ClipSize): ClipSize | null => {
   return size.width < clip.width || size.height < clip.height ? size : null;
 };
 
-// A clip may be an http(s) URL (the local S3 endpoint's presigned GET): FFmpeg reads it, and nothing else.
-const PROTOCOLS = ["-protocol_whitelist", "file,http,https,tcp,tls"];
 
 export const probeVideoSize = async (file: string, signal?: AbortSignal): Promise<ClipSize | null> => {
   const { stdout } = await runTool(

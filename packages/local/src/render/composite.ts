@@ -29,8 +29,10 @@ export type CompositeSpec = {
 /**
  * The filter graph: input 0 is the overlay (RGBA frames), input 1 the base clip. The clip is
  * brought to the composition's frame rate (each frame shows the clip's frame on screen at
- * frame/fps, the last one that started by then, as <OffthreadVideo> does), scaled to cover the frame and centred (object-fit: cover), held on its
- * last frame if it ends early and cut at `baseFrames`; the background follows it for the rest.
+ * frame/fps, the last one that started by then, as <OffthreadVideo> does: `round=up` maps clip
+ * frame k to the first output frame at or after it), scaled to cover the frame and centred
+ * (object-fit: cover), held on its last frame if it ends early and cut at `baseFrames`; the
+ * background follows it for the rest.
  * The overlay is blended over that, and the result is full-range 4:2:0, as Remotion's own renders
  * are (its JPEG frames are full range).
  */
