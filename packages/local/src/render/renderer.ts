@@ -91,7 +91,7 @@ const CHROME_MODE = "chrome-for-testing" as const;
 
 /** Keyframes exactly every KEYFRAME_INTERVAL_SECONDS, so the segmenter cuts without re-encoding. */
 export const GOP_SIZE = FPS * KEYFRAME_INTERVAL_SECONDS;
-/** x264's constant rate factor: Remotion's default for h264, set explicitly so both modes share it. */
+/** x264's constant rate factor: Remotion's default for h264 (18), set explicitly so both modes share it. */
 export const X264_CRF = 18;
 
 // Remotion's gopSize sets x264's maximum interval (-g); scene cuts could still add keyframes
@@ -259,6 +259,7 @@ export const createLocalRenderer = (options: LocalRendererOptions): LocalRendere
         codec: "h264",
         audioCodec: "aac",
         enforceAudioTrack: true,
+        crf: X264_CRF,
         gopSize: GOP_SIZE,
         ffmpegOverride: fixedKeyframes,
         scale,
@@ -344,9 +345,9 @@ type CompositeRender = {
 
 /**
  * The composite (composite.ts): Remotion renders every layer but the base clip as transparent PNG
- * frames, streamed to FFmpeg, which draws the clip under them and encodes; meanwhile Remotion
- * renders the audio on its own (an audio-only renderMedia: no screenshots, the same mix as a
- * full render), and the two are muxed into `tmp`.
+ * frames, streamed to FFmpeg, which draws the clip under them and encodes; once the frames are
+ * captured, Remotion renders the audio on its own (an audio-only renderMedia: no screenshots, the
+ * same mix as a full render) while FFmpeg finishes, and the two are muxed into `tmp`.
  */
 const renderComposite = async ({ common, props, baseClip, tmp, tuning, onProgress, signal }: CompositeRender): Promise<void> => {
   const { composition, scale } = common;
